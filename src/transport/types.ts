@@ -1,0 +1,26 @@
+// What the engine needs from a way of running commands on a host.
+
+export interface ExecOptions {
+  /** Bytes written to the command's stdin, then stdin is closed. */
+  stdin?: string | Buffer;
+  /** Run through `sudo -n` when the connection's user is not root (default: the host's setting). */
+  sudo?: boolean;
+  /** Give up after this many milliseconds (the command is signalled). */
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** null when the command was killed by a signal. */
+  exitCode: number | null;
+  signal?: string;
+  durationMs: number;
+}
+
+/** One open connection to one host. exec never throws for a non-zero exit. */
+export interface Connection {
+  readonly host: string;
+  exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  close(): Promise<void>;
+}
