@@ -36,7 +36,7 @@ export class UserErrors extends HaforgeError {
   readonly kind = 'user' as const;
 
   constructor(readonly errors: UserError[]) {
-    super(`${errors.length} error${errors.length === 1 ? '' : 's'}`);
+    super(errors.map((e) => e.message).join('; '));
   }
 }
 

@@ -1,0 +1,23 @@
+// What templates see: variables by precedence, plus node/cluster/nodes/
+// peers/primary and (in template files) the host's facts.
+import type { Inventory, NodeSpec, Vars } from '../inventory/model.js';
+
+function nodeView(n: NodeSpec) {
+  return { name: n.name, address: n.address, replication_address: n.replicationAddress, groups: n.groups, vars: n.vars };
+}
+
+export function templateContext(inventory: Inventory, node: NodeSpec, playVars: Vars, cliVars: Vars, facts?: object): Record<string, unknown> {
+  const cluster = inventory.clusters.find((c) => c.name === node.cluster)!;
+  const primary = cluster.nodes.find((n) => n.name === cluster.primary)!;
+  return {
+    ...node.vars,
+    ...playVars,
+    ...cliVars,
+    node: { ...nodeView(node), is_primary: node.name === cluster.primary },
+    cluster: { name: cluster.name, stack: cluster.stack, primary: cluster.primary, node_count: cluster.nodes.length },
+    nodes: cluster.nodes.map(nodeView),
+    peers: cluster.nodes.filter((n) => n !== node).map(nodeView),
+    primary: nodeView(primary),
+    ...(facts ? { facts } : {}),
+  };
+}

@@ -1,0 +1,33 @@
+// The Operation contract (DESIGN.md): declares the facts it needs and turns
+// facts + arguments into a TaskPlan. It never runs anything itself.
+import type { NodeSpec, Vars } from '../inventory/model.js';
+import type { SystemFacts } from '../facts/system.js';
+import type { Schema } from '../schema/types.js';
+import type { FactRequest } from './fact.js';
+import type { TaskPlan } from './step.js';
+
+export interface PlanContext {
+  node: NodeSpec;
+  system: SystemFacts;
+  /** The gathered value of a requested fact. */
+  fact<T>(request: FactRequest<T>): T;
+  /** Reads a template file (playbook dir first, then haforge's templates/) and renders it with facts. */
+  renderTemplate(name: string): string;
+  vars: Vars;
+}
+
+export interface Operation<A = any> {
+  name: string;
+  summary: string;
+  /** JSON Schema of the task arguments (also published in playbook.schema.json). */
+  schema: Schema;
+  /** Running it twice changes nothing the second time. */
+  idempotent: boolean;
+  /** Check mode can tell whether it would change (false: it says "may change"). */
+  predictable: boolean;
+  /** A short label for the plan: "file /etc/motd". */
+  label(args: A): string;
+  /** Facts the plan needs; gathered in the host's one batched command. */
+  facts(args: A): FactRequest[];
+  plan(args: A, ctx: PlanContext): TaskPlan;
+}

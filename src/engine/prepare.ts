@@ -1,0 +1,76 @@
+// Before connecting anywhere: resolve each play's hosts and render every
+// task's arguments per host, so template errors appear before any change.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import { limitHosts, selectHosts } from '../inventory/select.js';
+import type { Inventory, NodeSpec, Vars } from '../inventory/model.js';
+import { operations } from '../operations/index.js';
+import type { Playbook, Play, Task } from '../playbook/model.js';
+import { PACKAGE_ROOT } from '../playbook/load.js';
+import { render, renderDeep } from '../render/handlebars.js';
+import { templateContext } from './context.js';
+import type { FactRequest } from './fact.js';
+import type { Operation } from './operation.js';
+
+export interface PreparedTask {
+  task: Task;
+  op: Operation;
+  args: unknown;
+  facts: FactRequest[];
+  handler: boolean;
+}
+
+export interface PreparedPlay {
+  play: Play;
+  hosts: NodeSpec[];
+  /** Per host: the play's tasks then its handlers, arguments rendered. */
+  tasks: Map<string, PreparedTask[]>;
+}
+
+export function preparePlaybook(inventory: Inventory, playbook: Playbook, cliVars: Vars, limit?: string[]): PreparedPlay[] {
+  return playbook.plays.map((play) => {
+    const hosts = limitHosts(inventory, selectHosts(inventory, play.hosts, play.position), limit);
+    const tasks = new Map<string, PreparedTask[]>();
+    for (const node of hosts) {
+      const context = templateContext(inventory, node, play.vars, cliVars);
+      const prepare = (task: Task, handler: boolean): PreparedTask => {
+        const op = operations.get(task.op)!;
+        const args = renderDeep(task.args, context, task.position);
+        return { task, op, args, facts: op.facts(args), handler };
+      };
+      tasks.set(node.name, [...play.tasks.map((t) => prepare(t, false)), ...play.handlers.map((t) => prepare(t, true))]);
+    }
+    return { play, hosts, tasks };
+  });
+}
+
+/** Finds and renders template files: the playbook's directory first, then haforge's templates/. */
+export class TemplateFiles {
+  private readonly cache = new Map<string, { file: string; text: string }>();
+
+  constructor(private readonly playbookDir: string) {}
+
+  load(name: string): { file: string; text: string } {
+    const cached = this.cache.get(name);
+    if (cached) return cached;
+    const candidates = path.isAbsolute(name)
+      ? [name]
+      : [path.join(this.playbookDir, name), path.join(this.playbookDir, 'templates', name), path.join(PACKAGE_ROOT, 'templates', name)];
+    for (const file of candidates) {
+      try {
+        const loaded = { file, text: readFileSync(file, 'utf8') };
+        this.cache.set(name, loaded);
+        return loaded;
+      } catch {
+        // try the next place
+      }
+    }
+    throw new UserError(`template ${name} not found`, { hint: `looked in: ${candidates.join(', ')}` });
+  }
+
+  render(name: string, context: object): string {
+    const { file, text } = this.load(name);
+    return render(text, context, file);
+  }
+}

@@ -1,0 +1,61 @@
+// What a run planned and what it did, as data (rendered by ui/, or --json).
+
+export type ResultStatus = 'ok' | 'changed' | 'failed' | 'skipped';
+
+export interface PlannedTask {
+  play: string;
+  task: string;
+  host: string;
+  /** ok: nothing to do; change: steps to run; fail: the operation refuses. */
+  status: 'ok' | 'change' | 'fail';
+  reason: string;
+  steps: string[];
+  destructive: boolean;
+  diff?: string;
+  output?: string;
+  hint?: string;
+}
+
+export interface TaskResult {
+  play: string;
+  task: string;
+  host: string;
+  status: ResultStatus;
+  msg: string;
+  diff?: string;
+  output?: string;
+  hint?: string;
+  durationMs: number;
+  handler?: boolean;
+}
+
+export interface HostRecap {
+  ok: number;
+  changed: number;
+  failed: number;
+  skipped: number;
+  /** Set when the host could not be reached or used at all. */
+  error?: string;
+}
+
+export interface RunReport {
+  runId: string;
+  check: boolean;
+  auditLog?: string;
+  plan: PlannedTask[];
+  results: TaskResult[];
+  hosts: Record<string, HostRecap>;
+  /** True when no host failed. */
+  ok: boolean;
+  durationMs: number;
+}
+
+export function recap(hosts: string[], results: TaskResult[], hostErrors: Map<string, string>): Record<string, HostRecap> {
+  const out: Record<string, HostRecap> = {};
+  for (const host of hosts) {
+    const mine = results.filter((r) => r.host === host);
+    const count = (s: ResultStatus) => mine.filter((r) => r.status === s).length;
+    out[host] = { ok: count('ok'), changed: count('changed'), failed: count('failed'), skipped: count('skipped'), error: hostErrors.get(host) };
+  }
+  return out;
+}

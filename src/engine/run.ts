@@ -1,0 +1,270 @@
+// One run of a playbook: connect, lock, gather, plan, show, confirm, apply
+// phase by phase, recap. One failed host is data, not an exception.
+import { randomBytes } from 'node:crypto';
+import { ConnectionError, HaforgeError, RemoteCommandError, UserError } from '../errors.js';
+import type { Inventory, NodeSpec, Vars } from '../inventory/model.js';
+import type { Playbook } from '../playbook/model.js';
+import { systemFact, type SystemFacts } from '../facts/system.js';
+import type { Connection } from '../transport/types.js';
+import { AuditedConnection, AuditLog } from './audit.js';
+import { templateContext } from './context.js';
+import { request } from './fact.js';
+import { FactStore, gatherFacts } from './gather.js';
+import { releaseLock, takeLock } from './lock.js';
+import type { PlanContext } from './operation.js';
+import { preparePlaybook, TemplateFiles, type PreparedPlay, type PreparedTask } from './prepare.js';
+import { quietReporter, type Reporter } from './reporter.js';
+import { recap, type PlannedTask, type RunReport, type TaskResult } from './results.js';
+import type { TaskPlan } from './step.js';
+
+export type Connector = (nodes: NodeSpec[]) => Promise<Map<string, Connection | Error>>;
+
+export interface RunOptions {
+  connect: Connector;
+  check?: boolean;
+  /** Run destructive steps without asking. */
+  yes?: boolean;
+  /** Asked when destructive steps are planned and yes is not set; absent: refuse. */
+  confirm?: (destructive: PlannedTask[]) => Promise<boolean>;
+  vars?: Vars;
+  limit?: string[];
+  reporter?: Reporter;
+  audit?: AuditLog;
+}
+
+interface HostState {
+  node: NodeSpec;
+  conn?: AuditedConnection;
+  facts: FactStore;
+  system?: SystemFacts;
+  /** A change happened since the facts were gathered. */
+  stale: boolean;
+  error?: string;
+  locked: boolean;
+}
+
+const SYSTEM = request(systemFact, undefined);
+
+export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts: RunOptions): Promise<RunReport> {
+  const started = Date.now();
+  const runId = randomBytes(4).toString('hex');
+  const audit = opts.audit ?? new AuditLog();
+  const reporter = opts.reporter ?? quietReporter;
+  const cliVars = opts.vars ?? {};
+  const plays = preparePlaybook(inventory, playbook, cliVars, opts.limit);
+  const templates = new TemplateFiles(playbook.dir);
+
+  const nodes = [...new Set(plays.flatMap((p) => p.hosts))];
+  const hosts = new Map<string, HostState>(nodes.map((n) => [n.name, { node: n, facts: new FactStore(), stale: false, locked: false }]));
+  const results: TaskResult[] = [];
+  const addResult = (r: TaskResult) => {
+    results.push(r);
+    reporter.result(r);
+  };
+
+  const planner = (host: HostState, t: PreparedTask, playVars: Vars) => planTask(inventory, host, t, playVars, cliVars, templates);
+  const plan: PlannedTask[] = [];
+
+  const connections = await opts.connect(nodes);
+  for (const host of hosts.values()) {
+    const c = connections.get(host.node.name);
+    if (c instanceof Error || !c) host.error = describeError(c ?? new Error('not connected'));
+    else host.conn = new AuditedConnection(c, audit);
+  }
+
+  try {
+    if (!opts.check) await lockAll([...hosts.values()], runId);
+
+    // Everything the run needs to know, one command per host.
+    await Promise.all(
+      [...hosts.values()].filter(usable).map(async (host) => {
+        try {
+          const requests = [SYSTEM, ...plays.flatMap((p) => (p.tasks.get(host.node.name) ?? []).flatMap((t) => t.facts))];
+          await gatherFacts(host.conn!, requests, host.facts);
+          host.system = host.facts.get(SYSTEM);
+        } catch (err) {
+          host.error = describeError(err);
+        }
+      }),
+    );
+
+    for (const p of plays) {
+      for (const node of p.hosts) {
+        const host = hosts.get(node.name)!;
+        if (!usable(host)) continue;
+        for (const t of p.tasks.get(node.name)!.filter((t) => !t.handler)) {
+          plan.push(toPlanned(p, node.name, t, safePlan(() => planner(host, t, p.play.vars))));
+        }
+      }
+    }
+    reporter.planned(plan);
+
+    if (opts.check) {
+      for (const item of plan) {
+        addResult({ play: item.play, task: item.task, host: item.host, status: item.status === 'fail' ? 'failed' : item.status === 'change' ? 'changed' : 'ok', msg: item.reason, diff: item.diff, output: item.output, hint: item.hint, durationMs: 0 });
+      }
+    } else {
+      await confirmDestructive(plan, opts);
+      for (const p of plays) {
+        const ready = p.hosts.filter((n) => usable(hosts.get(n.name)!));
+        for (const n of p.hosts.filter((n) => !ready.includes(n))) {
+          for (const t of p.play.tasks) addResult({ play: p.play.name, task: t.name, host: n.name, status: 'skipped', msg: 'host failed earlier', durationMs: 0 });
+        }
+        await reporter.phase(p.play.name, ready.map((n) => n.name), (name, say) => applyPlay(p, hosts.get(name)!, say));
+      }
+    }
+  } finally {
+    await Promise.allSettled(
+      [...hosts.values()].map(async (h) => {
+        if (h.locked) await releaseLock(h.conn!).catch(() => undefined);
+        await h.conn?.connection.close().catch(() => undefined);
+      }),
+    );
+  }
+
+  const hostErrors = new Map([...hosts.values()].filter((h) => h.error).map((h) => [h.node.name, h.error!]));
+  const hostRecap = recap(nodes.map((n) => n.name), results, hostErrors);
+  return {
+    runId,
+    check: !!opts.check,
+    auditLog: audit.file,
+    plan,
+    results,
+    hosts: hostRecap,
+    ok: Object.values(hostRecap).every((h) => h.failed === 0 && !h.error),
+    durationMs: Date.now() - started,
+  };
+
+  async function applyPlay(p: PreparedPlay, host: HostState, say: (line: string) => void): Promise<void> {
+    const all = p.tasks.get(host.node.name)!;
+    const notified = new Set<string>();
+    const runOne = async (t: PreparedTask, index: number): Promise<boolean> => {
+      say(t.task.name);
+      const t0 = Date.now();
+      const result = (status: TaskResult['status'], msg: string, extra: Partial<TaskResult> = {}) =>
+        addResult({ play: p.play.name, task: t.task.name, host: host.node.name, status, msg, durationMs: Date.now() - t0, handler: t.handler || undefined, ...extra });
+      try {
+        if (host.stale) {
+          // Facts predate an earlier change: re-read what the rest of the play needs, in one command.
+          await gatherFacts(host.conn!, all.slice(index).flatMap((x) => x.facts), host.facts);
+          host.stale = false;
+        }
+        let taskPlan = planner(host, t, p.play.vars);
+        if (taskPlan.failure) {
+          result('failed', taskPlan.failure.message, { hint: taskPlan.failure.hint });
+          return false;
+        }
+        if (taskPlan.steps.length === 0) {
+          result('ok', taskPlan.reason, { output: taskPlan.output });
+          return true;
+        }
+        for (let s = 0; s < taskPlan.steps.length; s++) {
+          let step = taskPlan.steps[s]!;
+          if (step.destructive) {
+            // Guard: read the facts again right now and re-plan; run only if the step still stands.
+            await gatherFacts(host.conn!, t.facts, host.facts);
+            taskPlan = planner(host, t, p.play.vars);
+            const again = taskPlan.steps.find((x) => x.description === step.description && x.argv.join('\0') === step.argv.join('\0'));
+            if (!again) {
+              result('failed', `state changed before "${step.description}": not run`, { hint: 'run again to re-plan against the current state' });
+              return false;
+            }
+            step = again;
+          }
+          say(`${t.task.name}: ${step.description}`);
+          const r = await host.conn!.exec('change', step.argv, { stdin: step.stdin, destructive: step.destructive });
+          host.stale = true;
+          if (r.exitCode !== 0) throw new RemoteCommandError(host.node.name, step.argv, r.exitCode, r.stderr, undefined, r.signal);
+        }
+        result('changed', taskPlan.reason, { diff: taskPlan.diff });
+        t.task.notify.forEach((n) => notified.add(n));
+        return true;
+      } catch (err) {
+        result('failed', describeError(err), { hint: err instanceof HaforgeError ? err.hint : undefined });
+        return false;
+      }
+    };
+
+    let healthy = true;
+    for (let i = 0; i < all.length && healthy; i++) {
+      if (!all[i]!.handler) healthy = await runOne(all[i]!, i);
+    }
+    // Handlers: once per host, in the order they are defined, after the tasks.
+    for (let i = 0; i < all.length && healthy; i++) {
+      const h = all[i]!;
+      if (h.handler && notified.has(h.task.name)) healthy = await runOne(h, i);
+    }
+    if (!healthy) host.error ??= `failed in play '${p.play.name}'`;
+  }
+
+  async function lockAll(states: HostState[], id: string): Promise<void> {
+    const outcomes = await Promise.allSettled(
+      states.filter(usable).map(async (h) => {
+        await takeLock(h.conn!, id);
+        h.locked = true;
+      }),
+    );
+    const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected' && o.reason instanceof UserError);
+    if (refused) throw refused.reason;
+    outcomes.forEach((o, i) => {
+      if (o.status === 'rejected') states.filter(usable)[i]!.error = describeError(o.reason);
+    });
+  }
+}
+
+function usable(h: HostState): boolean {
+  return !!h.conn && !h.error;
+}
+
+function planTask(inventory: Inventory, host: HostState, t: PreparedTask, playVars: Vars, cliVars: Vars, templates: TemplateFiles): TaskPlan {
+  const ctx: PlanContext = {
+    node: host.node,
+    system: host.system!,
+    vars: host.node.vars,
+    fact: (req) => host.facts.get(req),
+    renderTemplate: (name) => templates.render(name, templateContext(inventory, host.node, playVars, cliVars, host.system)),
+  };
+  return t.op.plan(t.args, ctx);
+}
+
+function safePlan(planFn: () => TaskPlan): TaskPlan {
+  try {
+    return planFn();
+  } catch (err) {
+    if (err instanceof UserError) return { steps: [], reason: err.message, failure: { message: err.message, hint: err.hint } };
+    throw err;
+  }
+}
+
+function toPlanned(p: PreparedPlay, host: string, t: PreparedTask, plan: TaskPlan): PlannedTask {
+  return {
+    play: p.play.name,
+    task: t.task.name,
+    host,
+    status: plan.failure ? 'fail' : plan.steps.length ? 'change' : 'ok',
+    reason: plan.reason,
+    steps: plan.steps.map((s) => s.description),
+    destructive: plan.steps.some((s) => s.destructive),
+    diff: plan.diff,
+    output: plan.output,
+    hint: plan.failure?.hint,
+  };
+}
+
+async function confirmDestructive(plan: PlannedTask[], opts: RunOptions): Promise<void> {
+  const destructive = plan.filter((p) => p.destructive);
+  if (destructive.length === 0 || opts.yes) return;
+  if (opts.confirm && (await opts.confirm(destructive))) return;
+  throw new UserError(`the plan has ${destructive.length} destructive step(s) and they were not confirmed`, {
+    hint: 'review them with --check --diff, then run again with --yes',
+  });
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof RemoteCommandError) {
+    const stderr = err.stderr.trim().split('\n').slice(-3).join(' | ');
+    return `${err.argv[0] === 'sh' ? err.argv.slice(3).join(' ') || 'script' : err.argv.join(' ')} exited ${err.exitCode}${stderr ? `: ${stderr}` : ''}`;
+  }
+  if (err instanceof ConnectionError) return err.message;
+  return err instanceof Error ? err.message : String(err);
+}

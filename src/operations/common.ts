@@ -1,0 +1,83 @@
+// Schema pieces and remote scripts shared by the file-system operations.
+import type { Schema } from '../schema/types.js';
+import type { Step } from '../engine/step.js';
+
+export const modeSchema: Schema = {
+  anyOf: [
+    { type: 'string', pattern: '^0?[0-7]{3,4}$', description: 'an octal mode like "0644"' },
+    { type: 'integer', minimum: 0, maximum: 4095 },
+  ],
+  description: 'Octal permission bits, quoted: "0644".',
+};
+export const ownerSchema: Schema = { type: 'string', minLength: 1, description: 'Owner user name.' };
+export const groupSchema: Schema = { type: 'string', minLength: 1, description: 'Owner group name.' };
+export const absolutePath: Schema = {
+  type: 'string',
+  pattern: '^/',
+  description: 'an absolute path',
+};
+
+/** Where the replaced version of every file is kept. */
+export const BACKUP_DIR = '/var/backups/haforge';
+
+/** "644", 420 (YAML read 0644 as a number) -> "0644". */
+export function normalizeModeArg(mode: string | number | undefined): string | undefined {
+  if (mode === undefined) return undefined;
+  if (typeof mode === 'number') return mode.toString(8).padStart(4, '0');
+  return mode.padStart(4, '0');
+}
+
+// Atomic write: temp file in the same directory, mode/owner set on the temp
+// file, previous version copied to the backup dir, then rename. The script is
+// constant; every value arrives as a positional parameter.
+const WRITE_SCRIPT = `set -e
+dest=$1 mode=$2 owner=$3 group=$4 backup=$5
+dir=$(dirname "$dest")
+tmp=$(mktemp "$dir/.haforge.XXXXXX")
+trap 'rm -f "$tmp"' EXIT
+cat > "$tmp"
+if [ -e "$dest" ]; then chmod --reference="$dest" "$tmp"; chown --reference="$dest" "$tmp"; fi
+if [ -n "$mode" ]; then chmod "$mode" "$tmp"; fi
+if [ -n "$owner" ]; then chown "$owner" "$tmp"; fi
+if [ -n "$group" ]; then chgrp "$group" "$tmp"; fi
+if [ -n "$backup" ] && [ -f "$dest" ]; then
+  mkdir -p -m 0700 "$backup$dir"
+  cp -p "$dest" "$backup$dest.$(date +%Y%m%dT%H%M%S)"
+fi
+mv -f "$tmp" "$dest"
+trap - EXIT`;
+
+export function writeFileStep(opts: {
+  path: string;
+  content: string | Buffer;
+  mode?: string;
+  owner?: string;
+  group?: string;
+  backup: boolean;
+  description: string;
+}): Step {
+  return {
+    description: opts.description,
+    argv: ['sh', '-c', WRITE_SCRIPT, 'haforge-write', opts.path, opts.mode ?? '', opts.owner ?? '', opts.group ?? '', opts.backup ? BACKUP_DIR : ''],
+    stdin: opts.content,
+  };
+}
+
+/** chmod/chown steps for an existing path whose attributes drifted. */
+export function attributeSteps(
+  path: string,
+  current: { mode: string; owner: string; group: string },
+  desired: { mode?: string; owner?: string; group?: string },
+): Step[] {
+  const steps: Step[] = [];
+  if (desired.mode && desired.mode !== current.mode) {
+    steps.push({ description: `chmod ${desired.mode} ${path} (was ${current.mode})`, argv: ['chmod', desired.mode, path] });
+  }
+  const ownerDrift = desired.owner && desired.owner !== current.owner;
+  const groupDrift = desired.group && desired.group !== current.group;
+  if (ownerDrift || groupDrift) {
+    const spec = `${desired.owner ?? current.owner}:${desired.group ?? current.group}`;
+    steps.push({ description: `chown ${spec} ${path} (was ${current.owner}:${current.group})`, argv: ['chown', spec, path] });
+  }
+  return steps;
+}

@@ -1,0 +1,70 @@
+// A file's content (inline or from a template), mode and owner.
+import { createHash } from 'node:crypto';
+import { request } from '../engine/fact.js';
+import type { Operation } from '../engine/operation.js';
+import { change, fail, noop } from '../engine/step.js';
+import { pathFact } from '../facts/files.js';
+import { unifiedDiff } from '../util/diff.js';
+import { absolutePath, attributeSteps, groupSchema, modeSchema, normalizeModeArg, ownerSchema, writeFileStep } from './common.js';
+
+export interface FileArgs {
+  path: string;
+  content?: string;
+  template?: string;
+  mode?: string | number;
+  owner?: string;
+  group?: string;
+  /** Never fetched, printed, diffed or logged. */
+  secret?: boolean;
+  backup?: boolean;
+}
+
+export const fileOperation: Operation<FileArgs> = {
+  name: 'file',
+  summary: 'A file with the given content (inline or rendered from a template), mode and owner; written atomically, the old version backed up.',
+  idempotent: true,
+  predictable: true,
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['path'],
+    properties: {
+      path: absolutePath,
+      content: { type: 'string', description: 'The content, a Handlebars template itself.' },
+      template: { type: 'string', minLength: 1, description: 'A template file, relative to the playbook (then to haforge templates/).' },
+      mode: modeSchema,
+      owner: ownerSchema,
+      group: groupSchema,
+      secret: { type: 'boolean', description: 'Secret content: never shown in diffs or logs; mode defaults to 0600.' },
+      backup: { type: 'boolean', description: 'Keep the replaced version under /var/backups/haforge (default true).' },
+    },
+  },
+  label: (a) => `file ${a.path}`,
+  facts: (a) => [request(pathFact, { path: a.path, content: !a.secret })],
+  plan(a, ctx) {
+    const desired = a.template !== undefined ? ctx.renderTemplate(a.template) : (a.content ?? '');
+    const current = ctx.fact(request(pathFact, { path: a.path, content: !a.secret }));
+    const mode = normalizeModeArg(a.mode);
+    const write = (why: string, before: string) =>
+      change(why, [
+        writeFileStep({
+          path: a.path,
+          content: desired,
+          mode: mode ?? (current.type === 'absent' ? (a.secret ? '0600' : '0644') : undefined),
+          owner: a.owner,
+          group: a.group,
+          backup: a.backup ?? true,
+          description: `write ${a.path}${a.secret ? ' (secret)' : ''}`,
+        }),
+      ], { diff: a.secret ? undefined : unifiedDiff(before, desired, a.path) });
+
+    if (current.type === 'absent') return write('create', '');
+    if (current.type !== 'file') {
+      return fail(`${a.path} is a ${current.type === 'dir' ? 'directory' : current.type}, not a file`, 'remove or move it by hand if a file belongs there');
+    }
+    const sha = createHash('sha256').update(desired).digest('hex');
+    if (sha !== current.sha256) return write('content differs', current.content?.toString('utf8') ?? '(not shown: large file)\n');
+    const steps = attributeSteps(a.path, current, { mode, owner: a.owner, group: a.group });
+    return steps.length ? change('attributes differ', steps) : noop('content, mode and owner as desired');
+  },
+};

@@ -1,0 +1,12 @@
+// The registry of operations a playbook task can name.
+import type { Operation } from '../engine/operation.js';
+import { commandOperation } from './command.js';
+import { directoryOperation } from './directory.js';
+import { fileOperation } from './file.js';
+import { packageOperation } from './package.js';
+import { serviceOperation } from './service.js';
+import { symlinkOperation } from './symlink.js';
+
+export const operations: ReadonlyMap<string, Operation> = new Map(
+  [fileOperation, directoryOperation, symlinkOperation, packageOperation, serviceOperation, commandOperation].map((op) => [op.name, op as Operation]),
+);

@@ -1,0 +1,105 @@
+// Loads a playbook: schema (with positions), exactly one operation per task,
+// notify names a handler of the same play.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError, UserErrors } from '../errors.js';
+import { RESERVED_VARS, type Vars } from '../inventory/model.js';
+import { operations } from '../operations/index.js';
+import { parseAndValidate, readYamlFile } from '../schema/load.js';
+import type { PositionIndex } from '../schema/positions.js';
+import { didYouMean } from '../schema/suggest.js';
+import type { Play, Playbook, Task } from './model.js';
+import { playbookSchema } from './schema.js';
+
+interface RawTask {
+  name?: string;
+  notify?: string | string[];
+  [op: string]: unknown;
+}
+interface RawPlay {
+  name?: string;
+  hosts: string | string[];
+  vars?: Vars;
+  tasks: RawTask[];
+  handlers?: RawTask[];
+}
+
+/** haforge's own directory (for built-in playbooks and templates). */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** A playbook path as given, or the name of a built-in one ("bootstrap"). */
+export function resolvePlaybookPath(name: string): string {
+  if (existsSync(name)) return name;
+  for (const candidate of [path.join(PACKAGE_ROOT, 'playbooks', name), path.join(PACKAGE_ROOT, 'playbooks', `${name}.yaml`)]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  return name;
+}
+
+export async function loadPlaybook(file: string): Promise<Playbook> {
+  const resolved = resolvePlaybookPath(file);
+  return parsePlaybook(resolved, await readYamlFile(resolved, 'playbook'));
+}
+
+const asList = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+export function parsePlaybook(file: string, text: string): Playbook {
+  const { value, positions } = parseAndValidate<RawPlay[]>(file, text, playbookSchema);
+  const errors: UserError[] = [];
+  const plays: Play[] = (value ?? []).map((raw, p) => {
+    for (const key of Object.keys(raw.vars ?? {})) {
+      if ((RESERVED_VARS as readonly string[]).includes(key)) {
+        errors.push(new UserError(`variable '${key}' is reserved`, { position: positions.of([p, 'vars', key]) }));
+      }
+    }
+    const tasks = (raw.tasks ?? []).map((t, i) => toTask(t, [p, 'tasks', i], positions, errors));
+    const handlers = (raw.handlers ?? []).map((t, i) => toTask(t, [p, 'handlers', i], positions, errors));
+    const handlerNames = handlers.map((h) => h.name);
+    tasks.forEach((task, i) =>
+      task.notify.forEach((n) => {
+        if (!handlerNames.includes(n)) {
+          errors.push(
+            new UserError(`task '${task.name}' notifies unknown handler '${n}'${didYouMean(n, handlerNames)}`, {
+              position: positions.of([p, 'tasks', i, 'notify']),
+              hint: handlerNames.length ? `handlers of this play: ${handlerNames.join(', ')}` : 'add it under handlers: in the same play',
+            }),
+          );
+        }
+      }),
+    );
+    return {
+      name: raw.name ?? `play ${p + 1}`,
+      hosts: asList(raw.hosts),
+      vars: raw.vars ?? {},
+      tasks,
+      handlers,
+      position: positions.of([p]),
+    };
+  });
+  if (errors.length) throw new UserErrors(errors);
+  return { file, dir: path.dirname(path.resolve(file)), plays };
+}
+
+function toTask(raw: RawTask, where: (string | number)[], positions: PositionIndex, errors: UserError[]): Task {
+  const opKeys = Object.keys(raw).filter((k) => operations.has(k));
+  const position = positions.of(where);
+  if (opKeys.length !== 1) {
+    errors.push(
+      new UserError(opKeys.length === 0 ? 'task names no operation' : `task names ${opKeys.length} operations (${opKeys.join(', ')}); one per task`, {
+        position,
+        hint: `operations: ${[...operations.keys()].join(', ')}`,
+      }),
+    );
+  }
+  const op = opKeys[0] ?? '';
+  const args = (raw[op] as Record<string, unknown>) ?? {};
+  if (op === 'command' && !args.cmd && !args.argv) {
+    errors.push(new UserError('command needs cmd (a shell line) or argv (a list)', { position: positions.of([...where, op]) }));
+  }
+  if (op === 'file' && args.content !== undefined && args.template !== undefined) {
+    errors.push(new UserError('file takes content or template, not both', { position: positions.of([...where, op]) }));
+  }
+  const label = operations.get(op)?.label(args) ?? op;
+  return { name: raw.name ?? label, op, args, notify: asList(raw.notify), position };
+}

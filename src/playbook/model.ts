@@ -1,0 +1,30 @@
+// A playbook as the engine sees it.
+import type { SourcePosition } from '../errors.js';
+import type { Vars } from '../inventory/model.js';
+
+export interface Task {
+  name: string;
+  /** The operation's name (a key of the operations registry). */
+  op: string;
+  /** Arguments before templating. */
+  args: Record<string, unknown>;
+  notify: string[];
+  position: SourcePosition;
+}
+
+export interface Play {
+  name: string;
+  /** Host selectors: all, primary, secondaries, a node, a group, a cluster. */
+  hosts: string[];
+  vars: Vars;
+  tasks: Task[];
+  handlers: Task[];
+  position: SourcePosition;
+}
+
+export interface Playbook {
+  file: string;
+  /** Templates are looked up here first. */
+  dir: string;
+  plays: Play[];
+}

@@ -1,0 +1,60 @@
+// The one Handlebars instance: strict (an unknown variable is an error, not
+// an empty string), no HTML escaping (we render config files, not pages).
+import Handlebars from 'handlebars';
+import { UserError, type SourcePosition } from '../errors.js';
+
+const hb = Handlebars.create();
+
+hb.registerHelper('join', (list: unknown, sep: unknown) =>
+  Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ', ') : String(list ?? ''),
+);
+hb.registerHelper('default', (value: unknown, fallback: unknown) => (value === undefined || value === null || value === '' ? fallback : value));
+hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+hb.registerHelper('ne', (a: unknown, b: unknown) => a !== b);
+hb.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
+hb.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
+hb.registerHelper('indent', (text: unknown, width: unknown) => {
+  const pad = ' '.repeat(typeof width === 'number' ? width : 2);
+  return String(text ?? '')
+    .split('\n')
+    .map((line) => (line ? pad + line : line))
+    .join('\n');
+});
+hb.registerHelper('json', (value: unknown) => JSON.stringify(value));
+
+const cache = new Map<string, Handlebars.TemplateDelegate>();
+
+/**
+ * Renders a template. `source` names where it came from (a file, or a
+ * playbook position) for error messages.
+ */
+export function render(template: string, context: object, source: string | SourcePosition): string {
+  try {
+    let compiled = cache.get(template);
+    if (!compiled) {
+      compiled = hb.compile(template, { strict: true, noEscape: true });
+      cache.set(template, compiled);
+    }
+    return compiled(context);
+  } catch (err) {
+    const message = (err as Error).message.split('\n')[0] ?? String(err);
+    const position = typeof source === 'string' ? undefined : source;
+    const where = typeof source === 'string' ? ` in ${source}` : '';
+    throw new UserError(`template error${where}: ${message}`, {
+      position,
+      hint: /not defined/.test(message)
+        ? 'define the variable in the inventory (vars), the play, or with --var key=value'
+        : 'check the {{ }} expressions',
+    });
+  }
+}
+
+/** Renders every string inside a value (task args), leaving other types alone. */
+export function renderDeep<T>(value: T, context: object, source: string | SourcePosition): T {
+  if (typeof value === 'string') return (value.includes('{{') ? render(value, context, source) : value) as T;
+  if (Array.isArray(value)) return value.map((v) => renderDeep(v, context, source)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, context, source)])) as T;
+  }
+  return value;
+}

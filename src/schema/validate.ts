@@ -1,0 +1,197 @@
+// Validates a parsed YAML document against a Schema, walking the YAML nodes
+// (not the plain values) so every error carries file:line:column.
+import { isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode } from 'yaml';
+import { UserError } from '../errors.js';
+import { PositionIndex, pathText } from './positions.js';
+import { didYouMean } from './suggest.js';
+import type { Schema } from './types.js';
+
+type Path = (string | number)[];
+
+export class SchemaValidator {
+  readonly errors: UserError[] = [];
+
+  constructor(
+    private readonly doc: Document,
+    private readonly positions: PositionIndex,
+    private readonly root: Schema,
+  ) {}
+
+  /** Validates the whole document; errors accumulate in this.errors. */
+  validateDocument(): void {
+    this.check(this.doc.contents as YamlNode | null, this.root, []);
+  }
+
+  private resolve(schema: Schema): Schema {
+    if (!schema.$ref) return schema;
+    const name = schema.$ref.replace('#/$defs/', '');
+    const target = this.root.$defs?.[name];
+    if (!target) throw new Error(`schema: unknown $ref ${schema.$ref}`);
+    return target;
+  }
+
+  private fail(path: Path, node: YamlNode | null | undefined, message: string, hint?: string): void {
+    const position = node ? this.positions.ofNode(node) : this.positions.of(path);
+    this.errors.push(new UserError(`${pathText(path)}: ${message}`, { position, hint }));
+  }
+
+  /** Returns true when valid (used by anyOf to try alternatives quietly). */
+  private check(rawNode: YamlNode | null, rawSchema: Schema, path: Path): boolean {
+    const schema = this.resolve(rawSchema);
+    const node = isAlias(rawNode) ? (rawNode.resolve(this.doc) as YamlNode | undefined) ?? null : rawNode;
+    this.positions.record(path, node);
+
+    if (schema.anyOf) {
+      const before = this.errors.length;
+      for (const option of schema.anyOf) {
+        const probe = new SchemaValidator(this.doc, this.positions, this.root);
+        if (probe.check(node, option, path)) return true;
+      }
+      this.fail(path, node, `expected ${describe(schema, this.root)}, got ${describeNode(node)}`);
+      return this.errors.length === before;
+    }
+
+    switch (schema.type) {
+      case 'object':
+        return this.checkObject(node, schema, path);
+      case 'array':
+        return this.checkArray(node, schema, path);
+      case undefined:
+        return true;
+      default:
+        return this.checkScalar(node, schema, path);
+    }
+  }
+
+  private checkObject(node: YamlNode | null, schema: Schema, path: Path): boolean {
+    if (!isMap(node)) {
+      if (isScalar(node) && node.value === null && !schema.required?.length) return true;
+      this.fail(path, node, `expected a map (key: value), got ${describeNode(node)}`);
+      return false;
+    }
+    const before = this.errors.length;
+    const known = schema.properties ?? {};
+    const seen = new Set<string>();
+    for (const pair of node.items) {
+      const keyNode = pair.key as YamlNode | null;
+      const key = isScalar(keyNode) ? String(keyNode.value) : undefined;
+      if (key === undefined) {
+        this.fail(path, keyNode, 'keys must be plain strings');
+        continue;
+      }
+      seen.add(key);
+      const valuePath = [...path, key];
+      const valueNode = pair.value as YamlNode | null;
+      if (schema.propertyNames) {
+        this.check(keyNode, schema.propertyNames, valuePath);
+      }
+      const propertySchema = known[key];
+      if (propertySchema) {
+        this.check(valueNode, propertySchema, valuePath);
+      } else if (typeof schema.additionalProperties === 'object') {
+        this.check(valueNode, schema.additionalProperties, valuePath);
+      } else if (schema.additionalProperties === false) {
+        const keys = Object.keys(known);
+        this.fail(
+          valuePath,
+          keyNode,
+          `unknown key '${key}'${didYouMean(key, keys)}`,
+          keys.length ? `allowed here: ${keys.join(', ')}` : undefined,
+        );
+      }
+    }
+    for (const required of schema.required ?? []) {
+      if (!seen.has(required)) {
+        this.fail(path, node, `missing required key '${required}'`, known[required]?.description);
+      }
+    }
+    return this.errors.length === before;
+  }
+
+  private checkArray(node: YamlNode | null, schema: Schema, path: Path): boolean {
+    if (!isSeq(node)) {
+      this.fail(path, node, `expected a list, got ${describeNode(node)}`);
+      return false;
+    }
+    const before = this.errors.length;
+    if (schema.minItems !== undefined && node.items.length < schema.minItems) {
+      this.fail(path, node, `expected at least ${schema.minItems} item(s), got ${node.items.length}`);
+    }
+    node.items.forEach((item, i) => {
+      if (schema.items) this.check(item as YamlNode | null, schema.items, [...path, i]);
+    });
+    return this.errors.length === before;
+  }
+
+  private checkScalar(node: YamlNode | null, schema: Schema, path: Path): boolean {
+    const value = isScalar(node) ? node.value : node === null ? null : undefined;
+    const expected = describe(schema, this.root);
+    if (value === undefined) {
+      this.fail(path, node, `expected ${expected}, got ${describeNode(node)}`);
+      return false;
+    }
+    const typeOk =
+      (schema.type === 'string' && typeof value === 'string') ||
+      (schema.type === 'boolean' && typeof value === 'boolean') ||
+      (schema.type === 'number' && typeof value === 'number') ||
+      (schema.type === 'integer' && typeof value === 'number' && Number.isInteger(value)) ||
+      (schema.type === 'null' && value === null);
+    if (!typeOk) {
+      this.fail(path, node, `expected ${expected}, got ${describeNode(node)}`);
+      return false;
+    }
+    if (schema.enum && !schema.enum.includes(value as string)) {
+      const options = schema.enum.map(String);
+      this.fail(path, node, `'${String(value)}' is not one of ${options.join(', ')}${didYouMean(String(value), options)}`);
+      return false;
+    }
+    if (typeof value === 'string') {
+      if (schema.minLength !== undefined && value.length < schema.minLength) {
+        this.fail(path, node, 'must not be empty');
+        return false;
+      }
+      if (schema.pattern && !new RegExp(schema.pattern).test(value)) {
+        this.fail(path, node, `'${value}' is not ${schema.description ?? `of the form ${schema.pattern}`}`);
+        return false;
+      }
+    }
+    if (typeof value === 'number') {
+      if ((schema.minimum !== undefined && value < schema.minimum) || (schema.maximum !== undefined && value > schema.maximum)) {
+        this.fail(path, node, `${value} is out of range ${schema.minimum ?? '-∞'}..${schema.maximum ?? '∞'}`);
+        return false;
+      }
+    }
+    return true;
+  }
+}
+
+function describe(schema: Schema, root: Schema): string {
+  if (schema.$ref) return describe(root.$defs?.[schema.$ref.replace('#/$defs/', '')] ?? {}, root);
+  if (schema.anyOf) return schema.anyOf.map((s) => describe(s, root)).join(' or ');
+  if (schema.enum) return `one of ${schema.enum.join(', ')}`;
+  switch (schema.type) {
+    case 'object':
+      return 'a map';
+    case 'array':
+      return 'a list';
+    case 'integer':
+      return 'a whole number';
+    case 'string':
+      return 'a string';
+    default:
+      return schema.type ?? 'a value';
+  }
+}
+
+function describeNode(node: YamlNode | null): string {
+  if (node === null) return 'nothing';
+  if (isMap(node)) return 'a map';
+  if (isSeq(node)) return 'a list';
+  if (isScalar(node)) {
+    const v = node.value;
+    if (v === null) return 'nothing (null)';
+    if (typeof v === 'string') return `the string '${v}'`;
+    return `${typeof v === 'number' ? 'the number' : 'the value'} ${String(v)}`;
+  }
+  return 'an unsupported value';
+}

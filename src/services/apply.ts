@@ -1,0 +1,49 @@
+// Use case: run a playbook against an inventory.
+import { AuditLog } from '../engine/audit.js';
+import type { Reporter } from '../engine/reporter.js';
+import type { PlannedTask, RunReport } from '../engine/results.js';
+import { runPlaybook } from '../engine/run.js';
+import { loadInventory } from '../inventory/load.js';
+import type { Vars } from '../inventory/model.js';
+import { loadPlaybook } from '../playbook/load.js';
+import { connectNodes } from './connect.js';
+
+export interface ApplyRequest {
+  inventoryFile: string;
+  playbook: string;
+  check?: boolean;
+  yes?: boolean;
+  vars?: Vars;
+  limit?: string[];
+  acceptNewHostKeys?: boolean;
+  interactive?: boolean;
+  auditLog?: string;
+  reporter?: Reporter;
+  confirm?: (destructive: PlannedTask[]) => Promise<boolean>;
+}
+
+export async function applyPlaybook(req: ApplyRequest): Promise<RunReport> {
+  const [inventory, playbook] = await Promise.all([loadInventory(req.inventoryFile), loadPlaybook(req.playbook)]);
+  return runPlaybook(inventory, playbook, {
+    connect: (nodes) => connectNodes(nodes, { acceptNewHostKeys: req.acceptNewHostKeys, interactive: req.interactive }),
+    check: req.check,
+    yes: req.yes,
+    confirm: req.confirm,
+    vars: req.vars,
+    limit: req.limit,
+    reporter: req.reporter,
+    audit: req.auditLog ? new AuditLog(req.auditLog) : AuditLog.forNewRun(),
+  });
+}
+
+/** --var key=value pairs; values parse as YAML scalars would (numbers, booleans). */
+export function parseVarFlags(pairs: readonly string[] = []): Vars {
+  const vars: Vars = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`--var expects key=value, got '${pair}'`);
+    const raw = pair.slice(eq + 1);
+    vars[pair.slice(0, eq)] = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  }
+  return vars;
+}

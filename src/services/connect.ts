@@ -1,0 +1,30 @@
+// Connections for inventory nodes, over the ssh2 transport.
+import { password } from '@inquirer/prompts';
+import type { NodeSpec } from '../inventory/model.js';
+import { connectAll } from '../transport/ssh.js';
+import type { Connection } from '../transport/types.js';
+
+export interface ConnectOptions {
+  acceptNewHostKeys?: boolean;
+  /** Ask for key passphrases on the terminal (never in --json or CI). */
+  interactive?: boolean;
+}
+
+export async function connectNodes(nodes: NodeSpec[], opts: ConnectOptions = {}): Promise<Map<string, Connection | Error>> {
+  return connectAll(
+    nodes.map((n) => ({
+      name: n.name,
+      host: n.ssh.host,
+      port: n.ssh.port,
+      user: n.ssh.user,
+      identityFile: n.ssh.identityFile,
+      knownHostsFile: n.ssh.knownHostsFile,
+      proxyJump: n.ssh.proxyJump,
+      sudo: n.sudo,
+    })),
+    {
+      acceptNewHostKeys: opts.acceptNewHostKeys,
+      askPassphrase: opts.interactive && process.stdin.isTTY ? (keyFile: string) => password({ message: `Passphrase for ${keyFile}:` }) : undefined,
+    },
+  );
+}

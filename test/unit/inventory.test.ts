@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { UserErrors } from '../../src/errors.js';
+import { loadInventory, parseInventory } from '../../src/inventory/load.js';
+import { formatError } from '../../src/ui/errors.js';
+
+const fixture = (name: string) => path.join(__dirname, '../fixtures/inventory', name);
+
+async function errorsOf(file: string): Promise<string> {
+  try {
+    await loadInventory(file);
+  } catch (err) {
+    expect(err).toBeInstanceOf(UserErrors);
+    return formatError(err);
+  }
+  throw new Error('expected the inventory to be refused');
+}
+
+describe('inventory', () => {
+  it('loads the shipped example with precedence applied', async () => {
+    const inv = await loadInventory(path.join(__dirname, '../../inventory.example.yaml'));
+    const [web] = inv.clusters;
+    expect(web!.name).toBe('web');
+    expect(web!.stack).toBe('pacemaker');
+    expect(web!.primary).toBe('alice');
+    const [alice, bob] = web!.nodes;
+    // defaults.vars < cluster vars < group vars < node vars
+    expect(alice!.vars).toMatchObject({ ntp_server: 'pool.ntp.org', vip: '192.0.2.50', mysql_port: 3306 });
+    expect(bob!.vars.mysql_port).toBe(3307);
+    expect(alice!.ssh).toMatchObject({ host: '192.0.2.11', user: 'root', port: 22, identityFile: path.join(homedir(), '.ssh/id_ed25519') });
+    expect(bob!.ssh).toMatchObject({ user: 'admin', port: 2222 });
+    expect(bob!.sudo).toBe(true);
+    expect(bob!.groups).toEqual(['dbservers']);
+  });
+
+  it('names file:line:column, the expectation and a close match for every schema error', async () => {
+    const text = await errorsOf(fixture('typo.yaml'));
+    const file = fixture('typo.yaml');
+    expect(text).toContain(`${file}:4:12: clusters.web.stack: 'pacemakr' is not one of heartbeat, pacemaker (did you mean 'pacemaker'?)`);
+    expect(text).toContain(`${file}:8:9: clusters.web.nodes.alice.adress: unknown key 'adress' (did you mean 'address'?)`);
+    expect(text).toContain(`${file}:8:9: clusters.web.nodes.alice: missing required key 'address'`);
+    expect(text).toContain(`${file}:12:17: clusters.web.nodes.bob.ssh.port: 70000 is out of range 1..65535`);
+    expect(text).toMatch(/hint: allowed here: address, replication_address, ssh, sudo, vars/);
+  });
+
+  it('checks cross references: primary, group members, reserved variables', async () => {
+    const text = await errorsOf(fixture('crossref.yaml'));
+    const file = fixture('crossref.yaml');
+    expect(text).toContain(`${file}:4:14: primary 'carol' is not a node of cluster 'web'`);
+    expect(text).toContain(`${file}:7:24: group 'db' names unknown node 'bobb' (did you mean 'bob'?)`);
+    expect(text).toContain(`${file}:9:7: variable 'node' is reserved`);
+  });
+
+  it('reports YAML syntax errors and duplicate keys with positions', () => {
+    const bad = 'version: 1\nclusters:\n  web:\n    nodes:\n      a:\n        address: x\n        address: y\n';
+    expect(() => parseInventory('dup.yaml', bad)).toThrow(UserErrors);
+    try {
+      parseInventory('dup.yaml', bad);
+    } catch (err) {
+      expect(formatError(err)).toMatch(/^error: dup\.yaml:7:9: YAML: Map keys must be unique/);
+    }
+    try {
+      parseInventory('tab.yaml', 'version: 1\nclusters: [\n');
+    } catch (err) {
+      expect(formatError(err)).toMatch(/tab\.yaml:\d+:\d+: YAML:/);
+    }
+  });
+
+  it('refuses a node defined in two clusters and expands relative key paths', () => {
+    const text = 'version: 1\ndefaults:\n  ssh:\n    identity_file: keys/id\nclusters:\n  a:\n    nodes:\n      n1: {address: h}\n  b:\n    nodes:\n      n1: {address: h2}\n';
+    expect(() => parseInventory('/srv/inv/x.yaml', text)).toThrow(/already defined in cluster 'a'/);
+    const ok = parseInventory('/srv/inv/x.yaml', text.replace('      n1: {address: h2}', '      n2: {address: h2}'));
+    expect(ok.clusters[0]!.nodes[0]!.ssh.identityFile).toBe('/srv/inv/keys/id');
+  });
+
+  it('publishes the schema it validates with', () => {
+    const published = JSON.parse(readFileSync(path.join(__dirname, '../../schemas/inventory.schema.json'), 'utf8'));
+    return import('../../src/inventory/schema.js').then(({ inventorySchema }) => expect(published).toEqual(JSON.parse(JSON.stringify(inventorySchema))));
+  });
+});
