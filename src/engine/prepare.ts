@@ -2,7 +2,8 @@
 // task's arguments per host, so template errors appear before any change.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError, UserErrors } from '../errors.js';
+import { checkRendered } from '../schema/validate.js';
 import { limitHosts, selectHosts } from '../inventory/select.js';
 import type { Inventory, NodeSpec, Vars } from '../inventory/model.js';
 import { operations } from '../operations/index.js';
@@ -15,6 +16,8 @@ import type { Operation } from './operation.js';
 
 export interface PreparedTask {
   task: Task;
+  /** Shown in plans and results: the task's name, else its label after templating. */
+  title: string;
   op: Operation;
   args: unknown;
   facts: FactRequest[];
@@ -37,7 +40,9 @@ export function preparePlaybook(inventory: Inventory, playbook: Playbook, cliVar
       const prepare = (task: Task, handler: boolean): PreparedTask => {
         const op = operations.get(task.op)!;
         const args = renderDeep(task.args, context, task.position);
-        return { task, op, args, facts: op.facts(args), handler };
+        const problems = checkRendered(args, op.schema, task.position, `task '${task.label}' on ${node.name}`);
+        if (problems.length) throw new UserErrors(problems);
+        return { task, title: task.name ?? op.label(args), op, args, facts: op.facts(args), handler };
       };
       tasks.set(node.name, [...play.tasks.map((t) => prepare(t, false)), ...play.handlers.map((t) => prepare(t, true))]);
     }

@@ -108,7 +108,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
       for (const p of plays) {
         const ready = p.hosts.filter((n) => usable(hosts.get(n.name)!));
         for (const n of p.hosts.filter((n) => !ready.includes(n))) {
-          for (const t of p.play.tasks) addResult({ play: p.play.name, task: t.name, host: n.name, status: 'skipped', msg: 'host failed earlier', durationMs: 0 });
+          for (const t of p.play.tasks) addResult({ play: p.play.name, task: t.label, host: n.name, status: 'skipped', msg: 'host failed earlier', durationMs: 0 });
         }
         await reporter.phase(p.play.name, ready.map((n) => n.name), (name, say) => applyPlay(p, hosts.get(name)!, say));
       }
@@ -139,10 +139,10 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
     const all = p.tasks.get(host.node.name)!;
     const notified = new Set<string>();
     const runOne = async (t: PreparedTask, index: number): Promise<boolean> => {
-      say(t.task.name);
+      say(t.title);
       const t0 = Date.now();
       const result = (status: TaskResult['status'], msg: string, extra: Partial<TaskResult> = {}) =>
-        addResult({ play: p.play.name, task: t.task.name, host: host.node.name, status, msg, durationMs: Date.now() - t0, handler: t.handler || undefined, ...extra });
+        addResult({ play: p.play.name, task: t.title, host: host.node.name, status, msg, durationMs: Date.now() - t0, handler: t.handler || undefined, ...extra });
       try {
         if (host.stale) {
           // Facts predate an earlier change: re-read what the rest of the play needs, in one command.
@@ -171,7 +171,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
             }
             step = again;
           }
-          say(`${t.task.name}: ${step.description}`);
+          say(`${t.title}: ${step.description}`);
           const r = await host.conn!.exec('change', step.argv, { stdin: step.stdin, destructive: step.destructive });
           host.stale = true;
           if (r.exitCode !== 0) throw new RemoteCommandError(host.node.name, step.argv, r.exitCode, r.stderr, undefined, r.signal);
@@ -192,7 +192,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
     // Handlers: once per host, in the order they are defined, after the tasks.
     for (let i = 0; i < all.length && healthy; i++) {
       const h = all[i]!;
-      if (h.handler && notified.has(h.task.name)) healthy = await runOne(h, i);
+      if (h.handler && notified.has(h.task.name!)) healthy = await runOne(h, i);
     }
     if (!healthy) host.error ??= `failed in play '${p.play.name}'`;
   }
@@ -239,7 +239,7 @@ function safePlan(planFn: () => TaskPlan): TaskPlan {
 function toPlanned(p: PreparedPlay, host: string, t: PreparedTask, plan: TaskPlan): PlannedTask {
   return {
     play: p.play.name,
-    task: t.task.name,
+    task: t.title,
     host,
     status: plan.failure ? 'fail' : plan.steps.length ? 'change' : 'ok',
     reason: plan.reason,

@@ -55,12 +55,12 @@ export function parsePlaybook(file: string, text: string): Playbook {
     }
     const tasks = (raw.tasks ?? []).map((t, i) => toTask(t, [p, 'tasks', i], positions, errors));
     const handlers = (raw.handlers ?? []).map((t, i) => toTask(t, [p, 'handlers', i], positions, errors));
-    const handlerNames = handlers.map((h) => h.name);
+    const handlerNames = handlers.map((h) => h.name!);
     tasks.forEach((task, i) =>
       task.notify.forEach((n) => {
         if (!handlerNames.includes(n)) {
           errors.push(
-            new UserError(`task '${task.name}' notifies unknown handler '${n}'${didYouMean(n, handlerNames)}`, {
+            new UserError(`task '${task.label}' notifies unknown handler '${n}'${didYouMean(n, handlerNames)}`, {
               position: positions.of([p, 'tasks', i, 'notify']),
               hint: handlerNames.length ? `handlers of this play: ${handlerNames.join(', ')}` : 'add it under handlers: in the same play',
             }),
@@ -100,6 +100,5 @@ function toTask(raw: RawTask, where: (string | number)[], positions: PositionInd
   if (op === 'file' && args.content !== undefined && args.template !== undefined) {
     errors.push(new UserError('file takes content or template, not both', { position: positions.of([...where, op]) }));
   }
-  const label = operations.get(op)?.label(args) ?? op;
-  return { name: raw.name ?? label, op, args, notify: asList(raw.notify), position };
+  return { name: raw.name, label: raw.name ?? operations.get(op)?.label(args) ?? op, op, args, notify: asList(raw.notify), position };
 }

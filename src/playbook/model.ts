@@ -3,7 +3,10 @@ import type { SourcePosition } from '../errors.js';
 import type { Vars } from '../inventory/model.js';
 
 export interface Task {
-  name: string;
+  /** The name the playbook gives it (handlers always have one). */
+  name?: string;
+  /** For messages before templating: the name, else the operation's label. */
+  label: string;
   /** The operation's name (a key of the operations registry). */
   op: string;
   /** Arguments before templating. */

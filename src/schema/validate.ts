@@ -1,7 +1,7 @@
 // Validates a parsed YAML document against a Schema, walking the YAML nodes
 // (not the plain values) so every error carries file:line:column.
-import { isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode } from 'yaml';
-import { UserError } from '../errors.js';
+import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node as YamlNode } from 'yaml';
+import { UserError, type SourcePosition } from '../errors.js';
 import { PositionIndex, pathText } from './positions.js';
 import { didYouMean } from './suggest.js';
 import type { Schema } from './types.js';
@@ -140,7 +140,7 @@ export class SchemaValidator {
       this.fail(path, node, `expected ${expected}, got ${describeNode(node)}`);
       return false;
     }
-    if (schema.enum && !schema.enum.includes(value as string)) {
+    if (schema.enum && !schema.enum.includes(value as string) && !(typeof value === 'string' && value.includes('{{'))) {
       const options = schema.enum.map(String);
       this.fail(path, node, `'${String(value)}' is not one of ${options.join(', ')}${didYouMean(String(value), options)}`);
       return false;
@@ -150,7 +150,8 @@ export class SchemaValidator {
         this.fail(path, node, 'must not be empty');
         return false;
       }
-      if (schema.pattern && !new RegExp(schema.pattern).test(value)) {
+      // A templated value is checked again once rendered (see checkRendered).
+      if (schema.pattern && !value.includes('{{') && !new RegExp(schema.pattern).test(value)) {
         this.fail(path, node, `'${value}' is not ${schema.description ?? `of the form ${schema.pattern}`}`);
         return false;
       }
@@ -194,4 +195,18 @@ function describeNode(node: YamlNode | null): string {
     return `${typeof v === 'number' ? 'the number' : 'the value'} ${String(v)}`;
   }
   return 'an unsupported value';
+}
+
+/**
+ * Checks a value built at run time (task arguments after templating) against
+ * a schema; errors point at `position` (the task in the playbook).
+ */
+export function checkRendered(value: unknown, schema: Schema, position: SourcePosition, label: string): UserError[] {
+  const doc = new Document(value);
+  const positions = new PositionIndex(position.file, new LineCounter());
+  const validator = new SchemaValidator(doc, positions, schema);
+  validator.validateDocument();
+  return validator.errors.map(
+    (e) => new UserError(`${label}, after templating: ${e.message.replace(/^\(top level\): /, '')}`, { position, hint: e.hint }),
+  );
 }
