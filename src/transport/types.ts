@@ -15,6 +15,8 @@ export interface ExecResult {
   /** null when the command was killed by a signal. */
   exitCode: number | null;
   signal?: string;
+  /** The command ran past timeoutMs and was signalled (TERM, then KILL). */
+  timedOut?: boolean;
   durationMs: number;
 }
 
