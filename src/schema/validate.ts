@@ -42,13 +42,16 @@ export class SchemaValidator {
     this.positions.record(path, node);
 
     if (schema.anyOf) {
-      const before = this.errors.length;
-      for (const option of schema.anyOf) {
+      const probes = schema.anyOf.map((option) => {
         const probe = new SchemaValidator(this.doc, this.positions, this.root);
-        if (probe.check(node, option, path)) return true;
-      }
-      this.fail(path, node, `expected ${describe(schema, this.root)}, got ${describeNode(node)}`);
-      return this.errors.length === before;
+        return { option, ok: probe.check(node, option, path), errors: probe.errors };
+      });
+      if (probes.some((p) => p.ok)) return true;
+      // An alternative of the right kind explains best what is wrong with the value.
+      const sameKind = probes.find((p) => kindMatches(this.resolve(p.option), node));
+      if (sameKind) this.errors.push(...sameKind.errors);
+      else this.fail(path, node, `expected ${describe(schema, this.root)}, got ${describeNode(node)}`);
+      return false;
     }
 
     switch (schema.type) {
@@ -209,4 +212,23 @@ export function checkRendered(value: unknown, schema: Schema, position: SourcePo
   return validator.errors.map(
     (e) => new UserError(`${label}, after templating: ${e.message.replace(/^\(top level\): /, '')}`, { position, hint: e.hint }),
   );
+}
+
+function kindMatches(schema: Schema, node: YamlNode | null): boolean {
+  const value = isScalar(node) ? node.value : undefined;
+  switch (schema.type) {
+    case 'object':
+      return isMap(node);
+    case 'array':
+      return isSeq(node);
+    case 'string':
+      return typeof value === 'string';
+    case 'integer':
+    case 'number':
+      return typeof value === 'number';
+    case 'boolean':
+      return typeof value === 'boolean';
+    default:
+      return false;
+  }
 }

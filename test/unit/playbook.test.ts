@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { UserErrors } from '../../src/errors.js';
+import { parseInventory } from '../../src/inventory/load.js';
+import { selectHosts } from '../../src/inventory/select.js';
+import { preparePlaybook } from '../../src/engine/prepare.js';
+import { parsePlaybook } from '../../src/playbook/load.js';
+import { formatError } from '../../src/ui/errors.js';
+
+const inventory = parseInventory(
+  'inv.yaml',
+  `version: 1
+clusters:
+  web:
+    primary: b
+    groups:
+      db: { nodes: [a, c] }
+    vars: { port: 80 }
+    nodes:
+      a: { address: 10.0.0.1, vars: { port: 81 } }
+      b: { address: 10.0.0.2 }
+      c: { address: 10.0.0.3 }
+`,
+);
+
+function errors(text: string): string {
+  try {
+    parsePlaybook('pb.yaml', text);
+  } catch (err) {
+    expect(err).toBeInstanceOf(UserErrors);
+    return formatError(err);
+  }
+  throw new Error('expected errors');
+}
+
+describe('playbook', () => {
+  it('parses plays, tasks, handlers and notify', () => {
+    const pb = parsePlaybook(
+      'pb.yaml',
+      `- name: web
+  hosts: [db, primary]
+  tasks:
+    - name: conf
+      file: { path: /etc/x, content: "x" }
+      notify: reload
+  handlers:
+    - name: reload
+      service: { name: nginx, state: reloaded }
+`,
+    );
+    expect(pb.plays[0]).toMatchObject({ name: 'web', hosts: ['db', 'primary'] });
+    expect(pb.plays[0]!.tasks[0]).toMatchObject({ name: 'conf', op: 'file', notify: ['reload'] });
+    expect(pb.plays[0]!.handlers[0]).toMatchObject({ name: 'reload', op: 'service' });
+  });
+
+  it('names the position of schema errors: unknown operation, bad arguments', () => {
+    const text = errors(`- hosts: all
+  tasks:
+    - fiel: { path: /etc/x }
+    - name: t
+      file: { path: relative/x, mode: "999" }
+`);
+    expect(text).toContain("pb.yaml:3:7: [0].tasks[0].fiel: unknown key 'fiel' (did you mean 'file'?)");
+    expect(text).toContain("pb.yaml:5:21: [0].tasks[1].file.path: 'relative/x' is not an absolute path");
+    expect(text).toContain(`pb.yaml:5:39: [0].tasks[1].file.mode: '999' is not an octal mode like "0644"`);
+  });
+
+  it('names the position of structural errors: two operations, unknown handler', () => {
+    const text = errors(`- hosts: all
+  tasks:
+    - file: { path: /etc/x }
+      directory: { path: /etc/y }
+    - name: t
+      command: { cmd: "true" }
+      notify: restrat
+  handlers:
+    - name: restart
+      command: { cmd: "true" }
+`);
+    expect(text).toContain('pb.yaml:3:7: task names 2 operations (file, directory); one per task');
+    expect(text).toContain("pb.yaml:7:15: task 't' notifies unknown handler 'restrat' (did you mean 'restart'?)");
+  });
+
+  it('selects hosts by all, primary, secondaries, group, node and cluster', () => {
+    const names = (sel: string[]) => selectHosts(inventory, sel).map((n) => n.name);
+    expect(names(['all'])).toEqual(['a', 'b', 'c']);
+    expect(names(['primary'])).toEqual(['b']);
+    expect(names(['secondaries'])).toEqual(['a', 'c']);
+    expect(names(['db'])).toEqual(['a', 'c']);
+    expect(names(['c', 'primary'])).toEqual(['b', 'c']);
+    expect(names(['web'])).toEqual(['a', 'b', 'c']);
+    expect(() => names(['dbb'])).toThrow(/host selector 'dbb' matches nothing.*did you mean 'db'/);
+  });
+
+  it('renders arguments per host with play vars over inventory vars, and checks them after templating', () => {
+    const pb = parsePlaybook('pb.yaml', `- hosts: all\n  tasks:\n    - file: { path: "/etc/{{node.name}}.conf", content: "port={{port}}" }\n`);
+    const [play] = preparePlaybook(inventory, pb, {});
+    const args = (host: string) => play!.tasks.get(host)![0]!.args;
+    expect(args('a')).toEqual({ path: '/etc/a.conf', content: 'port=81' });
+    expect(args('b')).toEqual({ path: '/etc/b.conf', content: 'port=80' });
+    const withPlayVars = parsePlaybook('pb.yaml', `- hosts: all\n  vars: { port: 90 }\n  tasks:\n    - file: { path: /etc/x, content: "{{port}}" }\n`);
+    expect(preparePlaybook(inventory, withPlayVars, {})[0]!.tasks.get('a')![0]!.args).toMatchObject({ content: '90' });
+    expect(preparePlaybook(inventory, withPlayVars, { port: 99 })[0]!.tasks.get('a')![0]!.args).toMatchObject({ content: '99' });
+    expect(play!.tasks.get('a')![0]!.title).toBe('file /etc/a.conf');
+
+    const bad = parsePlaybook('pb.yaml', `- hosts: all\n  tasks:\n    - file: { path: "{{where}}" }\n`);
+    expect(() => preparePlaybook(inventory, bad, { where: 'etc/x' })).toThrow(/after templating: .*'etc\/x' is not an absolute path/);
+    expect(() => preparePlaybook(inventory, bad, {})).toThrow(/template error: "where" not defined/);
+  });
+});
