@@ -335,10 +335,15 @@ async function prepareRoot(
   );
 
   await installKey(u('root'), clientPub, 0, 0, 0o700);
+  // A fresh machine's dotfiles, not the host's: a heavy host .bashrc (pyenv,
+  // ...) runs for every SSH command and would dominate every timing.
+  await copyIfExists('/usr/share/base-files/dot.bashrc', u('root/.bashrc'), 0, 0);
+  await copyIfExists('/usr/share/base-files/dot.profile', u('root/.profile'), 0, 0);
   await fs.mkdir(u('home'), { recursive: true, mode: 0o755 });
   for (const x of users) {
     const uidNow = fresh.includes(x) ? x.uid : Number(passwd.match(new RegExp(`^${x.name}:[^:]*:(\\d+)`, 'm'))?.[1]);
     await installKey(u(`home/${x.name}`), clientPub, uidNow, uidNow, 0o755);
+    for (const f of ['.bashrc', '.profile']) await copyIfExists(`/etc/skel/${f}`, u(`home/${x.name}/${f}`), uidNow, uidNow);
   }
   return (await fs.readFile(u('etc/ssh/ssh_host_ed25519_key.pub'), 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ');
 }
@@ -348,6 +353,17 @@ async function writeLike(original: string, target: string, content: string): Pro
   await fs.writeFile(target, content);
   await fs.chown(target, st.uid, st.gid);
   await fs.chmod(target, st.mode & 0o7777);
+}
+
+async function copyIfExists(from: string, to: string, uid: number, gid: number): Promise<void> {
+  try {
+    await fs.copyFile(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  await fs.chown(to, uid, gid);
+  await fs.chmod(to, 0o644);
 }
 
 async function installKey(home: string, pub: string, uid: number, gid: number, homeMode: number): Promise<void> {
