@@ -1,0 +1,42 @@
+import { Flags } from '@oclif/core';
+import { LabCommand, labNameFlag } from '../../lab/labCommand.js';
+import { renderStatus } from '../../lab/render.js';
+import { labUp } from '../../services/lab.js';
+
+export default class LabUp extends LabCommand {
+  static override description = 'Boot the lab VMs (building the image on first use) and write an inventory for them.';
+
+  static override examples = [
+    '<%= config.bin %> lab up',
+    '<%= config.bin %> lab up --nodes 3 --stack heartbeat',
+    '<%= config.bin %> lab up --name demo --disk-size 512',
+  ];
+
+  static override flags = {
+    name: labNameFlag,
+    nodes: Flags.integer({ description: 'how many VMs', default: 2, min: 1, max: 4 }),
+    memory: Flags.integer({ description: 'MiB of RAM per VM', default: 512, min: 256 }),
+    'disk-size': Flags.integer({ description: 'MiB of the blank data disk (/dev/vdb) per VM', default: 256, min: 16 }),
+    accel: Flags.string({ description: 'tcg (software emulation) or kvm', options: ['tcg', 'kvm'], default: 'tcg' }),
+    stack: Flags.string({ description: 'cluster manager named in the inventory', options: ['pacemaker', 'heartbeat'], default: 'pacemaker' }),
+    'boot-timeout': Flags.integer({ description: 'seconds to wait for each VM to accept SSH', default: 240, min: 10 }),
+    'rebuild-image': Flags.boolean({ description: 'build the image again even if it is cached', default: false }),
+    json: Flags.boolean({ description: 'print the lab status as JSON', default: false }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(LabUp);
+    const status = await labUp({
+      name: flags.name,
+      nodes: flags.nodes,
+      memoryMiB: flags.memory,
+      diskSizeMiB: flags['disk-size'],
+      accel: flags.accel as 'tcg' | 'kvm',
+      stack: flags.stack as 'pacemaker' | 'heartbeat',
+      bootTimeoutSec: flags['boot-timeout'],
+      rebuildImage: flags['rebuild-image'],
+      report: this.report,
+    });
+    this.log(flags.json ? JSON.stringify(status, null, 2) : renderStatus(status));
+  }
+}

@@ -1,0 +1,102 @@
+// Files baked into the lab image. They make one image serve every VM of every
+// lab: a VM's identity (addresses, authorized key, /etc/hosts) comes from its
+// kernel command line, read at boot by haforge-lab-init.
+
+/** Printed on the serial console before each host public key; the lab reads host keys from there. */
+export const HOSTKEY_MARKER = 'HAFORGE-HOSTKEY';
+
+const INIT_SCRIPT = `#!/bin/sh
+# haforge lab: give this VM its identity from the kernel command line.
+#   haforge.net=eth1=10.99.0.11/24,eth2=10.98.0.11/24   private addresses
+#   haforge.hosts=node1=10.99.0.11,node2=10.99.0.12      /etc/hosts (first boot)
+#   haforge.sshkey=AAAAC3...                             root's ed25519 key (first boot)
+set -eu
+
+param() {
+  for w in $(cat /proc/cmdline); do
+    case "$w" in "$1="*) echo "\${w#*=}"; return 0 ;; esac
+  done
+  return 1
+}
+
+# NICs appear asynchronously (udev); wait up to 30 s for one.
+wait_nic() {
+  i=0
+  while [ ! -e "/sys/class/net/$1" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+}
+
+ip link set lo up
+
+# eth0: QEMU user networking (slirp); fixed addresses, no DHCP wait.
+wait_nic eth0
+ip link set eth0 up
+ip addr replace 10.0.2.15/24 dev eth0
+ip route replace default via 10.0.2.2
+echo 'nameserver 10.0.2.3' > /etc/resolv.conf
+
+for spec in $(param haforge.net | tr ',' ' '); do
+  nic=\${spec%%=*}
+  wait_nic "$nic"
+  ip link set "$nic" up
+  ip addr replace "\${spec#*=}" dev "$nic"
+done
+
+# Written once: later haforge runs may manage these files themselves.
+if [ ! -e /var/lib/haforge-lab/initialized ]; then
+  {
+    echo '127.0.0.1 localhost'
+    echo '::1 localhost ip6-localhost ip6-loopback'
+    for pair in $(param haforge.hosts | tr ',' ' '); do echo "\${pair#*=} \${pair%%=*}"; done
+    for pair in $(param haforge.hosts1 | tr ',' ' ' || true); do echo "\${pair#*=} \${pair%%=*}-ring1"; done
+  } > /etc/hosts
+  install -d -m 0700 /root/.ssh
+  echo "ssh-ed25519 $(param haforge.sshkey) haforge-lab" > /root/.ssh/authorized_keys
+  chmod 0600 /root/.ssh/authorized_keys
+  mkdir -p /var/lib/haforge-lab
+  touch /var/lib/haforge-lab/initialized
+fi
+
+# Per-VM host key, made on first boot (the image has none). ed25519 only:
+# an RSA key costs seconds of emulated CPU and nothing here needs it.
+[ -s /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key
+for k in /etc/ssh/ssh_host_*_key.pub; do
+  echo "${HOSTKEY_MARKER} $(cut -d' ' -f1,2 "$k")" > /dev/ttyS0
+done
+`;
+
+const INIT_UNIT = `[Unit]
+Description=haforge lab: addresses, hosts, SSH keys from the kernel command line
+Before=ssh.service network-online.target
+Wants=network-online.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/local/sbin/haforge-lab-init
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+const SSHD_CONFIG = `# haforge lab: key-only root login, one host key made at first boot.
+HostKey /etc/ssh/ssh_host_ed25519_key
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UseDNS no
+`;
+
+export interface GuestFile {
+  path: string;
+  mode: number;
+  content: string;
+}
+
+export const GUEST_FILES: readonly GuestFile[] = [
+  { path: '/usr/local/sbin/haforge-lab-init', mode: 0o755, content: INIT_SCRIPT },
+  { path: '/etc/systemd/system/haforge-lab-init.service', mode: 0o644, content: INIT_UNIT },
+  { path: '/etc/ssh/sshd_config.d/haforge-lab.conf', mode: 0o644, content: SSHD_CONFIG },
+  { path: '/etc/fstab', mode: 0o644, content: '/dev/vda / ext4 defaults,noatime 0 1\n' },
+  // No hostname in the image: systemd.hostname= on the kernel command line names each VM.
+  { path: '/etc/hostname', mode: 0o644, content: '' },
+];

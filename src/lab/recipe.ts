@@ -1,0 +1,51 @@
+// The image recipe: everything that decides what the lab image contains.
+// Its hash names the cache directory, so changing anything here (a package,
+// a guest file, a step) builds a new image and never reuses a stale one.
+import { createHash } from 'node:crypto';
+import { GUEST_FILES, type GuestFile } from './guestFiles.js';
+
+export interface Recipe {
+  /** Bump when the build steps change in a way the data below does not show. */
+  version: number;
+  suite: string;
+  arch: string;
+  /** Installed by debootstrap itself: enough to boot and log in. */
+  basePackages: string[];
+  /** Installed afterwards with apt-get in the chroot (apt resolves alternatives better than debootstrap). */
+  extraPackages: string[];
+  /** Installed but not enabled: haforge configures and starts them. */
+  disabledUnits: string[];
+  /** Timers and services that only cost boot time in a throw-away VM. */
+  maskedUnits: string[];
+  enabledUnits: string[];
+  files: readonly GuestFile[];
+  /** Size of the root filesystem (sparse; the qcow2 only stores what is used). */
+  rootSizeMiB: number;
+}
+
+export const RECIPE: Recipe = {
+  version: 1,
+  suite: 'bookworm',
+  arch: 'amd64',
+  basePackages: [
+    'linux-image-amd64', 'initramfs-tools', 'systemd', 'systemd-sysv', 'udev', 'dbus', 'kmod',
+    'openssh-server', 'iproute2', 'iputils-ping', 'procps', 'less',
+  ],
+  extraPackages: [
+    'drbd-utils', 'corosync', 'pacemaker', 'pacemaker-cli-utils', 'resource-agents',
+    'heartbeat', 'mon', 'chrony', 'lighttpd', 'net-tools', 'curl', 'psmisc', 'rsync',
+  ],
+  disabledUnits: ['corosync', 'pacemaker', 'heartbeat', 'mon', 'drbd', 'lighttpd'],
+  maskedUnits: [
+    'apt-daily.timer', 'apt-daily-upgrade.timer', 'e2scrub_all.timer', 'e2scrub_reap.service',
+    'fstrim.timer', 'systemd-timesyncd.service',
+  ],
+  enabledUnits: ['haforge-lab-init.service'],
+  files: GUEST_FILES,
+  rootSizeMiB: 3072,
+};
+
+/** Short, stable hash of a recipe: the name of its cache directory. */
+export function recipeHash(recipe: Recipe = RECIPE): string {
+  return createHash('sha256').update(JSON.stringify(recipe)).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,80 @@
+// state.json: what `lab up` decided (ports, networks, nodes) so later
+// commands (status, kill, start, cut, down) act on the same lab.
+import { promises as fs } from 'node:fs';
+import { BugError, UserError } from '../errors.js';
+import { writeFileAtomic } from './atomic.js';
+import type { LinkId, McastEndpoint } from './network.js';
+import type { LabPaths } from './paths.js';
+
+export type Accel = 'tcg' | 'kvm';
+export type StackName = 'heartbeat' | 'pacemaker';
+
+export interface NodeState {
+  name: string;
+  index: number;
+  sshPort: number;
+  addresses: Record<LinkId, string>;
+  /** Private links currently cut by `lab cut` (re-applied when the node is started again). */
+  cut: LinkId[];
+}
+
+export interface LabState {
+  version: 1;
+  name: string;
+  createdAt: string;
+  imageHash: string;
+  kernel: string;
+  initrd: string;
+  base: string;
+  accel: Accel;
+  memoryMiB: number;
+  diskSizeMiB: number;
+  stack: StackName;
+  mcast: Record<LinkId, McastEndpoint>;
+  nodes: NodeState[];
+}
+
+export async function readState(paths: LabPaths): Promise<LabState | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(paths.stateFile, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const state = JSON.parse(text) as LabState;
+    if (state.version !== 1) throw new Error(`unknown version ${String(state.version)}`);
+    return state;
+  } catch (err) {
+    throw new UserError(`the lab state file ${paths.stateFile} is damaged: ${(err as Error).message}`, {
+      hint: `remove the lab with \`haforge lab down --name ${paths.name}\``,
+    });
+  }
+}
+
+export async function requireState(paths: LabPaths): Promise<LabState> {
+  const state = await readState(paths);
+  if (!state) {
+    throw new UserError(`there is no lab named "${paths.name}"`, { hint: `start one with \`haforge lab up --name ${paths.name}\`` });
+  }
+  return state;
+}
+
+export async function writeState(paths: LabPaths, state: LabState): Promise<void> {
+  await writeFileAtomic(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`, 0o600);
+}
+
+export function findNode(state: LabState, name: string): NodeState {
+  const node = state.nodes.find((n) => n.name === name);
+  if (!node) {
+    throw new UserError(`lab "${state.name}" has no node "${name}"`, { hint: `its nodes are ${state.nodes.map((n) => n.name).join(', ')}` });
+  }
+  return node;
+}
+
+export function nodeIndex(state: LabState, name: string): number {
+  const i = state.nodes.findIndex((n) => n.name === name);
+  if (i < 0) throw new BugError(`node ${name} vanished from the state`);
+  return i;
+}

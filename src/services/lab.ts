@@ -1,0 +1,315 @@
+// Lab use cases: up, status, ssh, kill, start, cut, heal, down. Commands call
+// exactly one of these; everything here reports progress through `report`
+// and returns data for the command to render.
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { UserError } from '../errors.js';
+import { quoteArgv } from '../util/shell.js';
+import { exists } from '../lab/atomic.js';
+import { waitForSsh } from '../lab/boot.js';
+import { runOk } from '../lab/exec.js';
+import { ensureImage } from '../lab/imageCache.js';
+import { writeInventory } from '../lab/inventory.js';
+import { LINK_IDS, PRIVATE_LINKS, linkAddress, mcastFor, mcastKey, nodeName, type LinkId, type McastEndpoint } from '../lab/network.js';
+import { LabPaths, stateRoot } from '../lab/paths.js';
+import { freePorts, isListening } from '../lab/ports.js';
+import { requirePrograms } from '../lab/preflight.js';
+import { killQemu, launch, nicId, qemuProcessesUnder, runningPid, PortBusyError } from '../lab/qemu.js';
+import { qmpCommand } from '../lab/qmp.js';
+import { ensureKeypair, publicKeyBlob, sshOptions } from '../lab/sshKeys.js';
+import { findNode, readState, requireState, writeState, type Accel, type LabState, type NodeState, type StackName } from '../lab/state.js';
+
+export type Report = (msg: string) => void;
+
+export interface NodeStatus {
+  name: string;
+  sshPort: number;
+  addresses: { ssh: string } & Record<LinkId, string>;
+  power: 'running' | 'off';
+  pid: number | null;
+  /** Private links that `lab cut` took down. */
+  cutLinks: LinkId[];
+}
+
+export interface LabStatus {
+  name: string;
+  inventory: string;
+  stateDir: string;
+  stack: StackName;
+  accel: Accel;
+  nodes: NodeStatus[];
+}
+
+export interface UpOptions {
+  name: string;
+  nodes: number;
+  memoryMiB: number;
+  diskSizeMiB: number;
+  accel: Accel;
+  stack: StackName;
+  bootTimeoutSec: number;
+  rebuildImage?: boolean;
+  report: Report;
+}
+
+const RUNTIME_PROGRAMS = ['qemu-system-x86_64', 'qemu-img', 'ssh', 'ssh-keygen'] as const;
+
+export async function labUp(opts: UpOptions): Promise<LabStatus> {
+  const tools = requirePrograms(RUNTIME_PROGRAMS);
+  const paths = new LabPaths(opts.name);
+  let state = await readState(paths);
+  if (state && state.nodes.length !== opts.nodes) {
+    throw new UserError(`lab "${opts.name}" already exists with ${state.nodes.length} nodes, not ${opts.nodes}`, {
+      hint: `\`haforge lab down --name ${opts.name}\` first, or use another --name`,
+    });
+  }
+  const isNew = !state;
+  if (!state) {
+    const { image, built } = await ensureImage(opts.report, { rebuild: opts.rebuildImage });
+    if (!built) opts.report(`image ${image.hash} (cached)`);
+    state = await createLab(paths, opts, image, tools['qemu-img'], tools['ssh-keygen']);
+  } else {
+    opts.report(`lab "${opts.name}" exists: starting the nodes that are off`);
+  }
+  const s = state;
+  await Promise.all(s.nodes.map((n) => bootNode(paths, s, n, opts.bootTimeoutSec, tools, opts.report, isNew)));
+  const inventory = await writeInventory(s, paths);
+  opts.report(`inventory: ${inventory}`);
+  return labStatus(opts.name);
+}
+
+async function createLab(
+  paths: LabPaths,
+  opts: UpOptions,
+  image: { hash: string; kernel: string; initrd: string; base: string },
+  qemuImg: string,
+  sshKeygen: string,
+): Promise<LabState> {
+  await fs.mkdir(paths.dir, { recursive: true, mode: 0o700 });
+  await ensureKeypair(paths, sshKeygen);
+  const ports = await freePorts(opts.nodes);
+  const nodes: NodeState[] = Array.from({ length: opts.nodes }, (_, i) => ({
+    name: nodeName(i),
+    index: i,
+    sshPort: ports[i],
+    addresses: { replication: linkAddress('replication', i), ring1: linkAddress('ring1', i) },
+    cut: [],
+  }));
+  const state: LabState = {
+    version: 1,
+    name: opts.name,
+    createdAt: new Date().toISOString(),
+    imageHash: image.hash,
+    kernel: image.kernel,
+    initrd: image.initrd,
+    base: image.base,
+    accel: opts.accel,
+    memoryMiB: opts.memoryMiB,
+    diskSizeMiB: opts.diskSizeMiB,
+    stack: opts.stack,
+    mcast: await unusedMcast(opts.name),
+    nodes,
+  };
+  for (const n of nodes) {
+    await runOk([qemuImg, 'create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', image.base, paths.overlay(n.name)]);
+    await fs.writeFile(paths.dataDisk(n.name), '');
+    await fs.truncate(paths.dataDisk(n.name), opts.diskSizeMiB * 1024 * 1024);
+  }
+  await fs.writeFile(paths.knownHosts, '', { mode: 0o644 });
+  await writeState(paths, state);
+  return state;
+}
+
+/** The lab name's multicast endpoints, moved on if another lab already uses one of them. */
+async function unusedMcast(name: string): Promise<Record<LinkId, McastEndpoint>> {
+  const taken = new Set<string>();
+  for (const other of await fs.readdir(stateRoot()).catch(() => [] as string[])) {
+    if (other === name) continue;
+    const s = await readState(new LabPaths(other)).catch(() => undefined);
+    if (s) for (const id of LINK_IDS) taken.add(mcastKey(s.mcast[id]));
+  }
+  for (let bump = 0; ; bump++) {
+    const m = mcastFor(name, bump);
+    if (LINK_IDS.every((id) => !taken.has(mcastKey(m[id])))) return m;
+  }
+}
+
+/** Starts a node that is off and waits until SSH works; a running node is left alone. */
+async function bootNode(
+  paths: LabPaths,
+  state: LabState,
+  node: NodeState,
+  bootTimeoutSec: number,
+  tools: Record<string, string>,
+  report: Report,
+  mayMovePort = false,
+): Promise<void> {
+  if ((await runningPid(paths, node.name)) !== undefined) {
+    report(`${node.name}: already running`);
+    return;
+  }
+  const started = Date.now();
+  const spec = { state, node, paths, sshKeyBlob: await publicKeyBlob(paths), qemuBinary: tools['qemu-system-x86_64'] };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch(spec);
+      break;
+    } catch (err) {
+      // The port was free when picked; if it got taken before QEMU bound it, a new lab may pick another.
+      if (!(err instanceof PortBusyError) || !mayMovePort || attempt >= 3) throw err;
+      [node.sshPort] = await freePorts(1);
+      await writeState(paths, state);
+    }
+  }
+  report(`${node.name}: booting (ssh port ${node.sshPort})`);
+  try {
+    await waitForSsh({ paths, node, accel: state.accel, timeoutMs: bootTimeoutSec * 1000, ssh: tools.ssh });
+  } catch (err) {
+    await killQemu(paths, node.name); // a hung guest would burn a core forever
+    throw err;
+  }
+  // A power cycle does not plug a pulled cable back in.
+  for (const link of node.cut) await setLink(paths, node.name, link, false);
+  report(`${node.name}: ssh ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+export async function labStatus(name: string): Promise<LabStatus> {
+  const paths = new LabPaths(name);
+  const state = await requireState(paths);
+  const nodes: NodeStatus[] = [];
+  for (const n of state.nodes) {
+    const pid = await runningPid(paths, n.name);
+    nodes.push({
+      name: n.name,
+      sshPort: n.sshPort,
+      addresses: { ssh: `127.0.0.1:${n.sshPort}`, ...n.addresses },
+      power: pid === undefined ? 'off' : 'running',
+      pid: pid ?? null,
+      cutLinks: [...n.cut],
+    });
+  }
+  return { name, inventory: paths.inventory, stateDir: paths.dir, stack: state.stack, accel: state.accel, nodes };
+}
+
+/** argv of the system ssh for a node; one argument is a shell command line (like ssh), several are an argv. */
+export async function labSshArgv(name: string, node: string, command: string[]): Promise<string[]> {
+  const { ssh } = requirePrograms(['ssh']);
+  const paths = new LabPaths(name);
+  const state = await requireState(paths);
+  const n = findNode(state, node);
+  if ((await runningPid(paths, n.name)) === undefined) {
+    throw new UserError(`${node} is off`, { hint: `power it on with \`haforge lab start ${node} --name ${name}\`` });
+  }
+  const remote = command.length === 0 ? [] : command.length === 1 ? [command[0]] : [quoteArgv(command)];
+  return [ssh, ...sshOptions(paths, n.sshPort), 'root@127.0.0.1', ...remote];
+}
+
+/** Runs ssh attached to this terminal; resolves with its exit code. */
+export async function labSsh(name: string, node: string, command: string[]): Promise<number> {
+  const argv = await labSshArgv(name, node, command);
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 + 9 : 255)));
+  });
+}
+
+/** Power failure: SIGKILL the VM's QEMU process. */
+export async function labKill(name: string, node: string): Promise<{ node: string; pid: number | null }> {
+  const paths = new LabPaths(name);
+  const state = await requireState(paths);
+  findNode(state, node);
+  const pid = await killQemu(paths, node);
+  return { node, pid: pid ?? null };
+}
+
+/** Power on again: the same overlay, data disk and ports. */
+export async function labStart(name: string, node: string, bootTimeoutSec: number, report: Report): Promise<LabStatus> {
+  const tools = requirePrograms(RUNTIME_PROGRAMS);
+  const paths = new LabPaths(name);
+  const state = await requireState(paths);
+  await bootNode(paths, state, findNode(state, node), bootTimeoutSec, tools, report);
+  return labStatus(name);
+}
+
+async function setLink(paths: LabPaths, node: string, link: LinkId, up: boolean): Promise<void> {
+  await qmpCommand(paths.qmpSocket(node), 'set_link', { name: nicId(link), up });
+}
+
+/**
+ * Cut: node `a` loses carrier on its private links (all, or only `links`).
+ * The private networks are shared segments, so with three nodes `a` is cut
+ * off from every other node, not only from `b`; `b` and the rest still
+ * reach each other. SSH from the workstation (eth0) keeps working.
+ */
+export async function labCut(name: string, a: string, b: string, links: readonly LinkId[]): Promise<{ node: string; links: LinkId[]; isolatedFrom: string[] }> {
+  const paths = new LabPaths(name);
+  const state = await requireState(paths);
+  const na = findNode(state, a);
+  findNode(state, b);
+  if (a === b) throw new UserError('cut needs two different nodes');
+  if ((await runningPid(paths, a)) === undefined) {
+    throw new UserError(`${a} is off`, { hint: `power it on with \`haforge lab start ${a} --name ${name}\`` });
+  }
+  for (const link of links) await setLink(paths, a, link, false);
+  na.cut = [...new Set([...na.cut, ...links])].sort();
+  await writeState(paths, state);
+  return { node: a, links: na.cut, isolatedFrom: state.nodes.filter((n) => n.name !== a).map((n) => n.name) };
+}
+
+/** Heal: every private link of every node up again. */
+export async function labHeal(name: string): Promise<{ healed: string[] }> {
+  const paths = new LabPaths(name);
+  const state = await requireState(paths);
+  const healed: string[] = [];
+  for (const n of state.nodes) {
+    if ((await runningPid(paths, n.name)) !== undefined) {
+      for (const l of PRIVATE_LINKS) await setLink(paths, n.name, l.id, true);
+    }
+    if (n.cut.length > 0) healed.push(n.name);
+    n.cut = [];
+  }
+  await writeState(paths, state);
+  return { healed };
+}
+
+export interface DownReport {
+  name: string;
+  existed: boolean;
+  killed: { node: string; pid: number }[];
+  /** Whatever survived the teardown; all empty when it was clean. */
+  leftovers: { processes: number[]; listeningPorts: number[]; stateDir: boolean };
+}
+
+/** Kill every VM, remove the whole state dir, then check that nothing is left. */
+export async function labDown(name: string): Promise<DownReport> {
+  const paths = new LabPaths(name);
+  if (!(await exists(paths.dir))) {
+    return { name, existed: false, killed: [], leftovers: { processes: [], listeningPorts: [], stateDir: false } };
+  }
+  const state = await readState(paths).catch(() => undefined);
+  // Node names from the state, and from pid files in case the state is damaged.
+  const names = new Set(state?.nodes.map((n) => n.name) ?? []);
+  for (const f of await fs.readdir(paths.dir)) if (f.endsWith('.pid')) names.add(f.slice(0, -4));
+  const killed: DownReport['killed'] = [];
+  for (const node of names) {
+    const pid = await killQemu(paths, node);
+    if (pid !== undefined) killed.push({ node, pid });
+  }
+  for (const pid of await qemuProcessesUnder(paths.dir)) {
+    process.kill(pid, 'SIGKILL');
+    killed.push({ node: '?', pid });
+  }
+  await fs.rm(paths.dir, { recursive: true, force: true });
+  await new Promise((r) => setTimeout(r, 100)); // let the kernel reap the last sockets
+
+  const ports = state?.nodes.map((n) => n.sshPort) ?? [];
+  const listening: number[] = [];
+  for (const p of ports) if (await isListening(p)) listening.push(p);
+  return {
+    name,
+    existed: true,
+    killed,
+    leftovers: { processes: await qemuProcessesUnder(paths.dir), listeningPorts: listening, stateDir: await exists(paths.dir) },
+  };
+}
