@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError, UserErrors } from '../errors.js';
-import { checkRendered } from '../schema/validate.js';
+import { checkRendered, coerceRendered } from '../schema/validate.js';
 import { limitHosts, selectHosts } from '../inventory/select.js';
 import type { Inventory, NodeSpec, Vars } from '../inventory/model.js';
 import { operations } from '../operations/index.js';
@@ -39,7 +39,7 @@ export function preparePlaybook(inventory: Inventory, playbook: Playbook, cliVar
       const context = templateContext(inventory, node, play.vars, cliVars);
       const prepare = (task: Task, handler: boolean): PreparedTask => {
         const op = operations.get(task.op)!;
-        const args = renderDeep(task.args, context, task.position);
+        const args = coerceRendered(renderDeep(task.args, context, task.position), op.schema);
         const problems = checkRendered(args, op.schema, task.position, `task '${task.label}' on ${node.name}`);
         if (problems.length) throw new UserErrors(problems);
         return { task, title: task.name ?? op.label(args), op, args, facts: op.facts(args), handler };

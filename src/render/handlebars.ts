@@ -58,3 +58,4 @@ export function renderDeep<T>(value: T, context: object, source: string | Source
   }
   return value;
 }
+

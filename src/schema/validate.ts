@@ -133,6 +133,8 @@ export class SchemaValidator {
       this.fail(path, node, `expected ${expected}, got ${describeNode(node)}`);
       return false;
     }
+    // A templated value is checked again once rendered (see checkRendered).
+    if (typeof value === 'string' && value.includes('{{')) return true;
     const typeOk =
       (schema.type === 'string' && typeof value === 'string') ||
       (schema.type === 'boolean' && typeof value === 'boolean') ||
@@ -143,7 +145,7 @@ export class SchemaValidator {
       this.fail(path, node, `expected ${expected}, got ${describeNode(node)}`);
       return false;
     }
-    if (schema.enum && !schema.enum.includes(value as string) && !(typeof value === 'string' && value.includes('{{'))) {
+    if (schema.enum && !schema.enum.includes(value as string)) {
       const options = schema.enum.map(String);
       this.fail(path, node, `'${String(value)}' is not one of ${options.join(', ')}${didYouMean(String(value), options)}`);
       return false;
@@ -153,8 +155,7 @@ export class SchemaValidator {
         this.fail(path, node, 'must not be empty');
         return false;
       }
-      // A templated value is checked again once rendered (see checkRendered).
-      if (schema.pattern && !value.includes('{{') && !new RegExp(schema.pattern).test(value)) {
+      if (schema.pattern && !new RegExp(schema.pattern).test(value)) {
         this.fail(path, node, `'${value}' is not ${schema.description ?? `of the form ${schema.pattern}`}`);
         return false;
       }
@@ -198,6 +199,25 @@ function describeNode(node: YamlNode | null): string {
     return `${typeof v === 'number' ? 'the number' : 'the value'} ${String(v)}`;
   }
   return 'an unsupported value';
+}
+
+/**
+ * Templates render to text: turns "true"/"42" back into a boolean/number
+ * where the schema asks for one.
+ */
+export function coerceRendered(value: unknown, schema: Schema): unknown {
+  if (typeof value === 'string') {
+    const types = schema.anyOf ? schema.anyOf.map((s) => s.type) : [schema.type];
+    if (types.includes('string')) return value;
+    if (types.includes('boolean') && (value === 'true' || value === 'false')) return value === 'true';
+    if ((types.includes('integer') || types.includes('number')) && /^-?\d+(\.\d+)?$/.test(value)) return Number(value);
+    return value;
+  }
+  if (Array.isArray(value)) return schema.items ? value.map((v) => coerceRendered(v, schema.items!)) : value;
+  if (value && typeof value === 'object' && schema.properties) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, schema.properties![k] ? coerceRendered(v, schema.properties![k]!) : v]));
+  }
+  return value;
 }
 
 /**
