@@ -49,7 +49,7 @@ nothing. Destructive steps need --yes (or a yes at the prompt).`;
       acceptNewHostKeys: flags['accept-new-host-keys'],
       interactive: human,
       auditLog: flags['audit-log'],
-      reporter: human ? listrReporter((plan) => show(formatPlan(plan, { diff: flags.diff }))) : undefined,
+      reporter: human ? listrReporter((plan) => show(formatPlan(plan, { diff: flags.diff, showOutput: false }))) : undefined,
       confirm:
         human && process.stdin.isTTY
           ? (destructive) => confirm({ message: `Run ${destructive.length} destructive step(s) listed above?`, default: false })

@@ -99,7 +99,9 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
     }
     reporter.planned(plan);
 
-    if (opts.check) {
+    // Nothing to change: the plan, made from facts read a moment ago, is the result.
+    const nothingToDo = !plan.some((item) => item.status !== 'ok');
+    if (opts.check || nothingToDo) {
       for (const item of plan) {
         addResult({ play: item.play, task: item.task, host: item.host, status: item.status === 'fail' ? 'failed' : item.status === 'change' ? 'changed' : 'ok', msg: item.reason, diff: item.diff, output: item.output, hint: item.hint, durationMs: 0 });
       }

@@ -1,10 +1,10 @@
 // A listr2 view of the run: one line per host per phase.
 import { Listr } from 'listr2';
-import type { Reporter } from '../engine/reporter.js';
+import { quietReporter, type Reporter } from '../engine/reporter.js';
 import type { PlannedTask } from '../engine/results.js';
 
 export function listrReporter(onPlan: (plan: PlannedTask[]) => void): Reporter {
-  const renderer = process.stdout.isTTY ? 'default' : 'simple';
+  if (!process.stdout.isTTY) return lineReporter(onPlan);
   return {
     planned: onPlan,
     async phase(name, hosts, work) {
@@ -26,9 +26,21 @@ export function listrReporter(onPlan: (plan: PlannedTask[]) => void): Reporter {
               ),
           },
         ],
-        { renderer, exitOnError: false, rendererOptions: { collapseSubtasks: false } },
+        { renderer: 'default', exitOnError: false, rendererOptions: { collapseSubtasks: false } },
       );
       await list.run();
+    },
+    result() {},
+  };
+}
+
+/** Not a terminal (CI, logs): one line when a phase starts, nothing animated. */
+function lineReporter(onPlan: (plan: PlannedTask[]) => void): Reporter {
+  return {
+    planned: onPlan,
+    async phase(name, hosts, work) {
+      process.stdout.write(`running ${name} on ${hosts.join(', ')}\n`);
+      await quietReporter.phase(name, hosts, work);
     },
     result() {},
   };

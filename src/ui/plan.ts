@@ -26,25 +26,26 @@ function indent(text: string, pad: string): string {
     .join('\n');
 }
 
-export function formatPlan(plan: PlannedTask[], opts: { diff: boolean; verbose?: boolean }): string {
+/** showOutput: print what read-only tasks printed (check mode: the results show it otherwise). */
+export function formatPlan(plan: PlannedTask[], opts: { diff: boolean; showOutput: boolean; verbose?: boolean }): string {
   const out: string[] = [];
   let play = '';
   for (const item of plan) {
+    if (item.status === 'ok' && !opts.verbose && !(opts.showOutput && item.output !== undefined)) continue;
     if (item.play !== play) {
       play = item.play;
       out.push(color.bold(`PLAY ${play}`));
     }
-    if (item.status === 'ok' && !opts.verbose && item.output === undefined) continue;
     const status = STATUS[item.status]!(item.status.padEnd(6));
     out.push(`  ${item.host}  ${status} ${item.task}${item.reason ? color.dim(` (${item.reason})`) : ''}${item.destructive ? color.red(' DESTRUCTIVE') : ''}`);
     if (item.status === 'change') for (const step of item.steps) out.push(color.dim(`      - ${step}`));
     if (item.hint) out.push(`      hint: ${item.hint}`);
-    if (item.output) out.push(indent(item.output, '      | '));
+    if (opts.showOutput && item.output) out.push(indent(item.output, '      | '));
     if (opts.diff && item.diff) out.push(indent(colorDiff(item.diff), '      '));
   }
   const changes = plan.filter((p) => p.status === 'change').length;
   const failures = plan.filter((p) => p.status === 'fail').length;
-  out.push(`${plan.length} task(s) on hosts: ${changes} to change, ${failures} refused, ${plan.length - changes - failures} ok`);
+  out.push(`plan: ${changes} to change, ${failures} refused, ${plan.length - changes - failures} ok (tasks × hosts)`);
   return out.join('\n');
 }
 
