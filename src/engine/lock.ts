@@ -23,3 +23,10 @@ export async function takeLock(conn: AuditedConnection, runId: string): Promise<
 export async function releaseLock(conn: AuditedConnection): Promise<void> {
   await conn.exec('lock', ['rm', '-rf', LOCK_DIR]);
 }
+
+/** The lock's owner line, or null when no lock is held. */
+export async function readLock(conn: AuditedConnection): Promise<string | null> {
+  const result = await conn.exec('read', ['sh', '-c', 'if [ -d "$1" ]; then echo held; cat "$1/owner" 2>/dev/null; fi', 'haforge-lock', LOCK_DIR]);
+  const [state, ...owner] = result.stdout.trim().split('\n');
+  return state === 'held' ? owner.join(' ').trim() || 'unknown owner' : null;
+}
