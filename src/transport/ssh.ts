@@ -271,7 +271,8 @@ const SOCKET_ERRORS: Record<string, string> = {
 function forward(client: Client, next: Endpoint, name: string, jump: Endpoint): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     client.forwardOut('127.0.0.1', 0, next.host, next.port, (err, stream) => {
-      if (err) reject(unreachable(name, next, `${jump.label} (${hostPort(jump)}) could not connect to it: ${err.message}`));
+      const why = err?.message.replace(/^\(SSH\) Channel open failure: /, '');
+      if (err) reject(unreachable(name, next, `${jump.label} (${hostPort(jump)}) could not connect to it: ${why}`));
       else resolve(stream);
     });
   });
@@ -309,6 +310,7 @@ export class SshConnection implements Connection {
   private readonly channels: Semaphore;
   private lost?: ConnectionError;
   private closing = false;
+  private clientClosed = false;
   // Rejecters of commands in flight, called when the connection drops.
   private readonly inFlight = new Set<(err: ConnectionError) => void>();
 
@@ -326,13 +328,21 @@ export class SshConnection implements Connection {
     this.channels = new Semaphore(maxChannels);
     const onDown = (why: string) => {
       if (this.closing || this.lost) return;
-      this.lost = new ConnectionError(this.host, 'lost', `lost the connection to ${this.host} (${hostPort(this)}): ${why}`, 'Check that the host is still up; run again once it is.');
+      this.lost = new ConnectionError(
+        this.host,
+        'lost',
+        `lost the connection to ${this.host} (${hostPort({ host: this.address, port: this.port })}): ${why}`,
+        'Check that the host is still up; run again once it is.',
+      );
       for (const reject of this.inFlight) reject(this.lost);
       this.inFlight.clear();
     };
     client.on('error', (err: Error) => onDown(err.message));
     client.on('end', () => onDown('closed by the remote side'));
-    client.on('close', () => onDown('connection closed'));
+    client.on('close', () => {
+      this.clientClosed = true;
+      onDown('connection closed');
+    });
   }
 
   get isOpen(): boolean {
@@ -369,6 +379,7 @@ export class SshConnection implements Connection {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    if (this.clientClosed) return this.endJumps();
     const closed = new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 2_000);
       this.client.once('close', () => {
@@ -378,7 +389,11 @@ export class SshConnection implements Connection {
     });
     this.client.end();
     await closed;
-    for (const jump of this.jumps.reverse()) jump.end();
+    this.endJumps();
+  }
+
+  private endJumps(): void {
+    for (const jump of [...this.jumps].reverse()) jump.end();
   }
 
   private sudoError(): ConnectionError {

@@ -236,6 +236,165 @@ describe.skipIf(skip)('ssh transport on real nodes', () => {
     });
   });
 
+  describe('ProxyJump', () => {
+    const clientAddress = async (conn: SshConnection) =>
+      (await conn.exec(['sh', '-c', 'echo $SSH_CONNECTION'])).stdout.split(' ')[0];
+
+    it('reaches node2 through node1 (user@host jump, the target key reused)', async () => {
+      const conn = await connect(target(n2, { proxyJump: `root@${n1.address}:22` }), BASE);
+      try {
+        expect((await conn.exec(['uname', '-n'])).stdout.trim()).toBe(n2.name);
+        expect(await clientAddress(conn)).toBe(n1.address); // node2 saw node1 as the client
+      } finally {
+        await conn.close();
+      }
+    });
+
+    it('follows ProxyJump, HostName, User and IdentityFile from an ssh config file', async () => {
+      const config = path.join(tmp, 'ssh_config');
+      await fs.writeFile(
+        config,
+        [
+          'Host hop',
+          `  HostName ${n1.address}`,
+          '  User root',
+          `  IdentityFile ${n1.identityFile}`,
+          'Host second',
+          `  HostName ${n2.address}`,
+          '  ProxyJump hop',
+          'Host *',
+          '  User nobody-by-default',
+          '',
+        ].join('\n'),
+      );
+      const conn = await connect(
+        { name: n2.name, host: 'second', user: 'root', identityFile: n2.identityFile, knownHostsFile: n2.knownHostsFile },
+        { ...BASE, sshConfigFile: config },
+      );
+      try {
+        expect(await clientAddress(conn)).toBe(n1.address);
+      } finally {
+        await conn.close();
+      }
+    });
+
+    it('checks the jump host key too', async () => {
+      const file = path.join(tmp, 'only_n2_known_hosts');
+      await set.writeKnownHosts(file, { nodes: [n2] });
+      const err = await connectionError(connect(target(n2, { proxyJump: `root@${n1.address}`, knownHostsFile: file }), BASE));
+      expect(err.failure).toBe('host-key-unknown');
+      expect(err.message).toContain(`jump host ${n1.address}`);
+      expect(err.message).toContain(n1.hostKeyFingerprint);
+    });
+
+    it('reports a target the jump host cannot reach', async () => {
+      const err = await connectionError(
+        connect({ ...target(n2), host: '10.231.255.254', proxyJump: `root@${n1.address}` }, { ...BASE, connectTimeoutMs: 3_000 }),
+      );
+      expect(err.failure).toBe('unreachable');
+      expect(err.message).toContain('10.231.255.254:22');
+    });
+  });
+
+  describe('keys', () => {
+    let authorize: (pubFile: string) => Promise<void>;
+    beforeAll(() => {
+      authorize = async (pubFile) => {
+        const pub = await fs.readFile(pubFile, 'utf8');
+        for (const n of [n1, n2]) {
+          const c = await connect(target(n), BASE);
+          await c.exec(['sh', '-c', 'cat >> /root/.ssh/authorized_keys'], { stdin: pub });
+          await c.close();
+        }
+      };
+    });
+    const keygen = (file: string, ...args: string[]) => execFileSync('ssh-keygen', ['-q', '-f', file, ...args]);
+
+    it('asks once for the passphrase of an encrypted key used by several hosts', async () => {
+      const key = path.join(tmp, 'encrypted');
+      keygen(key, '-t', 'ed25519', '-N', 'correct horse');
+      await authorize(`${key}.pub`);
+      const asked: string[] = [];
+      const conns = await connectAll([target(n1, { identityFile: key }), target(n2, { identityFile: key })], {
+        ...BASE,
+        askPassphrase: async (file) => {
+          asked.push(file);
+          return 'correct horse';
+        },
+      });
+      expect(asked).toEqual([key]);
+      for (const c of conns.values()) {
+        expect(c).toBeInstanceOf(SshConnection);
+        await (c as SshConnection).close();
+      }
+    });
+
+    it('reports a wrong passphrase without printing it', async () => {
+      const key = path.join(tmp, 'encrypted');
+      const err = await connectionError(connect(target(n1, { identityFile: key }), { ...BASE, askPassphrase: async () => 'wrong guess' }));
+      expect(err.failure).toBe('key-passphrase');
+      expect(err.message).toContain(key);
+      expect(`${err.message} ${err.hint}`).not.toContain('wrong guess');
+      const noPrompt = await connectionError(connect(target(n1, { identityFile: key }), BASE));
+      expect(noPrompt.failure).toBe('key-passphrase');
+    });
+
+    it('uses PEM keys and explains PKCS#8 keys', async () => {
+      const pem = path.join(tmp, 'pem_rsa');
+      keygen(pem, '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', '');
+      expect(await fs.readFile(pem, 'utf8')).toContain('BEGIN RSA PRIVATE KEY');
+      await authorize(`${pem}.pub`);
+      const conn = await connect(target(n1, { identityFile: pem }), BASE);
+      await conn.close();
+
+      const pkcs8 = path.join(tmp, 'pkcs8');
+      keygen(pkcs8, '-t', 'ecdsa', '-m', 'PKCS8', '-N', '');
+      const err = await connectionError(connect(target(n1, { identityFile: pkcs8 }), BASE));
+      expect(err.failure).toBe('config');
+      expect(err.message).toMatch(/PKCS#8/);
+      expect(err.hint).toContain(`ssh-keygen -p -m PEM -f ${pkcs8}`);
+    });
+
+    it('reports a missing identity file', async () => {
+      const err = await connectionError(connect(target(n1, { identityFile: path.join(tmp, 'nope') }), BASE));
+      expect(err.failure).toBe('config');
+      expect(err.message).toContain('nope');
+    });
+
+    it('falls back to ~/.ssh/id_ed25519 when nothing is configured', async () => {
+      const home = path.join(tmp, 'home');
+      await fs.mkdir(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
+      await fs.copyFile(n1.identityFile, path.join(home, '.ssh', 'id_ed25519'));
+      const saved = process.env.HOME;
+      process.env.HOME = home;
+      try {
+        const conn = await connect({ name: n1.name, host: n1.address, user: 'root', knownHostsFile: n1.knownHostsFile }, BASE);
+        await conn.close();
+      } finally {
+        process.env.HOME = saved;
+      }
+    });
+
+    it('authenticates with ssh-agent', async () => {
+      const sock = path.join(tmp, 'agent.sock');
+      const out = execFileSync('ssh-agent', ['-a', sock, '-s'], { encoding: 'utf8' });
+      const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(out)?.[1]);
+      try {
+        execFileSync('ssh-add', ['-q', n1.identityFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+        const saved = process.env.HOME;
+        process.env.HOME = path.join(tmp, 'empty-home'); // no default keys: only the agent can help
+        try {
+          const conn = await connect({ name: n1.name, host: n1.address, user: 'root', knownHostsFile: n1.knownHostsFile }, { ...BASE, agentSocket: sock });
+          await conn.close();
+        } finally {
+          process.env.HOME = saved;
+        }
+      } finally {
+        if (pid) process.kill(pid);
+      }
+    });
+  });
+
   describe('sudo', () => {
     it('runs commands as root through passwordless sudo', async () => {
       const conn = await connect(target(n1, { user: SUDO_USER, sudo: true }), BASE);
