@@ -1,0 +1,140 @@
+// DRBD state, from the kernel's /proc/drbd (8.0-8.4) or from
+// `drbdsetup status --json` (DRBD 9), normalised to one shape.
+
+export type DrbdRole = 'Primary' | 'Secondary' | 'Unknown';
+
+export interface DrbdSync {
+  /** 0-100 */
+  percent: number;
+  /** KiB still to sync. */
+  remainingKiB?: number;
+  totalKiB?: number;
+  speedKiBs?: number;
+  etaSeconds?: number;
+}
+
+export interface DrbdDeviceState {
+  minor: number;
+  /** Resource name (DRBD 9 / drbdsetup); /proc/drbd only knows minors. */
+  resource?: string;
+  /** StandAlone, WFConnection, Connecting, Connected, Unconfigured, ... */
+  connection: string;
+  /** Established, SyncSource, SyncTarget, PausedSyncS, ... when connected. */
+  replication?: string;
+  role: DrbdRole;
+  peerRole: DrbdRole;
+  /** UpToDate, Inconsistent, Outdated, Diskless, DUnknown, ... */
+  disk: string;
+  peerDisk: string;
+  protocol?: string;
+  outOfSyncKiB?: number;
+  sync?: DrbdSync;
+}
+
+export interface DrbdKernelState {
+  /** e.g. "8.4.11"; undefined when the module is not loaded. */
+  version?: string;
+  api?: string;
+  proto?: string;
+  devices: DrbdDeviceState[];
+}
+
+/** /proc/drbd's cs: field says "connected" with these words too. */
+const CONNECTED_STATES = /^(Connected|SyncSource|SyncTarget|PausedSync[ST]|VerifyS|VerifyT|WFBitMap[ST]|WFSyncUUID|StartingSync[ST]|Ahead|Behind)$/;
+
+const role = (s: string | undefined): DrbdRole => (s === 'Primary' || s === 'Secondary' ? s : 'Unknown');
+const num = (s: string) => Number(s.replace(/,/g, ''));
+
+function hms(s: string): number {
+  return s.split(':').reduce((acc, part) => acc * 60 + Number(part), 0);
+}
+
+export function parseProcDrbd(text: string): DrbdKernelState {
+  const state: DrbdKernelState = { devices: [] };
+  const version = /version:\s*(\S+)\s*\(api:(\S+?)\/proto:(\S+?)\)/.exec(text);
+  if (version) Object.assign(state, { version: version[1], api: version[2], proto: version[3] });
+  let current: DrbdDeviceState | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const head = /^(\d+):\s+cs:(\S+)(?:\s+(?:ro|st):(\S+?)\/(\S+))?(?:\s+ds:(\S+?)\/(\S+))?(?:\s+([ABC])\b)?/.exec(line);
+    if (head) {
+      const cs = head[2]!;
+      const connected = CONNECTED_STATES.test(cs);
+      current = {
+        minor: Number(head[1]),
+        connection: connected ? 'Connected' : cs,
+        replication: connected ? (cs === 'Connected' ? 'Established' : cs) : undefined,
+        role: role(head[3]),
+        peerRole: role(head[4]),
+        disk: head[5] ?? 'Unconfigured',
+        peerDisk: head[6] ?? 'DUnknown',
+        protocol: head[7],
+      };
+      state.devices.push(current);
+      continue;
+    }
+    if (!current) continue;
+    const oos = /\boos:(\d+)/.exec(line);
+    if (oos) current.outOfSyncKiB = Number(oos[1]);
+    const synced = /sync'ed:\s*([\d.]+)%\s*\((\d+)\/(\d+)\)([KM])/.exec(line);
+    if (synced) {
+      const unit = synced[4] === 'M' ? 1024 : 1;
+      current.sync = { percent: Number(synced[1]), remainingKiB: Number(synced[2]) * unit, totalKiB: Number(synced[3]) * unit };
+    }
+    const finish = /finish:\s*(\d+:\d+:\d+)\s+speed:\s*([\d,]+)/.exec(line);
+    if (finish && current.sync) Object.assign(current.sync, { etaSeconds: hms(finish[1]!), speedKiBs: num(finish[2]!) });
+  }
+  return state;
+}
+
+interface JsonPeerDevice {
+  volume: number;
+  'replication-state'?: string;
+  'peer-disk-state'?: string;
+  'out-of-sync'?: number;
+  'percent-in-sync'?: number;
+}
+interface JsonConnection {
+  name?: string;
+  'connection-state'?: string;
+  'peer-role'?: string;
+  peer_devices?: JsonPeerDevice[];
+}
+interface JsonResource {
+  name: string;
+  role?: string;
+  devices?: { volume: number; minor: number; 'disk-state'?: string }[];
+  connections?: JsonConnection[];
+}
+
+/** `drbdsetup status --json` (DRBD 9 style; one entry per resource). */
+export function parseDrbdsetupStatusJson(text: string): DrbdDeviceState[] {
+  const trimmed = text.trim();
+  if (!trimmed) return [];
+  const resources = JSON.parse(trimmed) as JsonResource[];
+  const out: DrbdDeviceState[] = [];
+  for (const r of resources) {
+    for (const dev of r.devices ?? []) {
+      const conn = r.connections?.[0];
+      const peer = conn?.peer_devices?.find((p) => p.volume === dev.volume);
+      const replication = peer?.['replication-state'];
+      const percentInSync = peer?.['percent-in-sync'];
+      out.push({
+        minor: dev.minor,
+        resource: r.name,
+        connection: conn?.['connection-state'] ?? 'StandAlone',
+        replication: conn?.['connection-state'] === 'Connected' ? replication : undefined,
+        role: role(r.role),
+        peerRole: role(conn?.['peer-role']),
+        disk: dev['disk-state'] ?? 'DUnknown',
+        peerDisk: peer?.['peer-disk-state'] ?? 'DUnknown',
+        outOfSyncKiB: peer?.['out-of-sync'],
+        sync:
+          replication && /^(SyncSource|SyncTarget|PausedSync[ST])$/.test(replication) && percentInSync !== undefined
+            ? { percent: percentInSync, remainingKiB: peer?.['out-of-sync'] }
+            : undefined,
+      });
+    }
+  }
+  return out;
+}
