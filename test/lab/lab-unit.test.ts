@@ -1,0 +1,123 @@
+// The lab's pure parts, no VMs needed: names, networks, host key parsing,
+// the QEMU command line and the inventory it writes.
+import { describe, expect, it } from 'vitest';
+import { HOSTKEY_MARKER } from '../../src/lab/guestFiles.js';
+import { inventoryDocument } from '../../src/lab/inventory.js';
+import { macFor, mcastFor, mcastKey } from '../../src/lab/network.js';
+import { LabPaths, checkLabName } from '../../src/lab/paths.js';
+import { kernelCommandLine, qemuArgv } from '../../src/lab/qemu.js';
+import { RECIPE, recipeHash } from '../../src/lab/recipe.js';
+import { knownHostsLine, parseHostKeys } from '../../src/lab/sshKeys.js';
+import type { LabState } from '../../src/lab/state.js';
+
+const paths = new LabPaths('demo', '/state');
+const state: LabState = {
+  version: 1,
+  name: 'demo',
+  createdAt: '2025-01-01T00:00:00.000Z',
+  imageHash: 'abc',
+  kernel: '/cache/vmlinuz',
+  initrd: '/cache/initrd.img',
+  base: '/cache/base.qcow2',
+  accel: 'tcg',
+  memoryMiB: 512,
+  diskSizeMiB: 256,
+  stack: 'heartbeat',
+  mcast: mcastFor('demo'),
+  nodes: [0, 1].map((i) => ({
+    name: `node${i + 1}`,
+    index: i,
+    sshPort: 40000 + i,
+    addresses: { replication: `10.99.0.${11 + i}`, ring1: `10.98.0.${11 + i}` },
+    cut: [],
+  })),
+};
+
+describe('lab names and networks', () => {
+  it('accepts tame names only', () => {
+    expect(checkLabName('test-123')).toBe('test-123');
+    for (const bad of ['', 'A', '../x', 'a b', 'x'.repeat(40)]) expect(() => checkLabName(bad)).toThrow(/invalid lab name/);
+  });
+
+  it('gives different labs different multicast endpoints, and each link its own', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const m = mcastFor(`lab${i}`);
+      expect(m.replication.group).toMatch(/^230\.\d+\.\d+\.\d+$/);
+      expect(m.ring1.port).toBe(m.replication.port + 1);
+      seen.add(mcastKey(m.replication));
+    }
+    expect(seen.size).toBe(200);
+    expect(mcastFor('x')).toEqual(mcastFor('x'));
+    expect(mcastKey(mcastFor('x', 1).replication)).not.toBe(mcastKey(mcastFor('x').replication));
+  });
+
+  it('makes unique locally administered MACs', () => {
+    expect(macFor('demo', 1, 2)).toMatch(/^52:54:[0-9a-f]{2}:[0-9a-f]{2}:01:02$/);
+    expect(macFor('demo', 0, 1)).not.toBe(macFor('demo', 1, 1));
+  });
+});
+
+describe('host keys from the serial console', () => {
+  it('takes the marker lines of the latest boot, ignoring console noise', () => {
+    const log = [
+      '[  OK  ] Started ssh.service',
+      `${HOSTKEY_MARKER} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOLD`,
+      `\r${HOSTKEY_MARKER} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINEW+/=\r`,
+      'node1 login:',
+    ].join('\n');
+    expect(parseHostKeys(log)).toEqual([{ type: 'ssh-ed25519', key: 'AAAAC3NzaC1lZDI1NTE5AAAAINEW+/=' }]);
+    expect(parseHostKeys('no keys here')).toEqual([]);
+    expect(knownHostsLine(2222, { type: 'ssh-ed25519', key: 'K' })).toBe('[127.0.0.1]:2222 ssh-ed25519 K');
+  });
+});
+
+describe('QEMU command line', () => {
+  const spec = { state, node: state.nodes[1], paths, sshKeyBlob: 'AAAAKEY', qemuBinary: 'qemu-system-x86_64' };
+
+  it('gives the guest its identity on the kernel command line', () => {
+    const cmdline = kernelCommandLine(spec);
+    expect(cmdline).toContain('systemd.hostname=node2');
+    expect(cmdline).toContain('net.ifnames=0');
+    expect(cmdline).toContain('haforge.net=eth1=10.99.0.12/24,eth2=10.98.0.12/24');
+    expect(cmdline).toContain('haforge.hosts=node1=10.99.0.11,node2=10.99.0.12');
+    expect(cmdline).toContain('haforge.sshkey=AAAAKEY');
+    expect(cmdline).toMatch(/systemd\.machine_id=[0-9a-f]{32}/);
+  });
+
+  it('forwards SSH on loopback only, and puts the private NICs on the lab multicast group', () => {
+    const argv = qemuArgv(spec).join(' ');
+    expect(argv).toContain('hostfwd=tcp:127.0.0.1:40001-:22');
+    expect(argv).toContain(`mcast=${mcastKey(state.mcast.replication)},localaddr=127.0.0.1`);
+    expect(argv).toContain(`mcast=${mcastKey(state.mcast.ring1)},localaddr=127.0.0.1`);
+    expect(argv).toContain('-accel tcg,tb-size=256');
+    expect(argv).toContain(`file=${paths.dataDisk('node2')},if=virtio,format=raw`);
+    expect(qemuArgv({ ...spec, state: { ...state, accel: 'kvm' } }).join(' ')).toContain('-accel kvm');
+  });
+});
+
+describe('inventory written by lab up', () => {
+  it('follows inventory.example.yaml', () => {
+    expect(inventoryDocument(state, paths)).toEqual({
+      version: 1,
+      defaults: { ssh: { user: 'root', identity_file: '/state/demo/id_ed25519', known_hosts: '/state/demo/known_hosts' } },
+      clusters: {
+        lab: {
+          stack: 'heartbeat',
+          primary: 'node1',
+          nodes: {
+            node1: { address: '127.0.0.1', ssh: { port: 40000 }, replication_address: '10.99.0.11', vars: { data_disk: '/dev/vdb', ring1_address: '10.98.0.11' } },
+            node2: { address: '127.0.0.1', ssh: { port: 40001 }, replication_address: '10.99.0.12', vars: { data_disk: '/dev/vdb', ring1_address: '10.98.0.12' } },
+          },
+        },
+      },
+    });
+  });
+});
+
+describe('image recipe', () => {
+  it('has a stable hash that changes with the recipe', () => {
+    expect(recipeHash()).toBe(recipeHash(RECIPE));
+    expect(recipeHash({ ...RECIPE, extraPackages: [...RECIPE.extraPackages, 'vim'] })).not.toBe(recipeHash());
+  });
+});
