@@ -14,6 +14,8 @@ export interface PlannedTask {
   diff?: string;
   output?: string;
   hint?: string;
+  /** Check mode cannot predict it: an earlier change decides. */
+  uncertain?: boolean;
 }
 
 export interface TaskResult {

@@ -93,7 +93,11 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
         const host = hosts.get(node.name)!;
         if (!usable(host)) continue;
         for (const t of p.tasks.get(node.name)!.filter((t) => !t.handler)) {
-          plan.push(toPlanned(p, node.name, t, safePlan(() => planner(host, t, p.play.vars))));
+          const item = toPlanned(p, node.name, t, safePlan(() => planner(host, t, p.play.vars)));
+          // After a planned change the facts no longer tell what this task will meet.
+          const earlierChange = plan.some((x) => x.host === node.name && x.status === 'change');
+          if (item.status === 'fail' && earlierChange) Object.assign(item, { status: 'change', uncertain: true, reason: `depends on earlier changes (now: ${item.reason})`, hint: undefined });
+          plan.push(item);
         }
       }
     }
@@ -103,7 +107,8 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
     const nothingToDo = !plan.some((item) => item.status !== 'ok');
     if (opts.check || nothingToDo) {
       for (const item of plan) {
-        addResult({ play: item.play, task: item.task, host: item.host, status: item.status === 'fail' ? 'failed' : item.status === 'change' ? 'changed' : 'ok', msg: item.reason, diff: item.diff, output: item.output, hint: item.hint, durationMs: 0 });
+        const status = item.status === 'fail' ? 'failed' : item.uncertain ? 'skipped' : item.status === 'change' ? 'changed' : 'ok';
+        addResult({ play: item.play, task: item.task, host: item.host, status, msg: item.reason, diff: item.diff, output: item.output, hint: item.hint, durationMs: 0 });
       }
     } else {
       await confirmDestructive(plan, opts);

@@ -1,5 +1,6 @@
 // The registry of operations a playbook task can name.
 import type { Operation } from '../engine/operation.js';
+import { blockOperation } from './block.js';
 import { commandOperation } from './command.js';
 import { directoryOperation } from './directory.js';
 import { fileOperation } from './file.js';
@@ -8,5 +9,5 @@ import { serviceOperation } from './service.js';
 import { symlinkOperation } from './symlink.js';
 
 export const operations: ReadonlyMap<string, Operation> = new Map(
-  [fileOperation, directoryOperation, symlinkOperation, packageOperation, serviceOperation, commandOperation].map((op) => [op.name, op as Operation]),
+  [fileOperation, blockOperation, directoryOperation, symlinkOperation, packageOperation, serviceOperation, commandOperation].map((op) => [op.name, op as Operation]),
 );

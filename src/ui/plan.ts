@@ -36,7 +36,8 @@ export function formatPlan(plan: PlannedTask[], opts: { diff: boolean; showOutpu
       play = item.play;
       out.push(color.bold(`PLAY ${play}`));
     }
-    const status = STATUS[item.status]!(item.status.padEnd(6));
+    const word = item.uncertain ? 'maybe' : item.status;
+    const status = STATUS[item.status]!(word.padEnd(6));
     out.push(`  ${item.host}  ${status} ${item.task}${item.reason ? color.dim(` (${item.reason})`) : ''}${item.destructive ? color.red(' DESTRUCTIVE') : ''}`);
     if (item.status === 'change') for (const step of item.steps) out.push(color.dim(`      - ${step}`));
     if (item.hint) out.push(`      hint: ${item.hint}`);
