@@ -3,7 +3,7 @@
 import type { Inventory, NodeSpec, Vars } from '../inventory/model.js';
 
 function nodeView(n: NodeSpec) {
-  return { name: n.name, address: n.address, replication_address: n.replicationAddress, groups: n.groups, vars: n.vars };
+  return { name: n.name, address: n.address, replication_address: n.replicationAddress ?? n.address, groups: n.groups, disks: n.disks, vars: n.vars };
 }
 
 export function templateContext(inventory: Inventory, node: NodeSpec, playVars: Vars, cliVars: Vars, facts?: object): Record<string, unknown> {
@@ -14,7 +14,15 @@ export function templateContext(inventory: Inventory, node: NodeSpec, playVars: 
     ...playVars,
     ...cliVars,
     node: { ...nodeView(node), is_primary: node.name === cluster.primary },
-    cluster: { name: cluster.name, stack: cluster.stack, primary: cluster.primary, node_count: cluster.nodes.length },
+    cluster: {
+      name: cluster.name,
+      stack: cluster.stack,
+      primary: cluster.primary,
+      node_count: cluster.nodes.length,
+      drbd: cluster.drbd,
+      services: cluster.services,
+      vip: cluster.vip,
+    },
     nodes: cluster.nodes.map(nodeView),
     peers: cluster.nodes.filter((n) => n !== node).map(nodeView),
     primary: nodeView(primary),

@@ -6,6 +6,7 @@ import { UserError, UserErrors } from '../errors.js';
 import { parseAndValidate, readYamlFile } from '../schema/load.js';
 import { didYouMean } from '../schema/suggest.js';
 import { inventorySchema } from './schema.js';
+import { resolveDrbd, resolveServices, resolveVip, type RawDrbd, type RawService, type RawVip } from './drbd.js';
 import { RESERVED_VARS, type ClusterSpec, type Inventory, type NodeSpec, type Stack, type Vars } from './model.js';
 
 interface RawSsh {
@@ -21,6 +22,7 @@ interface RawNode {
   replication_address?: string;
   ssh?: RawSsh;
   sudo?: boolean;
+  disks?: Record<string, string>;
   vars?: Vars;
 }
 interface RawCluster {
@@ -29,6 +31,9 @@ interface RawCluster {
   vars?: Vars;
   groups?: Record<string, { nodes: string[]; vars?: Vars }>;
   nodes: Record<string, RawNode>;
+  drbd?: RawDrbd;
+  services?: Record<string, RawService>;
+  vip?: RawVip;
 }
 interface RawInventory {
   version: 1;
@@ -43,6 +48,7 @@ export async function loadInventory(file: string): Promise<Inventory> {
 export function parseInventory(file: string, text: string): Inventory {
   const { value: raw, positions } = parseAndValidate<RawInventory>(file, text, inventorySchema);
   const errors: UserError[] = [];
+  const warnings: string[] = [];
   const at = (...p: (string | number)[]) => positions.of(p);
   const baseDir = path.dirname(path.resolve(file));
 
@@ -110,6 +116,13 @@ export function parseInventory(file: string, text: string): Inventory {
     }
 
     const clusterVars: Vars = { ...raw.defaults?.vars, ...rc.vars };
+    const nodeDisks = Object.fromEntries(Object.entries(rc.nodes).map(([n, rn]) => [n, rn.disks]));
+    const drbd = rc.drbd ? resolveDrbd(clusterName, rc.drbd, nodeDisks, errors, warnings, at) : undefined;
+    if (!rc.drbd) {
+      for (const [n, rn] of Object.entries(rc.nodes)) {
+        if (rn.disks) errors.push(new UserError(`node '${n}' has disks: but the cluster has no drbd: section`, { position: at('clusters', clusterName, 'nodes', n, 'disks') }));
+      }
+    }
     const nodes: NodeSpec[] = [];
     for (const [nodeName, rn] of Object.entries(rc.nodes)) {
       const previous = seenNodes.get(nodeName);
@@ -144,13 +157,24 @@ export function parseInventory(file: string, text: string): Inventory {
         sudo: rn.sudo ?? raw.defaults?.sudo ?? false,
         groups: memberOf,
         vars: { ...clusterVars, ...groupVars, ...rn.vars },
+        disks: drbd?.disks[nodeName] ?? {},
       });
     }
-    clusters.push({ name: clusterName, stack: rc.stack ?? 'pacemaker', primary, nodes, groups, vars: clusterVars });
+    clusters.push({
+      name: clusterName,
+      stack: rc.stack ?? 'pacemaker',
+      primary,
+      nodes,
+      groups,
+      vars: clusterVars,
+      drbd: drbd?.spec,
+      services: resolveServices(clusterName, rc.services, drbd?.spec, errors, at),
+      vip: resolveVip(rc.vip),
+    });
   }
 
   if (errors.length > 0) throw new UserErrors(errors);
-  return { file, clusters };
+  return { file, clusters, warnings };
 }
 
 /** ~ is the user's home; a relative path is relative to the inventory file. */

@@ -8,6 +8,9 @@ const name: Schema = {
   description: 'a host name as `uname -n` prints it (letters, digits, dashes)',
 };
 
+const absolute: Schema = { type: 'string', pattern: '^/', description: 'an absolute path' };
+const device: Schema = { type: 'string', pattern: '^/dev/', description: 'a device path under /dev' };
+
 const vars: Schema = {
   type: 'object',
   description: 'Variables for templates and playbooks.',
@@ -41,6 +44,11 @@ const node: Schema = {
     },
     ssh,
     sudo: { type: 'boolean', description: 'Run commands through `sudo -n` (for a non-root SSH user).' },
+    disks: {
+      type: 'object',
+      description: 'Backing device per DRBD resource on this node, where it differs from the resource default.',
+      additionalProperties: device,
+    },
     vars,
   },
 };
@@ -55,6 +63,74 @@ const group: Schema = {
   },
 };
 
+
+const drbdResource: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'One replicated volume.',
+  properties: {
+    disk: { ...device, description: 'Backing device on every node (a node may override it under `disks:`).' },
+    minor: { type: 'integer', minimum: 0, maximum: 1048575, description: 'DRBD minor: the device is /dev/drbd<minor> (default: 0, 1, ... in order).' },
+    port: { type: 'integer', minimum: 1, maximum: 65535, description: 'Replication TCP port (default 7788 + the minor).' },
+    partition: {
+      type: 'boolean',
+      description: 'The disk is a whole disk: create one partition spanning it (equal sizes on all nodes) and use that.',
+    },
+    filesystem: { type: 'string', enum: ['ext4', 'xfs'], description: 'Filesystem made on the primary (default ext4).' },
+    mount: { ...absolute, description: 'Mount point of the replicated filesystem (on the active node).' },
+    mount_options: { type: 'string', minLength: 1, description: 'Mount options (default: defaults).' },
+    reuse: {
+      type: 'boolean',
+      description: 'The backing disks hold data or DRBD metadata on purpose: do not refuse them (no create-md, no mkfs where present).',
+    },
+  },
+};
+
+const afterSb0: Schema = { type: 'string', enum: ['disconnect', 'discard-younger-primary', 'discard-older-primary', 'discard-zero-changes', 'discard-least-changes'] };
+const afterSb1: Schema = { type: 'string', enum: ['disconnect', 'consensus', 'discard-secondary', 'call-pri-lost-after-sb', 'violently-as0p'] };
+const afterSb2: Schema = { type: 'string', enum: ['disconnect', 'call-pri-lost-after-sb', 'violently-as0p'] };
+
+const drbd: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['resources'],
+  description: 'DRBD replication.',
+  properties: {
+    resources: { type: 'object', propertyNames: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'a resource name (letters, digits, _ and -)' }, additionalProperties: drbdResource },
+    protocol: { type: 'string', enum: ['A', 'B', 'C'], description: 'Replication protocol (default C: synchronous).' },
+    resync_rate: { type: 'string', pattern: '^\\d+[KMG]?$', description: 'a rate like 100M (resync bandwidth per second)' },
+    c_plan_ahead: { type: 'integer', minimum: 0, maximum: 300, description: 'Dynamic resync controller (8.4+); 0 turns it off and uses resync_rate as is.' },
+    on_io_error: { type: 'string', enum: ['detach', 'pass_on', 'call-local-io-error'], description: 'default detach' },
+    after_sb_0pri: { ...afterSb0, description: 'Split brain, no primary (default disconnect: automatic policies discard writes).' },
+    after_sb_1pri: { ...afterSb1, description: 'Split brain, one primary (default disconnect).' },
+    after_sb_2pri: { ...afterSb2, description: 'Split brain, two primaries (default disconnect).' },
+  },
+};
+
+const service: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'A service the cluster keeps alive; its data lives on the replicated volume.',
+  properties: {
+    unit: { type: 'string', minLength: 1, description: 'systemd unit or init script name (default: the service name).' },
+    paths: { type: 'array', items: absolute, description: 'Data and config paths moved onto the replicated volume (symlinks left behind).' },
+    port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP port the monitor checks.' },
+    resource: { type: 'string', minLength: 1, description: 'DRBD resource whose filesystem holds the data (default: the first).' },
+  },
+};
+
+const vip: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['address'],
+  description: 'The virtual IP address clients use.',
+  properties: {
+    address: { type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,3}){3}$', description: 'an IPv4 address' },
+    cidr_netmask: { type: 'integer', minimum: 1, maximum: 32, description: 'default 24' },
+    nic: { type: 'string', minLength: 1, description: 'Interface to put it on (default: the one routing to it).' },
+  },
+};
+
 const cluster: Schema = {
   type: 'object',
   additionalProperties: false,
@@ -65,6 +141,9 @@ const cluster: Schema = {
     vars,
     groups: { type: 'object', propertyNames: name, additionalProperties: group },
     nodes: { type: 'object', propertyNames: name, additionalProperties: node },
+    drbd,
+    services: { type: 'object', propertyNames: name, additionalProperties: service, description: 'Services by name.' },
+    vip,
   },
 };
 

@@ -11,6 +11,7 @@ export async function validateInventory(file: string) {
   return {
     file,
     valid: true,
+    warnings: inventory.warnings,
     clusters: inventory.clusters.map((c) => ({ name: c.name, stack: c.stack, primary: c.primary, nodes: c.nodes.map((n) => n.name) })),
   };
 }

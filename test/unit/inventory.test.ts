@@ -27,12 +27,33 @@ describe('inventory', () => {
     expect(web!.primary).toBe('alice');
     const [alice, bob] = web!.nodes;
     // defaults.vars < cluster vars < group vars < node vars
-    expect(alice!.vars).toMatchObject({ ntp_server: 'pool.ntp.org', vip: '192.0.2.50', mysql_port: 3306 });
+    expect(alice!.vars).toMatchObject({ ntp_server: 'pool.ntp.org', admin_email: 'root@example.org', mysql_port: 3306 });
     expect(bob!.vars.mysql_port).toBe(3307);
     expect(alice!.ssh).toMatchObject({ host: '192.0.2.11', user: 'root', port: 22, identityFile: path.join(homedir(), '.ssh/id_ed25519') });
     expect(bob!.ssh).toMatchObject({ user: 'admin', port: 2222 });
     expect(bob!.sudo).toBe(true);
     expect(bob!.groups).toEqual(['dbservers']);
+    // DRBD, services and VIP with defaults filled in.
+    expect(web!.drbd).toMatchObject({ protocol: 'C', resyncRate: '100M', cPlanAhead: 0, onIoError: 'detach', afterSb: { pri0: 'disconnect', pri1: 'disconnect', pri2: 'disconnect' } });
+    expect(web!.drbd!.resources).toEqual([
+      { name: 'r0', minor: 0, device: '/dev/drbd0', port: 7788, wholeDisks: undefined, filesystem: 'ext4', mount: '/replicated', mountOptions: 'noatime', reuse: false },
+    ]);
+    expect(alice!.disks).toEqual({ r0: '/dev/sdb' });
+    expect(bob!.disks).toEqual({ r0: '/dev/sdc' });
+    expect(web!.services.map((s) => [s.name, s.unit, s.resource])).toEqual([['mysql', 'mariadb', 'r0'], ['web', 'nginx', 'r0']]);
+    expect(web!.vip).toEqual({ address: '192.0.2.50', cidrNetmask: 24, nic: 'eth0' });
+    expect(inv.warnings).toEqual([]);
+  });
+
+  it('checks DRBD: a disk for every node, partitions, minors, automatic split-brain policies', () => {
+    const text = (drbd: string) =>
+      `version: 1\nclusters:\n  c:\n    nodes:\n      n1: {address: a}\n      n2: {address: b, disks: {r0: /dev/nvme0n1}}\n    drbd:\n${drbd}`;
+    const ok = parseInventory('x.yaml', text('      after_sb_1pri: consensus\n      resources:\n        r0: {disk: /dev/vdb, partition: true}\n'));
+    expect(ok.clusters[0]!.nodes.map((n) => n.disks.r0)).toEqual(['/dev/vdb1', '/dev/nvme0n1p1']);
+    expect(ok.clusters[0]!.drbd!.resources[0]!.wholeDisks).toEqual({ n1: '/dev/vdb', n2: '/dev/nvme0n1' });
+    expect(ok.warnings[0]).toMatch(/after-sb-1pri consensus\) silently discards/);
+    expect(() => parseInventory('x.yaml', text('      resources:\n        r0: {}\n'))).toThrow(/resource 'r0' has no backing disk for node 'n1'/);
+    expect(() => parseInventory('x.yaml', text('      resources:\n        r0: {disk: /dev/a}\n        r1: {disk: /dev/b, minor: 0}\n'))).toThrow(/both use minor 0/);
   });
 
   it('names file:line:column, the expectation and a close match for every schema error', async () => {
@@ -42,7 +63,7 @@ describe('inventory', () => {
     expect(text).toContain(`${file}:8:9: clusters.web.nodes.alice.adress: unknown key 'adress' (did you mean 'address'?)`);
     expect(text).toContain(`${file}:8:9: clusters.web.nodes.alice: missing required key 'address'`);
     expect(text).toContain(`${file}:12:17: clusters.web.nodes.bob.ssh.port: 70000 is out of range 1..65535`);
-    expect(text).toMatch(/hint: allowed here: address, replication_address, ssh, sudo, vars/);
+    expect(text).toMatch(/hint: allowed here: address, replication_address, ssh, sudo, disks, vars/);
   });
 
   it('checks cross references: primary, group members, reserved variables', async () => {

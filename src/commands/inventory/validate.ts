@@ -12,5 +12,6 @@ export default class InventoryValidate extends BaseCommand {
     if (flags.json) return this.printJson(summary);
     this.log(`${summary.file}: valid`);
     for (const c of summary.clusters) this.log(`  cluster ${c.name} (${c.stack}): ${c.nodes.join(', ')}; primary ${c.primary}`);
+    for (const w of summary.warnings) this.warn(w);
   }
 }
