@@ -106,19 +106,23 @@ export async function startNodes(opts: StartNodesOptions): Promise<TestNodes> {
   const { count, prefix } = opts;
   if (!/^[a-z][a-z0-9]{0,8}$/.test(prefix)) throw new Error(`bad node prefix ${JSON.stringify(prefix)} (1-9 chars, a-z0-9)`);
   if (count < 1 || count > 200) throw new Error(`bad node count ${count}`);
-  const subnet = opts.subnet ?? subnetFor(prefix);
 
   await cleanupLeftovers(prefix);
+  const subnet = opts.subnet ?? (await freeSubnet(prefix));
   const stateDir = path.join(STATE_ROOT, prefix);
   await fs.mkdir(stateDir, { recursive: true });
   // A tmpfs: an overlay's upper dir must not live on the filesystem of its lower dir (/).
   await run('mount', ['-t', 'tmpfs', '-o', 'mode=0700', `haforge-${prefix}`, stateDir]);
+  await fs.writeFile(path.join(stateDir, 'subnet'), `${subnet}\n`);
 
   const identityFile = path.join(stateDir, 'id_ed25519');
   const knownHostsFile = path.join(stateDir, 'known_hosts');
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `haforge-test-${prefix}`, '-f', identityFile]);
   const clientPub = (await fs.readFile(`${identityFile}.pub`, 'utf8')).trim();
   await ensureBridge();
+  // Forget neighbour entries of an earlier set on these addresses, or the host
+  // keeps sending to old MACs for seconds.
+  await run('ip', ['neigh', 'flush', 'to', `10.231.${subnet}.0/24`, 'dev', BRIDGE]).catch(() => {});
 
   const names = Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
   const hosts = names.map((name, i) => ({ name, address: `10.231.${subnet}.${11 + i}` }));
@@ -225,10 +229,23 @@ function runtimeOf(node: TestNode): NodeRuntime {
   return rt;
 }
 
-// Different prefixes get different subnets, so two suites can run at once.
+// Different prefixes get different subnets, so two suites can run at once:
+// start from a hash of the prefix, skip subnets that running sets use.
 function subnetFor(prefix: string): number {
   const h = createHash('sha1').update(prefix).digest();
   return 1 + (h.readUInt16BE(0) % 250);
+}
+
+async function freeSubnet(prefix: string): Promise<number> {
+  const used = new Set<number>();
+  for (const other of await fs.readdir(STATE_ROOT).catch(() => [] as string[])) {
+    if (other === prefix) continue;
+    const text = await fs.readFile(path.join(STATE_ROOT, other, 'subnet'), 'utf8').catch(() => '');
+    if (text) used.add(Number(text));
+  }
+  let subnet = subnetFor(prefix);
+  while (used.has(subnet)) subnet = (subnet % 250) + 1;
+  return subnet;
 }
 
 async function run(cmd: string, args: string[], input?: string): Promise<string> {
@@ -278,6 +295,10 @@ async function createNetwork(rt: NodeRuntime): Promise<void> {
   await run('ip', ['netns', 'add', ns]);
   await run('ip', ['link', 'add', rt.hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
   await run('ip', ['link', 'set', rt.hostVeth, 'master', BRIDGE, 'up']);
+  // A MAC derived from the address: a restarted set keeps valid ARP entries.
+  const [, , c, d] = rt.node.address.split('.').map(Number) as [number, number, number, number];
+  const mac = `02:48:46:00:${c.toString(16).padStart(2, '0')}:${d.toString(16).padStart(2, '0')}`;
+  await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'address', mac]);
   await run('ip', ['-n', ns, 'addr', 'add', `${rt.node.address}/16`, 'dev', 'eth0']);
   await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
@@ -308,6 +329,11 @@ async function prepareRoot(
     u('etc/hosts'),
     `127.0.0.1\tlocalhost\n::1\tlocalhost\n${hosts.map((h) => `${h.address}\t${h.name}\n`).join('')}`,
   );
+
+  // Nodes have no route to a DNS server: resolve from /etc/hosts only, or
+  // every lookup of an unknown name (or of an IPv6 address) hangs for seconds.
+  const nsswitch = await fs.readFile('/etc/nsswitch.conf', 'utf8').catch(() => '');
+  await fs.writeFile(u('etc/nsswitch.conf'), `${nsswitch.replace(/^hosts:.*\n?/m, '')}hosts: files\n`);
 
   // Users: copies of the host's account files plus ours.
   const passwd = readFileSync('/etc/passwd', 'utf8');
