@@ -37,14 +37,17 @@ export function preparePlaybook(inventory: Inventory, playbook: Playbook, cliVar
     const tasks = new Map<string, PreparedTask[]>();
     for (const node of hosts) {
       const context = templateContext(inventory, node, play.vars, cliVars);
-      const prepare = (task: Task, handler: boolean): PreparedTask => {
-        const op = operations.get(task.op)!;
-        const args = coerceRendered(renderDeep(task.args, context, task.position), op.schema);
-        const problems = checkRendered(args, op.schema, task.position, `task '${task.label}' on ${node.name}`);
-        if (problems.length) throw new UserErrors(problems);
-        return { task, title: task.name ?? op.label(args), op, args, facts: op.facts(args), handler };
-      };
-      tasks.set(node.name, [...play.tasks.map((t) => prepare(t, false)), ...play.handlers.map((t) => prepare(t, true))]);
+      const prepare = (task: Task, handler: boolean): PreparedTask[] =>
+        loopItems(task, context).map((item) => {
+          const op = operations.get(task.op)!;
+          const itemContext = item === NO_LOOP ? context : { ...context, item };
+          const args = coerceRendered(renderDeep(task.args, itemContext, task.position), op.schema);
+          const problems = checkRendered(args, op.schema, task.position, `task '${task.label}' on ${node.name}`);
+          if (problems.length) throw new UserErrors(problems);
+          const name = task.name && item !== NO_LOOP ? renderDeep(task.name, itemContext, task.position) : task.name;
+          return { task, title: name ?? op.label(args), op, args, facts: op.facts(args), handler };
+        });
+      tasks.set(node.name, [...play.tasks.flatMap((t) => prepare(t, false)), ...play.handlers.flatMap((t) => prepare(t, true))]);
     }
     return { play, hosts, tasks };
   });
@@ -78,4 +81,18 @@ export class TemplateFiles {
     const { file, text } = this.load(name);
     return render(text, context, file);
   }
+}
+
+const NO_LOOP = Symbol('no loop');
+
+/** The items a task runs for: [NO_LOOP] without a loop. */
+function loopItems(task: Task, context: Record<string, unknown>): unknown[] {
+  if (task.loop === undefined) return [NO_LOOP];
+  if (Array.isArray(task.loop)) return task.loop;
+  const value = task.loop.split('.').reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), context);
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    throw new UserError(`loop: ${task.loop} is not a list`, { position: task.position, hint: 'loop over a list, e.g. cluster.services or cluster.drbd.resources' });
+  }
+  return value;
 }

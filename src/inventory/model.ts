@@ -88,4 +88,4 @@ export interface Inventory {
 }
 
 /** Names templates see beside user variables; a variable may not take them. */
-export const RESERVED_VARS = ['node', 'cluster', 'nodes', 'facts', 'primary', 'peers'] as const;
+export const RESERVED_VARS = ['node', 'cluster', 'nodes', 'facts', 'primary', 'peers', 'item'] as const;

@@ -15,6 +15,7 @@ import { playbookSchema } from './schema.js';
 interface RawTask {
   name?: string;
   notify?: string | string[];
+  loop?: unknown[] | string;
   [op: string]: unknown;
 }
 interface RawPlay {
@@ -100,5 +101,5 @@ function toTask(raw: RawTask, where: (string | number)[], positions: PositionInd
   if (op === 'file' && args.content !== undefined && args.template !== undefined) {
     errors.push(new UserError('file takes content or template, not both', { position: positions.of([...where, op]) }));
   }
-  return { name: raw.name, label: raw.name ?? operations.get(op)?.label(args) ?? op, op, args, notify: asList(raw.notify), position };
+  return { name: raw.name, label: raw.name ?? operations.get(op)?.label(args) ?? op, op, args, notify: asList(raw.notify), loop: raw.loop, position };
 }

@@ -12,6 +12,8 @@ export interface Task {
   /** Arguments before templating. */
   args: Record<string, unknown>;
   notify: string[];
+  /** Run once per item: a list, or a dotted name of a list in the template context. */
+  loop?: unknown[] | string;
   position: SourcePosition;
 }
 

@@ -17,6 +17,13 @@ function taskSchema(kind: 'task' | 'handler'): Schema {
     properties: {
       name: { type: 'string', minLength: 1, description: kind === 'handler' ? 'What tasks notify.' : 'Shown in the plan.' },
       notify: { ...stringOrList, description: 'Handlers to run (once per host, after the play) when this task changed something.' },
+      loop: {
+        anyOf: [
+          { type: 'string', pattern: '^[A-Za-z_][\\w.]*$', description: 'a dotted name like cluster.drbd.resources' },
+          { type: 'array' },
+        ],
+        description: 'Run the task once per item of this list (a list, or the dotted name of one, e.g. cluster.services); templates see the item as `item`.',
+      },
       ...opProperties,
     },
   };

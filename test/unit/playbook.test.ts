@@ -11,6 +11,9 @@ const inventory = parseInventory(
   `version: 1
 clusters:
   web:
+    services:
+      www: { port: 80 }
+      db: { unit: mariadb }
     primary: b
     groups:
       db: { nodes: [a, c] }
@@ -105,5 +108,26 @@ describe('playbook', () => {
     const bad = parsePlaybook('pb.yaml', `- hosts: all\n  tasks:\n    - file: { path: "{{where}}" }\n`);
     expect(() => preparePlaybook(inventory, bad, { where: 'etc/x' })).toThrow(/after templating: .*'etc\/x' is not an absolute path/);
     expect(() => preparePlaybook(inventory, bad, {})).toThrow(/template error: "where" not defined/);
+  });
+
+  it('loops over a list from the context or a literal list, with item in templates', () => {
+    const pb = parsePlaybook(
+      'pb.yaml',
+      `- hosts: primary
+  tasks:
+    - name: "stop {{item.unit}}"
+      service: { name: "{{item.unit}}", state: stopped }
+      loop: cluster.services
+    - directory: { path: "/srv/{{item}}" }
+      loop: [a, b]
+    - directory: { path: "/srv/{{item}}" }
+      loop: cluster.nothing
+`,
+    );
+    const tasks = preparePlaybook(inventory, pb, {})[0]!.tasks.get('b')!;
+    expect(tasks.map((t) => t.title)).toEqual(['stop www', 'stop mariadb', 'directory /srv/a', 'directory /srv/b']);
+    expect(tasks[1]!.args).toEqual({ name: 'mariadb', state: 'stopped' });
+    const bad = parsePlaybook('pb.yaml', `- hosts: all\n  tasks:\n    - directory: { path: /x }\n      loop: cluster.name\n`);
+    expect(() => preparePlaybook(inventory, bad, {})).toThrow(/loop: cluster.name is not a list/);
   });
 });
