@@ -357,7 +357,17 @@ export class SshConnection implements Connection {
     let result: ExecResult;
     try {
       const started = performance.now();
-      const channel = await withRetry(() => this.openChannel(command), isChannelOpenRefused, { attempts: 8, baseMs: 5 });
+      const channel = await withRetry(() => this.openChannel(command), isChannelOpenRefused, { attempts: 8, baseMs: 5 }).catch(
+        (err: unknown) => {
+          if (err instanceof ConnectionError) throw err;
+          throw new ConnectionError(
+            this.host,
+            'lost',
+            `${this.host} refused to open a session channel 8 times: ${(err as Error).message}`,
+            'The server limits sessions per connection (OpenSSH MaxSessions); check its sshd_config.',
+          );
+        },
+      );
       result = await this.collect(channel, opts, started);
     } finally {
       release();

@@ -93,6 +93,16 @@ describe.skipIf(skip)('ssh transport on real nodes', () => {
       expect(rs.map((r) => r.stdout.trim())).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
     });
 
+    it('retries channel opens the server refuses (more than its MaxSessions of 10)', async () => {
+      const greedy = await connect(target(n1), { ...BASE, maxChannels: 16 });
+      try {
+        const rs = await Promise.all(Array.from({ length: 16 }, (_, i) => greedy.exec(['sh', '-c', `sleep 0.3; echo ${i}`])));
+        expect(rs.map((r) => Number(r.stdout))).toEqual(Array.from({ length: 16 }, (_, i) => i));
+      } finally {
+        await greedy.close();
+      }
+    });
+
     it('signals a command that runs past its timeout', async () => {
       const r = await conn.exec(['sleep', '30'], { timeoutMs: 300 });
       expect(r.timedOut).toBe(true);
