@@ -128,9 +128,17 @@ class ConnectSession {
       const client = new Client();
       let hostKeyError: ConnectionError | undefined;
       const tried: string[] = [];
-      const methods: { label: string; auth: AgentAuthMethod | PublicKeyAuthMethod }[] = [];
-      if (agent) methods.push({ label: 'ssh-agent', auth: { type: 'agent', username: ep.user, agent } });
-      for (const k of keys) methods.push({ label: `key ${k.file}`, auth: { type: 'publickey', username: ep.user, key: k.key } });
+      const methods: { label: string; auth: AgentAuthMethod | PublicKeyAuthMethod }[] = keys.map((k) => ({
+        label: `key ${k.file}`,
+        auth: { type: 'publickey', username: ep.user, key: k.key },
+      }));
+      // A key the user named goes first: an agent full of keys could use up
+      // the server's MaxAuthTries before it is offered.
+      if (agent) {
+        const viaAgent = { label: 'ssh-agent', auth: { type: 'agent' as const, username: ep.user, agent } };
+        if (ep.explicitIdentity) methods.push(viaAgent);
+        else methods.unshift(viaAgent);
+      }
 
       const fail = (err: ConnectionError) => {
         client.removeAllListeners();
