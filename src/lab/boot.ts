@@ -23,6 +23,7 @@ export async function serialTail(paths: LabPaths, node: string, lines = 12): Pro
   const text = await fs.readFile(paths.serialLog(node), 'utf8').catch(() => '');
   // eslint-disable-next-line no-control-regex
   const clean = text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').split(/\r?\n/).filter((l) => l.trim() !== '');
+  if (clean.length === 0) return '(nothing: the guest never wrote to its console)';
   return clean.slice(-lines).join('\n    ');
 }
 

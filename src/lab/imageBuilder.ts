@@ -32,6 +32,12 @@ export async function buildImage(opts: BuildOptions): Promise<void> {
   const out = path.join(work, 'out');
   const log = path.join(work, 'build.log');
   await fs.mkdir(out, { recursive: true });
+  // Ctrl-C mid-build: unmount and remove the work dir before exiting (a later build would too).
+  const onSignal = (sig: NodeJS.Signals) => {
+    void removeBuildDir(work).finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const started = Date.now();
   const step = (msg: string) => opts.report(`image: ${msg} (${Math.round((Date.now() - started) / 1000)} s)`);
 
@@ -87,6 +93,8 @@ export async function buildImage(opts: BuildOptions): Promise<void> {
     }
     throw err;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await removeBuildDir(work);
   }
 }

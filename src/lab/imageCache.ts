@@ -1,8 +1,10 @@
 // The image cache: one directory per recipe hash, holding what a VM boots
 // from (vmlinuz, initrd.img, base.qcow2). Built on first use only.
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { exists } from './atomic.js';
 import { buildImage } from './imageBuilder.js';
+import { requireRoot } from './preflight.js';
 import { cacheRoot } from './paths.js';
 import { RECIPE, recipeHash, type Recipe } from './recipe.js';
 
@@ -31,9 +33,10 @@ export async function ensureImage(report: (msg: string) => void, opts: { rebuild
   const image = imageFor();
   if (!opts.rebuild && (await isCached(image))) return { image, built: false };
   if (opts.rebuild && (await exists(image.dir))) {
-    const { rm } = await import('node:fs/promises');
+    requireRoot('rebuilding the lab image');
     await rm(image.dir, { recursive: true, force: true });
   }
+  requireRoot('building the lab image');
   report(`building the lab image ${image.hash} (first use; cached in ${path.dirname(image.dir)})`);
   await buildImage({
     recipe: RECIPE,
