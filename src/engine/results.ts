@@ -6,8 +6,8 @@ export interface PlannedTask {
   play: string;
   task: string;
   host: string;
-  /** ok: nothing to do; change: steps to run; fail: the operation refuses. */
-  status: 'ok' | 'change' | 'fail';
+  /** ok: nothing to do; change: steps to run; wait: only waiting to do; fail: the operation refuses. */
+  status: 'ok' | 'change' | 'wait' | 'fail';
   reason: string;
   steps: string[];
   destructive: boolean;

@@ -15,7 +15,7 @@ import type { PlanContext } from './operation.js';
 import { preparePlaybook, TemplateFiles, type PreparedPlay, type PreparedTask } from './prepare.js';
 import { quietReporter, type Reporter } from './reporter.js';
 import { recap, type PlannedTask, type RunReport, type TaskResult } from './results.js';
-import type { TaskPlan } from './step.js';
+import type { Step, TaskPlan } from './step.js';
 
 export type Connector = (nodes: NodeSpec[]) => Promise<Map<string, Connection | Error>>;
 
@@ -179,9 +179,17 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
             step = again;
           }
           say(`${t.title}: ${step.description}`);
+          if (step.watch) {
+            await waitFor(host.conn!, host.node.name, step, (line) => say(`${t.title}: ${line}`));
+            continue;
+          }
           const r = await host.conn!.exec('change', step.argv, { stdin: step.stdin, destructive: step.destructive });
           host.stale = true;
           if (r.exitCode !== 0) throw new RemoteCommandError(host.node.name, step.argv, r.exitCode, r.stderr, undefined, r.signal);
+        }
+        if (taskPlan.steps.every((x) => x.watch)) {
+          result('ok', taskPlan.reason);
+          return true;
         }
         result('changed', taskPlan.reason, { diff: taskPlan.diff });
         t.task.notify.forEach((n) => notified.add(n));
@@ -219,6 +227,25 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
   }
 }
 
+/** Polls a read-only command until the step's watch says done (or gives up). */
+async function waitFor(conn: AuditedConnection, host: string, step: Step, say: (line: string) => void): Promise<void> {
+  const watch = step.watch!;
+  const deadline = Date.now() + watch.timeoutMs;
+  for (;;) {
+    const r = await conn.exec('read', step.argv);
+    const state = watch.check(r.stdout, r.exitCode ?? -1);
+    if (state.progress) say(state.progress);
+    if (state.done) return;
+    if (state.error) throw new UserError(`${host}: ${step.description}: ${state.error}`);
+    if (Date.now() > deadline) {
+      throw new UserError(`${host}: gave up after ${Math.round(watch.timeoutMs / 1000)} s: ${step.description}${state.progress ? ` (last: ${state.progress})` : ''}`, {
+        hint: 'the wait is over, not the work: run again to keep waiting',
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, watch.intervalMs));
+  }
+}
+
 function usable(h: HostState): boolean {
   return !!h.conn && !h.error;
 }
@@ -248,7 +275,7 @@ function toPlanned(p: PreparedPlay, host: string, t: PreparedTask, plan: TaskPla
     play: p.play.name,
     task: t.title,
     host,
-    status: plan.failure ? 'fail' : plan.steps.length ? 'change' : 'ok',
+    status: plan.failure ? 'fail' : plan.steps.length === 0 ? 'ok' : plan.steps.every((s) => s.watch) ? 'wait' : 'change',
     reason: plan.reason,
     steps: plan.steps.map((s) => s.description),
     destructive: plan.steps.some((s) => s.destructive),

@@ -8,6 +8,22 @@ export interface Step {
   stdin?: string | Buffer;
   /** Guarded: facts are re-read just before and the step is re-planned. */
   destructive?: boolean;
+  /** Not a change but a wait: argv is a read-only poll, repeated until done. */
+  watch?: Watch;
+}
+
+export interface WatchState {
+  done: boolean;
+  /** One line for the progress display: "r0 45.2% 3.1 MiB/s ETA 0:40". */
+  progress?: string;
+  /** Stop waiting: the thing waited for cannot happen. */
+  error?: string;
+}
+
+export interface Watch {
+  intervalMs: number;
+  timeoutMs: number;
+  check(stdout: string, exitCode: number): WatchState;
 }
 
 /** What an operation decided for one host. */

@@ -79,3 +79,13 @@ export function foreignSignatures(state: BlockDeviceState): Signature[] {
 export function describeSignatures(sigs: Signature[]): string {
   return sigs.map((sig) => `${sig.type}${sig.uuid ? ` (UUID ${sig.uuid})` : ''}${sig.label ? ` label ${sig.label}` : ''}`).join(', ');
 }
+
+/** Whether the first `bytes` of a device read as zeros (a blank disk, for --skip-initial-sync). */
+export const zeroHeadFact: Fact<{ zero: boolean; readable: boolean }, { device: string; bytes: number }> = {
+  id: 'zero-head',
+  command: ({ device, bytes }) => ['sh', '-c', `cmp -s -n ${Math.floor(bytes)} ${quoteWord(device)} /dev/zero; echo $?`],
+  parse: (stdout) => {
+    const code = stdout.trim();
+    return { zero: code === '0', readable: code === '0' || code === '1' };
+  },
+};

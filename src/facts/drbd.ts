@@ -1,5 +1,7 @@
 // DRBD state, from the kernel's /proc/drbd (8.0-8.4) or from
 // `drbdsetup status --json` (DRBD 9), normalised to one shape.
+import type { Fact } from '../engine/fact.js';
+import { sections } from './parse.js';
 
 export type DrbdRole = 'Primary' | 'Secondary' | 'Unknown';
 
@@ -137,4 +139,34 @@ export function parseDrbdsetupStatusJson(text: string): DrbdDeviceState[] {
     }
   }
   return out;
+}
+
+// DRBD 9's /proc/drbd lists no devices: drbdsetup's JSON does.
+const STATUS_SCRIPT = `echo '== proc'; cat /proc/drbd 2>/dev/null
+echo '== json'; if grep -qs '^version: 9' /proc/drbd; then drbdsetup status --json 2>/dev/null; fi`;
+
+export const drbdStatusFact: Fact<DrbdKernelState> = {
+  id: 'drbd-status',
+  command: () => ['sh', '-c', STATUS_SCRIPT],
+  parse(stdout) {
+    const s = sections(stdout);
+    const state = parseProcDrbd(s.proc ?? '');
+    if (state.version?.startsWith('9')) state.devices = parseDrbdsetupStatusJson(s.json ?? '');
+    return state;
+  },
+};
+
+/** The state of one minor; undefined when it is not configured (not up). */
+export function deviceState(state: DrbdKernelState, minor: number): DrbdDeviceState | undefined {
+  const dev = state.devices.find((d) => d.minor === minor);
+  return dev && dev.connection !== 'Unconfigured' ? dev : undefined;
+}
+
+/** "r0 45.2% of 256 MiB, 3.1 MiB/s, ETA 0:40" */
+export function describeSync(name: string, sync: DrbdSync): string {
+  const parts = [`${name} ${sync.percent.toFixed(1)}%`];
+  if (sync.totalKiB) parts[0] += ` of ${Math.round(sync.totalKiB / 1024)} MiB`;
+  if (sync.speedKiBs) parts.push(`${(sync.speedKiBs / 1024).toFixed(1)} MiB/s`);
+  if (sync.etaSeconds !== undefined) parts.push(`ETA ${Math.floor(sync.etaSeconds / 60)}:${String(sync.etaSeconds % 60).padStart(2, '0')}`);
+  return parts.join(', ');
 }

@@ -1,6 +1,9 @@
 // The registry of operations a playbook task can name.
 import type { Operation } from '../engine/operation.js';
 import { blockOperation } from './block.js';
+import { drbdMetadataOperation, drbdPrimaryOperation, drbdUpOperation } from './drbd.js';
+import { filesystemOperation, mountOperation } from './filesystem.js';
+import { partitionOperation } from './partition.js';
 import { commandOperation } from './command.js';
 import { directoryOperation } from './directory.js';
 import { fileOperation } from './file.js';
@@ -9,5 +12,19 @@ import { serviceOperation } from './service.js';
 import { symlinkOperation } from './symlink.js';
 
 export const operations: ReadonlyMap<string, Operation> = new Map(
-  [fileOperation, blockOperation, directoryOperation, symlinkOperation, packageOperation, serviceOperation, commandOperation].map((op) => [op.name, op as Operation]),
+  [
+    fileOperation,
+    blockOperation,
+    directoryOperation,
+    symlinkOperation,
+    packageOperation,
+    serviceOperation,
+    commandOperation,
+    partitionOperation,
+    drbdMetadataOperation,
+    drbdUpOperation,
+    drbdPrimaryOperation,
+    filesystemOperation,
+    mountOperation,
+  ].map((op) => [op.name, op as Operation]),
 );

@@ -5,6 +5,7 @@ import { color } from './color.js';
 const STATUS: Record<string, (s: string) => string> = {
   ok: color.green,
   change: color.yellow,
+  wait: color.cyan,
   changed: color.yellow,
   fail: color.red,
   failed: color.red,

@@ -1,0 +1,190 @@
+// DRBD resources through their life: metadata created once, brought up,
+// promoted for the first time with the initial sync (or without it on
+// truly blank disks). Every destructive step stands on facts read just
+// before it and says which fact makes it safe.
+import { request } from '../engine/fact.js';
+import type { Operation, PlanContext } from '../engine/operation.js';
+import { change, fail, noop, type Step, type TaskPlan } from '../engine/step.js';
+import { blockDeviceFact, describeSignatures, foreignSignatures, zeroHeadFact } from '../facts/blockdev.js';
+import { drbdMetadataFact } from '../facts/drbd-meta.js';
+import { describeSync, deviceState, drbdStatusFact, parseProcDrbd, parseDrbdsetupStatusJson, type DrbdDeviceState } from '../facts/drbd.js';
+import { sections } from '../facts/parse.js';
+
+const resourceName = { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'a DRBD resource name' } as const;
+const STATUS = request(drbdStatusFact, undefined);
+
+// ---------------------------------------------------------------- metadata
+
+export interface DrbdMetadataArgs {
+  resource: string;
+  disk: string;
+  minor: number;
+  reuse?: boolean;
+}
+
+export const drbdMetadataOperation: Operation<DrbdMetadataArgs> = {
+  name: 'drbd_metadata',
+  summary: 'DRBD metadata on the backing disk: created once (create-md), only on a disk that carries no other signature.',
+  idempotent: true,
+  predictable: true,
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['resource', 'disk', 'minor'],
+    properties: {
+      resource: resourceName,
+      disk: { type: 'string', pattern: '^/dev/', description: 'the backing device' },
+      minor: { type: 'integer', minimum: 0 },
+      reuse: { type: 'boolean', description: 'Keep existing DRBD metadata (never recreate it).' },
+    },
+  },
+  label: (a) => `drbd metadata ${a.resource} on ${a.disk}`,
+  facts: (a) => [STATUS, request(blockDeviceFact, a.disk), request(drbdMetadataFact, a.resource)],
+  plan(a, ctx) {
+    if (deviceState(ctx.fact(STATUS), a.minor)) return noop(`${a.resource} is up (metadata in use)`);
+    const disk = ctx.fact(request(blockDeviceFact, a.disk));
+    if (!disk.exists) return fail(`backing disk ${a.disk} does not exist on ${ctx.node.name}`, 'check the disk name (lsblk) and the inventory (drbd.resources / node disks)');
+    const meta = ctx.fact(request(drbdMetadataFact, a.resource));
+    if (meta.state === 'present' || disk.signatures.some((s) => s.type === 'drbd')) return noop('DRBD metadata present');
+    const foreign = foreignSignatures(disk);
+    if (foreign.length > 0) {
+      return fail(
+        `${a.disk} on ${ctx.node.name} holds ${describeSignatures(foreign)}: refusing to create DRBD metadata over it`,
+        `haforge never overwrites data. If it is disposable, wipe it yourself (wipefs -a ${a.disk}) and run again; otherwise move the data off first`,
+      );
+    }
+    if (meta.state === 'unknown') return fail(`cannot tell whether ${a.disk} holds DRBD metadata: ${meta.detail}`, 'is the resource file installed? drbdadm dump-md must be able to read it');
+    return change('no metadata on a disk with no signature', [
+      { description: `drbdadm create-md ${a.resource} (${a.disk} is blank)`, argv: ['drbdadm', '--force', 'create-md', a.resource], destructive: true },
+    ]);
+  },
+};
+
+// ---------------------------------------------------------------- up
+
+export interface DrbdUpArgs {
+  resource: string;
+  minor: number;
+}
+
+export const drbdUpOperation: Operation<DrbdUpArgs> = {
+  name: 'drbd_up',
+  summary: 'The DRBD resource attached to its disk and connecting to its peers (drbdadm up).',
+  idempotent: true,
+  predictable: true,
+  schema: { type: 'object', additionalProperties: false, required: ['resource', 'minor'], properties: { resource: resourceName, minor: { type: 'integer', minimum: 0 } } },
+  label: (a) => `drbd up ${a.resource}`,
+  facts: () => [STATUS],
+  plan(a, ctx) {
+    const dev = deviceState(ctx.fact(STATUS), a.minor);
+    if (dev) return noop(`up: ${dev.connection} ${dev.role}/${dev.peerRole} ${dev.disk}/${dev.peerDisk}`);
+    return change('not up', [{ description: `drbdadm up ${a.resource}`, argv: ['drbdadm', 'up', a.resource] }]);
+  },
+};
+
+// ---------------------------------------------------------------- promote / initial sync
+
+export interface DrbdPrimaryArgs {
+  resource: string;
+  minor: number;
+  disk: string;
+  /** sync: full initial sync from here; skip: declare blank disks in sync (new-current-uuid --clear-bitmap). */
+  initial_sync?: 'sync' | 'skip';
+  /** Wait for the sync to finish (default true). */
+  wait?: boolean;
+  timeout?: number;
+}
+
+const SKIP_CHECK_BYTES = 16 * 1024 * 1024;
+
+/** Poll until the peer's disk is UpToDate, reporting progress. */
+function waitForSync(a: DrbdPrimaryArgs): Step {
+  return {
+    description: `wait for ${a.resource} to be UpToDate on both sides`,
+    argv: STATUS.fact.command(undefined),
+    watch: {
+      intervalMs: 1000,
+      timeoutMs: (a.timeout ?? 3600) * 1000,
+      check(stdout) {
+        const s = sections(stdout);
+        const proc = parseProcDrbd(s.proc ?? '');
+        const devices = proc.version?.startsWith('9') ? parseDrbdsetupStatusJson(s.json ?? '') : proc.devices;
+        const dev = devices.find((d) => d.minor === a.minor);
+        if (!dev) return { done: false, error: `${a.resource} went down while syncing` };
+        if (dev.disk === 'UpToDate' && dev.peerDisk === 'UpToDate') return { done: true, progress: `${a.resource} UpToDate/UpToDate` };
+        if (dev.connection !== 'Connected') return { done: false, progress: `${a.resource}: ${dev.connection}, waiting for the peer` };
+        return { done: false, progress: dev.sync ? describeSync(a.resource, dev.sync) : `${a.resource}: ${dev.replication ?? dev.connection} ${dev.disk}/${dev.peerDisk}` };
+      },
+    },
+  };
+}
+
+function promoteSteps(ctx: PlanContext, a: DrbdPrimaryArgs): Step[] {
+  const family = ctx.system.drbd.family;
+  if (a.initial_sync === 'skip') {
+    const clear = family === '8.3' || family === '8.4' ? ['drbdadm', '--', '--clear-bitmap', 'new-current-uuid', a.resource] : ['drbdadm', 'new-current-uuid', '--clear-bitmap', `${a.resource}/0`];
+    return [
+      { description: `drbdadm new-current-uuid --clear-bitmap ${a.resource} (blank disks: no initial sync)`, argv: clear, destructive: true },
+      { description: `drbdadm primary ${a.resource}`, argv: ['drbdadm', 'primary', a.resource] },
+    ];
+  }
+  const force = family === '8.3' ? ['drbdadm', '--', '--overwrite-data-of-peer', 'primary', a.resource] : ['drbdadm', 'primary', '--force', a.resource];
+  return [{ description: `drbdadm primary --force ${a.resource} (initial sync: this node's data overwrites the peer's)`, argv: force, destructive: true }];
+}
+
+export const drbdPrimaryOperation: Operation<DrbdPrimaryArgs> = {
+  name: 'drbd_primary',
+  summary: 'This node Primary for the resource; the first time, the initial sync from here (only when both sides are Inconsistent) and a wait for UpToDate/UpToDate.',
+  idempotent: true,
+  predictable: true,
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['resource', 'minor', 'disk'],
+    properties: {
+      resource: resourceName,
+      minor: { type: 'integer', minimum: 0 },
+      disk: { type: 'string', pattern: '^/dev/' },
+      initial_sync: { type: 'string', enum: ['sync', 'skip'], description: 'skip: only for truly blank disks (refused otherwise).' },
+      wait: { type: 'boolean', description: 'Wait for the sync to finish (default true).' },
+      timeout: { type: 'integer', minimum: 1, description: 'Seconds to wait for the sync (default 3600).' },
+    },
+  },
+  label: (a) => `drbd primary ${a.resource}`,
+  facts: (a) => [STATUS, request(blockDeviceFact, a.disk), request(zeroHeadFact, { device: a.disk, bytes: SKIP_CHECK_BYTES })],
+  plan(a, ctx): TaskPlan {
+    const dev = deviceState(ctx.fact(STATUS), a.minor);
+    if (!dev) return fail(`${a.resource} is not up on ${ctx.node.name}`, 'bring it up first (drbd_up)');
+    const wait = a.wait === false ? [] : [waitForSync(a)];
+    const inSync = dev.disk === 'UpToDate' && dev.peerDisk === 'UpToDate';
+    if (dev.role === 'Primary') return inSync || wait.length === 0 ? noop(`Primary, ${dev.disk}/${dev.peerDisk}`) : { steps: wait, reason: `Primary, syncing (${dev.disk}/${dev.peerDisk})` };
+    if (dev.peerRole === 'Primary') return noop(`the peer is Primary: ${a.resource} is in use there`);
+    if (dev.disk === 'UpToDate') return change(`Secondary with good data (${dev.disk}/${dev.peerDisk})`, [{ description: `drbdadm primary ${a.resource}`, argv: ['drbdadm', 'primary', a.resource] }, ...wait]);
+    return initialSync(a, ctx, dev, wait);
+  },
+};
+
+function initialSync(a: DrbdPrimaryArgs, ctx: PlanContext, dev: DrbdDeviceState, wait: Step[]): TaskPlan {
+  if (dev.disk !== 'Inconsistent') return fail(`${a.resource} on ${ctx.node.name} is ${dev.disk}: no safe way to promote it`, 'look at haforge status / drbdadm status; promote by hand if you know which data is good');
+  if (dev.connection !== 'Connected') {
+    return fail(
+      `${a.resource} is ${dev.connection}: the peer is not connected, so haforge cannot see that its disk is Inconsistent too`,
+      'start the peer (drbdadm up) and check the replication network (haforge preflight); the initial sync needs both sides connected',
+    );
+  }
+  if (dev.peerDisk !== 'Inconsistent') {
+    return fail(`the peer's disk is ${dev.peerDisk}: it may hold the good data; refusing to overwrite it from ${ctx.node.name}`, 'promote the node whose data is good');
+  }
+  if (a.initial_sync === 'skip') {
+    const disk = ctx.fact(request(blockDeviceFact, a.disk));
+    const head = ctx.fact(request(zeroHeadFact, { device: a.disk, bytes: SKIP_CHECK_BYTES }));
+    const foreign = foreignSignatures(disk);
+    if (foreign.length || !head.zero) {
+      return fail(
+        `--skip-initial-sync refused: ${a.disk} is not blank (${foreign.length ? describeSignatures(foreign) : 'its first 16 MiB are not zero'})`,
+        'skipping the sync is only safe on disks that are zero on both nodes; run without it to do the full initial sync',
+      );
+    }
+  }
+  return change(`both sides Inconsistent${a.initial_sync === 'skip' ? ', disks blank' : ''}: first promotion`, [...promoteSteps(ctx, a), ...(a.initial_sync === 'skip' ? [] : wait)]);
+}
