@@ -20,7 +20,8 @@ export function templateContext(inventory: Inventory, node: NodeSpec, playVars: 
       primary: cluster.primary,
       node_count: cluster.nodes.length,
       drbd: cluster.drbd,
-      services: cluster.services,
+      // Each service with the mount point of the volume that holds its data.
+      services: cluster.services.map((svc) => ({ ...svc, volume: cluster.drbd?.resources.find((r) => r.name === svc.resource)?.mount })),
       vip: cluster.vip,
     },
     nodes: cluster.nodes.map(nodeView),

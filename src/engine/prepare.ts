@@ -9,7 +9,7 @@ import type { Inventory, NodeSpec, Vars } from '../inventory/model.js';
 import { operations } from '../operations/index.js';
 import type { Playbook, Play, Task } from '../playbook/model.js';
 import { PACKAGE_ROOT } from '../playbook/load.js';
-import { render, renderDeep } from '../render/handlebars.js';
+import { lookupPath, render, renderDeep } from '../render/handlebars.js';
 import { templateContext } from './context.js';
 import type { FactRequest } from './fact.js';
 import type { Operation } from './operation.js';
@@ -38,14 +38,15 @@ export function preparePlaybook(inventory: Inventory, playbook: Playbook, cliVar
     for (const node of hosts) {
       const context = templateContext(inventory, node, play.vars, cliVars);
       const prepare = (task: Task, handler: boolean): PreparedTask[] =>
-        loopItems(task, context).map((item) => {
+        loopItems(task, context).flatMap((item) => {
           const op = operations.get(task.op)!;
           const itemContext = item === NO_LOOP ? context : { ...context, item };
+          if (task.when !== undefined && !truthy(render(task.when, itemContext, task.position))) return [];
           const args = coerceRendered(renderDeep(task.args, itemContext, task.position), op.schema);
           const problems = checkRendered(args, op.schema, task.position, `task '${task.label}' on ${node.name}`);
           if (problems.length) throw new UserErrors(problems);
           const name = task.name && item !== NO_LOOP ? renderDeep(task.name, itemContext, task.position) : task.name;
-          return { task, title: name ?? op.label(args), op, args, facts: op.facts(args), handler };
+          return [{ task, title: name ?? op.label(args), op, args, facts: op.facts(args), handler }];
         });
       tasks.set(node.name, [...play.tasks.flatMap((t) => prepare(t, false)), ...play.handlers.flatMap((t) => prepare(t, true))]);
     }
@@ -59,16 +60,15 @@ export class TemplateFiles {
 
   constructor(private readonly playbookDir: string) {}
 
-  load(name: string): { file: string; text: string } {
-    const cached = this.cache.get(name);
+  load(name: string, dir = this.playbookDir): { file: string; text: string } {
+    const key = `${dir}\0${name}`;
+    const cached = this.cache.get(key);
     if (cached) return cached;
-    const candidates = path.isAbsolute(name)
-      ? [name]
-      : [path.join(this.playbookDir, name), path.join(this.playbookDir, 'templates', name), path.join(PACKAGE_ROOT, 'templates', name)];
+    const candidates = path.isAbsolute(name) ? [name] : [path.join(dir, name), path.join(dir, 'templates', name), path.join(PACKAGE_ROOT, 'templates', name)];
     for (const file of candidates) {
       try {
         const loaded = { file, text: readFileSync(file, 'utf8') };
-        this.cache.set(name, loaded);
+        this.cache.set(key, loaded);
         return loaded;
       } catch {
         // try the next place
@@ -77,8 +77,8 @@ export class TemplateFiles {
     throw new UserError(`template ${name} not found`, { hint: `looked in: ${candidates.join(', ')}` });
   }
 
-  render(name: string, context: object): string {
-    const { file, text } = this.load(name);
+  render(name: string, context: object, dir?: string): string {
+    const { file, text } = this.load(name, dir);
     return render(text, context, file);
   }
 }
@@ -89,10 +89,15 @@ const NO_LOOP = Symbol('no loop');
 function loopItems(task: Task, context: Record<string, unknown>): unknown[] {
   if (task.loop === undefined) return [NO_LOOP];
   if (Array.isArray(task.loop)) return task.loop;
-  const value = task.loop.split('.').reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), context);
+  const value = lookupPath(context, task.loop);
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) {
     throw new UserError(`loop: ${task.loop} is not a list`, { position: task.position, hint: 'loop over a list, e.g. cluster.services or cluster.drbd.resources' });
   }
   return value;
+}
+
+function truthy(rendered: string): boolean {
+  const v = rendered.trim();
+  return v !== '' && v !== 'false' && v !== '0';
 }

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConnectionError, HaforgeError, RemoteCommandError, UserError } from '../errors.js';
 import type { Inventory, NodeSpec, Vars } from '../inventory/model.js';
-import type { Playbook } from '../playbook/model.js';
+import type { Play, Playbook } from '../playbook/model.js';
 import { systemFact, type SystemFacts } from '../facts/system.js';
 import type { Connection } from '../transport/types.js';
 import { AuditedConnection, AuditLog } from './audit.js';
@@ -62,7 +62,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
     reporter.result(r);
   };
 
-  const planner = (host: HostState, t: PreparedTask, playVars: Vars) => planTask(inventory, host, t, playVars, cliVars, templates);
+  const planner = (host: HostState, t: PreparedTask, play: Play) => planTask(inventory, host, t, play, cliVars, templates);
   const plan: PlannedTask[] = [];
 
   const connections = await opts.connect(nodes);
@@ -93,7 +93,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
         const host = hosts.get(node.name)!;
         if (!usable(host)) continue;
         for (const t of p.tasks.get(node.name)!.filter((t) => !t.handler)) {
-          const item = toPlanned(p, node.name, t, safePlan(() => planner(host, t, p.play.vars)));
+          const item = toPlanned(p, node.name, t, safePlan(() => planner(host, t, p.play)));
           // After a planned change the facts no longer tell what this task will meet.
           const earlierChange = plan.some((x) => x.host === node.name && x.status === 'change');
           if (item.status === 'fail' && earlierChange) Object.assign(item, { status: 'change', uncertain: true, reason: `depends on earlier changes (now: ${item.reason})`, hint: undefined });
@@ -112,12 +112,19 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
       }
     } else {
       await confirmDestructive(plan, opts);
+      let stopped: string | undefined;
       for (const p of plays) {
+        if (stopped) {
+          for (const n of p.hosts) for (const t of p.play.tasks) addResult({ play: p.play.name, task: t.label, host: n.name, status: 'skipped', msg: stopped, durationMs: 0 });
+          continue;
+        }
         const ready = p.hosts.filter((n) => usable(hosts.get(n.name)!));
         for (const n of p.hosts.filter((n) => !ready.includes(n))) {
           for (const t of p.play.tasks) addResult({ play: p.play.name, task: t.label, host: n.name, status: 'skipped', msg: 'host failed earlier', durationMs: 0 });
         }
         await reporter.phase(p.play.name, ready.map((n) => n.name), (name, say) => applyPlay(p, hosts.get(name)!, say));
+        const failedHere = ready.filter((n) => !usable(hosts.get(n.name)!)).map((n) => n.name);
+        if (p.play.anyErrorsFatal && failedHere.length) stopped = `run stopped: ${failedHere.join(', ')} failed in '${p.play.name}' (any_errors_fatal)`;
       }
     }
   } finally {
@@ -156,7 +163,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
           await gatherFacts(host.conn!, all.slice(index).flatMap((x) => x.facts), host.facts);
           host.stale = false;
         }
-        let taskPlan = planner(host, t, p.play.vars);
+        let taskPlan = planner(host, t, p.play);
         if (taskPlan.failure) {
           result('failed', taskPlan.failure.message, { hint: taskPlan.failure.hint });
           return false;
@@ -170,7 +177,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
           if (step.destructive) {
             // Guard: read the facts again right now and re-plan; run only if the step still stands.
             await gatherFacts(host.conn!, t.facts, host.facts);
-            taskPlan = planner(host, t, p.play.vars);
+            taskPlan = planner(host, t, p.play);
             const again = taskPlan.steps.find((x) => x.description === step.description && x.argv.join('\0') === step.argv.join('\0'));
             if (!again) {
               result('failed', `state changed before "${step.description}": not run`, { hint: 'run again to re-plan against the current state' });
@@ -250,13 +257,13 @@ function usable(h: HostState): boolean {
   return !!h.conn && !h.error;
 }
 
-function planTask(inventory: Inventory, host: HostState, t: PreparedTask, playVars: Vars, cliVars: Vars, templates: TemplateFiles): TaskPlan {
+function planTask(inventory: Inventory, host: HostState, t: PreparedTask, play: Play, cliVars: Vars, templates: TemplateFiles): TaskPlan {
   const ctx: PlanContext = {
     node: host.node,
     system: host.system!,
     vars: host.node.vars,
     fact: (req) => host.facts.get(req),
-    renderTemplate: (name) => templates.render(name, templateContext(inventory, host.node, playVars, cliVars, host.system)),
+    renderTemplate: (name) => templates.render(name, templateContext(inventory, host.node, play.vars, cliVars, host.system), play.dir),
   };
   return t.op.plan(t.args, ctx);
 }

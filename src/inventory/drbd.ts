@@ -26,6 +26,7 @@ export interface RawDrbd {
 }
 export interface RawService {
   unit?: string;
+  package?: string;
   paths?: string[];
   port?: number;
   resource?: string;
@@ -125,7 +126,7 @@ export function resolveServices(cluster: string, raw: Record<string, RawService>
     } else if (s.paths?.length && resource && !drbd!.resources.find((r) => r.name === resource)!.mount) {
       errors.push(new UserError(`service '${name}' keeps its data on resource '${resource}', which has no mount point`, { position: at('clusters', cluster, 'drbd', 'resources', resource), hint: 'add mount: /some/path to the resource' }));
     }
-    return { name, unit: s.unit ?? name, paths: s.paths ?? [], port: s.port, resource };
+    return { name, unit: s.unit ?? name, package: s.package, paths: s.paths ?? [], port: s.port, resource };
   });
 }
 

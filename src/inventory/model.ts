@@ -56,6 +56,7 @@ export interface DrbdSpec {
 export interface ServiceSpec {
   name: string;
   unit: string;
+  package?: string;
   paths: string[];
   port?: number;
   /** DRBD resource whose filesystem holds the paths. */

@@ -113,6 +113,7 @@ const service: Schema = {
   description: 'A service the cluster keeps alive; its data lives on the replicated volume.',
   properties: {
     unit: { type: 'string', minLength: 1, description: 'systemd unit or init script name (default: the service name).' },
+    package: { type: 'string', minLength: 1, description: 'Package that provides it, installed on every node when given.' },
     paths: { type: 'array', items: absolute, description: 'Data and config paths moved onto the replicated volume (symlinks left behind).' },
     port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP port the monitor checks.' },
     resource: { type: 'string', minLength: 1, description: 'DRBD resource whose filesystem holds the data (default: the first).' },

@@ -31,11 +31,15 @@ export function normalizeModeArg(mode: string | number | undefined): string | un
 // file, previous version copied to the backup dir, then rename. The script is
 // constant; every value arrives as a positional parameter.
 const WRITE_SCRIPT = `set -e
-dest=$1 mode=$2 owner=$3 group=$4 backup=$5
+dest=$1 mode=$2 owner=$3 group=$4 backup=$5 validate=$6
 dir=$(dirname "$dest")
 tmp=$(mktemp "$dir/.haforge.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
 cat > "$tmp"
+if [ -n "$validate" ] && ! out=$(sh -c "$validate" haforge-validate "$tmp" 2>&1); then
+  printf 'validation of the new %s failed (%s):\\n%s\\n' "$dest" "$validate" "$out" >&2
+  exit 3
+fi
 if [ -e "$dest" ]; then chmod --reference="$dest" "$tmp"; chown --reference="$dest" "$tmp"; fi
 if [ -n "$mode" ]; then chmod "$mode" "$tmp"; fi
 if [ -n "$owner" ]; then chown "$owner" "$tmp"; fi
@@ -54,11 +58,14 @@ export function writeFileStep(opts: {
   owner?: string;
   group?: string;
   backup: boolean;
+  /** A shell command run on the new content before it replaces the file; %s is the file. */
+  validate?: string;
   description: string;
 }): Step {
+  const validate = opts.validate?.replace(/%s/g, '"$1"') ?? '';
   return {
     description: opts.description,
-    argv: ['sh', '-c', WRITE_SCRIPT, 'haforge-write', opts.path, opts.mode ?? '', opts.owner ?? '', opts.group ?? '', opts.backup ? BACKUP_DIR : ''],
+    argv: ['sh', '-c', WRITE_SCRIPT, 'haforge-write', opts.path, opts.mode ?? '', opts.owner ?? '', opts.group ?? '', opts.backup ? BACKUP_DIR : '', validate],
     stdin: opts.content,
   };
 }

@@ -17,6 +17,7 @@ export interface FileArgs {
   /** Never fetched, printed, diffed or logged. */
   secret?: boolean;
   backup?: boolean;
+  validate?: string;
 }
 
 export const fileOperation: Operation<FileArgs> = {
@@ -37,6 +38,7 @@ export const fileOperation: Operation<FileArgs> = {
       group: groupSchema,
       secret: { type: 'boolean', description: 'Secret content: never shown in diffs or logs; mode defaults to 0600.' },
       backup: { type: 'boolean', description: 'Keep the replaced version under /var/backups/haforge (default true).' },
+      validate: { type: 'string', pattern: '%s', description: 'a command that checks the new content before it is installed, with %s for the file (e.g. "drbdadm -c %s dump")' },
     },
   },
   label: (a) => `file ${a.path}`,
@@ -54,6 +56,7 @@ export const fileOperation: Operation<FileArgs> = {
           owner: a.owner,
           group: a.group,
           backup: a.backup ?? true,
+          validate: a.validate,
           description: `write ${a.path}${a.secret ? ' (secret)' : ''}`,
         }),
       ], { diff: a.secret ? undefined : unifiedDiff(before, desired, a.path) });

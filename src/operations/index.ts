@@ -4,6 +4,7 @@ import { blockOperation } from './block.js';
 import { drbdMetadataOperation, drbdPrimaryOperation, drbdUpOperation } from './drbd.js';
 import { filesystemOperation, mountOperation } from './filesystem.js';
 import { partitionOperation } from './partition.js';
+import { relocateOperation } from './relocate.js';
 import { commandOperation } from './command.js';
 import { directoryOperation } from './directory.js';
 import { fileOperation } from './file.js';
@@ -26,5 +27,6 @@ export const operations: ReadonlyMap<string, Operation> = new Map(
     drbdPrimaryOperation,
     filesystemOperation,
     mountOperation,
+    relocateOperation,
   ].map((op) => [op.name, op as Operation]),
 );

@@ -16,14 +16,17 @@ interface RawTask {
   name?: string;
   notify?: string | string[];
   loop?: unknown[] | string;
+  when?: string;
   [op: string]: unknown;
 }
 interface RawPlay {
+  import?: string;
   name?: string;
   hosts: string | string[];
   vars?: Vars;
   tasks: RawTask[];
   handlers?: RawTask[];
+  any_errors_fatal?: boolean;
 }
 
 /** haforge's own directory (for built-in playbooks and templates). */
@@ -38,9 +41,24 @@ export function resolvePlaybookPath(name: string): string {
   return name;
 }
 
-export async function loadPlaybook(file: string): Promise<Playbook> {
+export async function loadPlaybook(file: string, importedFrom: string[] = []): Promise<Playbook> {
   const resolved = resolvePlaybookPath(file);
-  return parsePlaybook(resolved, await readYamlFile(resolved, 'playbook'));
+  if (importedFrom.includes(path.resolve(resolved))) {
+    throw new UserError(`playbook ${resolved} imports itself (${[...importedFrom, resolved].join(' -> ')})`);
+  }
+  const playbook = parsePlaybook(resolved, await readYamlFile(resolved, 'playbook'));
+  const plays: Play[] = [];
+  for (const play of playbook.plays) {
+    if (!play.importFile) {
+      plays.push(play);
+      continue;
+    }
+    const local = path.resolve(playbook.dir, play.importFile);
+    const imported = await loadPlaybook(existsSync(local) ? local : play.importFile, [...importedFrom, path.resolve(resolved)]);
+    // Imported plays find their templates next to their own file.
+    plays.push(...imported.plays.map((p) => ({ ...p, dir: p.dir ?? imported.dir })));
+  }
+  return { ...playbook, plays };
 }
 
 const asList = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -49,6 +67,14 @@ export function parsePlaybook(file: string, text: string): Playbook {
   const { value, positions } = parseAndValidate<RawPlay[]>(file, text, playbookSchema);
   const errors: UserError[] = [];
   const plays: Play[] = (value ?? []).map((raw, p) => {
+    if (raw.import !== undefined) {
+      const extra = Object.keys(raw).filter((k) => k !== 'import');
+      if (extra.length) errors.push(new UserError(`an import entry takes no other keys (found ${extra.join(', ')})`, { position: positions.of([p]) }));
+      return { name: `import ${raw.import}`, hosts: [], vars: {}, tasks: [], handlers: [], anyErrorsFatal: false, importFile: raw.import, position: positions.of([p]) };
+    }
+    for (const key of ['hosts', 'tasks'] as const) {
+      if (raw[key] === undefined) errors.push(new UserError(`[${p}]: missing required key '${key}'`, { position: positions.of([p]) }));
+    }
     for (const key of Object.keys(raw.vars ?? {})) {
       if ((RESERVED_VARS as readonly string[]).includes(key)) {
         errors.push(new UserError(`variable '${key}' is reserved`, { position: positions.of([p, 'vars', key]) }));
@@ -75,6 +101,7 @@ export function parsePlaybook(file: string, text: string): Playbook {
       vars: raw.vars ?? {},
       tasks,
       handlers,
+      anyErrorsFatal: raw.any_errors_fatal ?? false,
       position: positions.of([p]),
     };
   });
@@ -101,5 +128,5 @@ function toTask(raw: RawTask, where: (string | number)[], positions: PositionInd
   if (op === 'file' && args.content !== undefined && args.template !== undefined) {
     errors.push(new UserError('file takes content or template, not both', { position: positions.of([...where, op]) }));
   }
-  return { name: raw.name, label: raw.name ?? operations.get(op)?.label(args) ?? op, op, args, notify: asList(raw.notify), loop: raw.loop, position };
+  return { name: raw.name, label: raw.name ?? operations.get(op)?.label(args) ?? op, op, args, notify: asList(raw.notify), loop: raw.loop, when: raw.when, position };
 }

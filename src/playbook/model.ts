@@ -14,6 +14,8 @@ export interface Task {
   notify: string[];
   /** Run once per item: a list, or a dotted name of a list in the template context. */
   loop?: unknown[] | string;
+  /** A template; the task is left out for a host (and item) where it renders empty, "false" or "0". */
+  when?: string;
   position: SourcePosition;
 }
 
@@ -24,6 +26,12 @@ export interface Play {
   vars: Vars;
   tasks: Task[];
   handlers: Task[];
+  /** A host failing in this play stops the whole run after the play (no later play runs anywhere). */
+  anyErrorsFatal: boolean;
+  /** Set while loading: this entry imports another playbook's plays. */
+  importFile?: string;
+  /** Where this play's templates are looked up first (its own playbook's directory). */
+  dir?: string;
   position: SourcePosition;
 }
 

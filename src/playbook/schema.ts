@@ -17,6 +17,7 @@ function taskSchema(kind: 'task' | 'handler'): Schema {
     properties: {
       name: { type: 'string', minLength: 1, description: kind === 'handler' ? 'What tasks notify.' : 'Shown in the plan.' },
       notify: { ...stringOrList, description: 'Handlers to run (once per host, after the play) when this task changed something.' },
+      when: { type: 'string', minLength: 1, description: 'A template: the task runs only where it renders non-empty and not "false" or "0".' },
       loop: {
         anyOf: [
           { type: 'string', pattern: '^[A-Za-z_][\\w.]*$', description: 'a dotted name like cluster.drbd.resources' },
@@ -38,11 +39,13 @@ export const playbookSchema: Schema = {
   items: {
     type: 'object',
     additionalProperties: false,
-    required: ['hosts', 'tasks'],
+    description: 'A play (hosts + tasks), or `import: other.yaml` to run that playbook\'s plays here.',
     properties: {
+      import: { type: 'string', minLength: 1, description: 'Another playbook (relative to this one, or a built-in name) whose plays run here.' },
       name: { type: 'string', minLength: 1 },
       hosts: { ...stringOrList, description: 'all, primary, secondaries, a node, a group or a cluster name (or a list).' },
       vars: { type: 'object', additionalProperties: true, description: 'Play variables (above inventory variables).' },
+      any_errors_fatal: { type: 'boolean', description: 'If any host fails this play, stop the run after it: later plays run nowhere.' },
       tasks: { type: 'array', items: taskSchema('task') },
       handlers: { type: 'array', items: taskSchema('handler') },
     },

@@ -51,7 +51,14 @@ export function render(template: string, context: object, source: string | Sourc
 
 /** Renders every string inside a value (task args), leaving other types alone. */
 export function renderDeep<T>(value: T, context: object, source: string | SourcePosition): T {
-  if (typeof value === 'string') return (value.includes('{{') ? render(value, context, source) : value) as T;
+  if (typeof value === 'string') {
+    if (!value.includes('{{')) return value;
+    // "{{item.paths}}" alone passes a list or map through as it is, not as text.
+    const whole = /^\{\{\s*([A-Za-z_][\w.]*)\s*\}\}$/.exec(value);
+    const raw = whole ? lookupPath(context, whole[1]!) : undefined;
+    if (raw !== null && typeof raw === 'object') return structuredClone(raw) as T;
+    return render(value, context, source) as T;
+  }
   if (Array.isArray(value)) return value.map((v) => renderDeep(v, context, source)) as T;
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, context, source)])) as T;
@@ -59,3 +66,8 @@ export function renderDeep<T>(value: T, context: object, source: string | Source
   return value;
 }
 
+
+/** A dotted name's value in a context (undefined when any step is missing). */
+export function lookupPath(context: object, dotted: string): unknown {
+  return dotted.split('.').reduce<unknown>((v, key) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), context);
+}

@@ -40,6 +40,8 @@ export class SchemaValidator {
     const schema = this.resolve(rawSchema);
     const node = isAlias(rawNode) ? (rawNode.resolve(this.doc) as YamlNode | undefined) ?? null : rawNode;
     this.positions.record(path, node);
+    // A templated value is checked again once rendered (see checkRendered).
+    if (isScalar(node) && typeof node.value === 'string' && node.value.includes('{{')) return true;
 
     if (schema.anyOf) {
       const probes = schema.anyOf.map((option) => {
@@ -133,8 +135,6 @@ export class SchemaValidator {
       this.fail(path, node, `expected ${expected}, got ${describeNode(node)}`);
       return false;
     }
-    // A templated value is checked again once rendered (see checkRendered).
-    if (typeof value === 'string' && value.includes('{{')) return true;
     const typeOk =
       (schema.type === 'string' && typeof value === 'string') ||
       (schema.type === 'boolean' && typeof value === 'boolean') ||

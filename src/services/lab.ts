@@ -72,7 +72,10 @@ export async function labUp(opts: UpOptions): Promise<LabStatus> {
     opts.report(`lab "${opts.name}" exists: starting the nodes that are off`);
   }
   const s = state;
-  await Promise.all(s.nodes.map((n) => bootNode(paths, s, n, opts.bootTimeoutSec, tools, opts.report, isNew)));
+  // Let every node finish (or fail and be killed) before reporting: no VM keeps booting behind an error.
+  const booted = await Promise.allSettled(s.nodes.map((n) => bootNode(paths, s, n, opts.bootTimeoutSec, tools, opts.report, isNew)));
+  const failed = booted.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
   const inventory = await writeInventory(s, paths);
   opts.report(`inventory: ${inventory}`);
   return labStatus(opts.name);

@@ -1,0 +1,130 @@
+// A service's data and config moved onto the replicated volume, with a
+// symlink left at the old path on every node (runbooks 000 and 004). On the
+// node where the volume is mounted the data is copied over, then the old
+// path becomes a link; on the other nodes the local copy is set aside (kept,
+// for undo) and replaced by the same link, dangling until failover.
+import { request } from '../engine/fact.js';
+import type { Operation, PlanContext } from '../engine/operation.js';
+import { change, fail, noop, type Step, type TaskPlan } from '../engine/step.js';
+import { pathFact, type PathState } from '../facts/files.js';
+import { mountsFact } from '../facts/mounts.js';
+import { serviceFact } from '../facts/services.js';
+import { absolutePath } from './common.js';
+
+export interface RelocateArgs {
+  service: string;
+  unit: string;
+  paths: string[];
+  volume: string;
+  undo?: boolean;
+}
+
+/** Where a path lives on the volume: /var/www -> /replicated/var/www */
+export const onVolume = (volume: string, path: string) => `${volume.replace(/\/$/, '')}${path}`;
+/** Where a standby node keeps its own copy of a relocated path. */
+export const setAside = (path: string) => `${path}.haforge-local`;
+
+// Copy to a temporary name on the volume, rename it into place, then swap
+// the old path for the link: an interruption leaves either the old state or
+// the new one, plus at most a temporary copy that the next run replaces.
+const MOVE_SCRIPT = `set -e
+src=$1 dst=$2
+mkdir -p "$(dirname "$dst")"
+rm -rf "$dst.haforge-tmp"
+cp -a "$src" "$dst.haforge-tmp"
+mv "$dst.haforge-tmp" "$dst"
+mv "$src" "$src.haforge-moved"
+ln -s "$dst" "$src"
+rm -rf "$src.haforge-moved"`;
+
+const SET_ASIDE_SCRIPT = `set -e
+mv "$1" "$3"
+ln -s "$2" "$1"`;
+
+// Undo on the active node: the volume's copy comes back (the volume keeps its own).
+const COPY_BACK_SCRIPT = `set -e
+rm -rf "$1.haforge-tmp"
+cp -a "$2" "$1.haforge-tmp"
+rm "$1"
+mv "$1.haforge-tmp" "$1"`;
+
+const RESTORE_SCRIPT = `set -e
+rm "$1"
+if [ -e "$2" ] || [ -L "$2" ]; then mv "$2" "$1"; fi`;
+
+export const relocateOperation: Operation<RelocateArgs> = {
+  name: 'relocate',
+  summary: "A service's paths moved onto the replicated volume with symlinks left behind (undo: true puts them back).",
+  idempotent: true,
+  predictable: true,
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['service', 'unit', 'paths', 'volume'],
+    properties: {
+      service: { type: 'string', minLength: 1 },
+      unit: { type: 'string', minLength: 1, description: 'The unit stopped while its data moves.' },
+      paths: { type: 'array', items: absolutePath },
+      volume: absolutePath,
+      undo: { type: 'boolean', description: 'Put the paths back where they were.' },
+    },
+  },
+  label: (a) => `${a.undo ? 'undo relocation of' : 'relocate'} ${a.service}`,
+  facts: (a) => [
+    request(mountsFact, undefined),
+    request(serviceFact, a.unit),
+    ...a.paths.flatMap((p) => [request(pathFact, { path: p }), request(pathFact, { path: onVolume(a.volume, p) }), request(pathFact, { path: setAside(p) })]),
+  ],
+  plan(a, ctx) {
+    const active = ctx.fact(request(mountsFact, undefined)).some((m) => m.path === a.volume.replace(/\/$/, '') || m.path === a.volume);
+    const per = a.paths.map((p) => (a.undo ? undoPath(a, p, active, ctx) : relocatePath(a, p, active, ctx)));
+    const failed = per.find((x) => x.failure);
+    if (failed) return failed;
+    const steps = per.flatMap((x) => x.steps);
+    if (steps.length === 0) return noop(per.map((x) => x.reason).join('; '));
+    const service = ctx.fact(request(serviceFact, a.unit));
+    const stop: Step[] = active && service.active ? [{ description: `stop ${a.unit} while its data moves`, argv: service.init === 'systemd' ? ['systemctl', 'stop', `${a.unit}.service`] : [`/etc/init.d/${a.unit}`, 'stop'] }] : [];
+    return change(per.filter((x) => x.steps.length).map((x) => x.reason).join('; '), [...stop, ...steps]);
+  },
+};
+
+function relocatePath(a: RelocateArgs, path: string, active: boolean, ctx: PlanContext): TaskPlan {
+  const target = onVolume(a.volume, path);
+  const here = ctx.fact(request(pathFact, { path }));
+  const there: PathState = active ? ctx.fact(request(pathFact, { path: target })) : { type: 'absent' };
+  const link = { description: `ln -s ${target} ${path}`, argv: ['ln', '-s', target, path] };
+  if (here.type === 'link') {
+    return here.target === target ? noop(`${path} -> ${target}`) : fail(`${path} is a link to ${here.target}, not to ${target}`, 'remove or fix that link by hand, then run again');
+  }
+  if (!active) {
+    if (here.type === 'absent') return change(`${path}: link to the volume`, [link]);
+    if (ctx.fact(request(pathFact, { path: setAside(path) })).type !== 'absent') {
+      return fail(`${path} and ${setAside(path)} both exist on ${ctx.node.name}`, `one of them is left from an earlier relocation: look at both and remove the one you do not need`);
+    }
+    return change(`${path}: local copy kept as ${setAside(path)}, link to the volume`, [
+      { description: `set ${path} aside as ${setAside(path)}; ln -s ${target} ${path}`, argv: ['sh', '-c', SET_ASIDE_SCRIPT, 'haforge-aside', path, target, setAside(path)] },
+    ]);
+  }
+  if (here.type === 'absent') {
+    return there.type === 'absent'
+      ? fail(`${path} exists neither on ${ctx.node.name} nor on the volume`, `install ${a.service} first (its package creates ${path}), or fix the path in the inventory`)
+      : change(`${path}: link to the data already on the volume`, [link]);
+  }
+  if (there.type !== 'absent') {
+    return fail(`${path} exists both on ${ctx.node.name} and on the volume (${target})`, `haforge will not choose between them: merge them by hand, keep one, and run again`);
+  }
+  return change(`${path}: moved to ${target}`, [{ description: `move ${path} to ${target}, link back`, argv: ['sh', '-c', MOVE_SCRIPT, 'haforge-move', path, target] }]);
+}
+
+function undoPath(a: RelocateArgs, path: string, active: boolean, ctx: PlanContext): TaskPlan {
+  const target = onVolume(a.volume, path);
+  const here = ctx.fact(request(pathFact, { path }));
+  if (here.type !== 'link') return noop(`${path} is not relocated`);
+  if (here.target !== target) return fail(`${path} links to ${here.target}, not to ${target}: not haforge's`, 'leave it, or fix it by hand');
+  if (active) {
+    return ctx.fact(request(pathFact, { path: target })).type === 'absent'
+      ? fail(`${target} is missing on the volume: nothing to copy back to ${path}`)
+      : change(`${path}: copied back from the volume`, [{ description: `copy ${target} back to ${path}`, argv: ['sh', '-c', COPY_BACK_SCRIPT, 'haforge-back', path, target] }]);
+  }
+  return change(`${path}: local copy restored`, [{ description: `restore ${path} from ${setAside(path)}`, argv: ['sh', '-c', RESTORE_SCRIPT, 'haforge-restore', path, setAside(path)] }]);
+}
