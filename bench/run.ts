@@ -18,7 +18,7 @@
 // Options (env): BENCH_SIZES=2,20  BENCH_REPEATS=3  BENCH_NO_DOC=1 (do not
 // rewrite docs/bench.md)  BENCH_HAFORGE=/other/checkout (measure another
 // built haforge, e.g. a branch; the default is this checkout).
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -425,9 +425,10 @@ async function benchSize(n: number): Promise<SizeResult> {
 function versions(): Record<string, string> {
   const first = (cmd: string, args: string[]) => {
     try {
-      return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]!.trim();
-    } catch (e) {
-      return ((e as { stderr?: string }).stderr ?? 'unknown').split('\n')[0]!.trim();
+      const r = spawnSync(cmd, args, { encoding: 'utf8' });
+      return `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n')[0]!.trim() || 'unknown';
+    } catch {
+      return 'unknown';
     }
   };
   const pkg = JSON.parse(readFileSync(path.join(HAFORGE, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
@@ -446,7 +447,7 @@ function versions(): Record<string, string> {
     ssh2: `${pkg.dependencies.ssh2} (${binding})`,
     '@oclif/core': pkg.dependencies['@oclif/core']!,
     ansible: first('ansible-playbook', ['--version']).replace(/^ansible-playbook /, ''),
-    python: first('python3', ['--version']),
+    'python (Ansible and the nodes)': first('/usr/bin/python3', ['--version']),
     openssh: first('ssh', ['-V']),
   };
 }
@@ -512,7 +513,7 @@ function mdTable(rows: string[][]): string {
 
 function details(results: SizeResult[], startup: { versionMs: number; importApplyMs: number }): string[] {
   const out: string[] = [];
-  out.push(`Node + oclif start-up (\`node bin/run.js --version\`, median of 3): ${startup.versionMs.toFixed(0)} ms; ` +
+  out.push(`Node + oclif start-up (\`node bin/run.js --version\`, median of 3, measured first): ${startup.versionMs.toFixed(0)} ms; ` +
     `importing the apply command's modules (dist/commands/apply.js) on top: ${startup.importApplyMs.toFixed(0)} ms.`);
   for (const r of results) {
     const p = r.profile;
@@ -572,7 +573,7 @@ Checked on every run, or the benchmark fails: both first runs change all
 ${CHANGING_TASKS} tasks per node and fail none; every haforge re-run reports 0
 changed in \`--json\` and has no \`change\` command in its audit log; every
 Ansible re-run reports changed=0 and ok=${TASKS} per host; both tools leave
-identical files (content hashes), modes and link targets on the nodes.
+identical file contents, modes and link targets on the nodes.
 
 ## Results
 
