@@ -6,9 +6,18 @@ import type { FactRequest } from './fact.js';
 
 export class FactStore {
   private readonly values = new Map<string, unknown>();
+  private readonly readAt = new Map<string, number>();
+  /** Counts the changes made on the host; a fact read before the last change is stale. */
+  generation = 0;
 
   set(key: string, value: unknown): void {
     this.values.set(key, value);
+    this.readAt.set(key, this.generation);
+  }
+
+  /** Read before the host's latest change (or never read). */
+  isStale(key: string): boolean {
+    return (this.readAt.get(key) ?? -1) < this.generation;
   }
 
   has(key: string): boolean {

@@ -22,6 +22,8 @@ export interface PreparedTask {
   args: unknown;
   facts: FactRequest[];
   handler: boolean;
+  /** The loop item, which template files see as `item` too. */
+  item?: unknown;
 }
 
 export interface PreparedPlay {
@@ -46,7 +48,7 @@ export function preparePlaybook(inventory: Inventory, playbook: Playbook, cliVar
           const problems = checkRendered(args, op.schema, task.position, `task '${task.label}' on ${node.name}`);
           if (problems.length) throw new UserErrors(problems);
           const name = task.name && item !== NO_LOOP ? renderDeep(task.name, itemContext, task.position) : task.name;
-          return [{ task, title: name ?? op.label(args), op, args, facts: op.facts(args), handler }];
+          return [{ task, title: name ?? op.label(args), op, args, facts: op.facts(args), handler, item: item === NO_LOOP ? undefined : item }];
         });
       tasks.set(node.name, [...play.tasks.flatMap((t) => prepare(t, false)), ...play.handlers.flatMap((t) => prepare(t, true))]);
     }

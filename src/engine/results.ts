@@ -16,6 +16,8 @@ export interface PlannedTask {
   hint?: string;
   /** Check mode cannot predict it: an earlier change decides. */
   uncertain?: boolean;
+  /** A failure no earlier change can mend (bad template, bad input). */
+  certain?: boolean;
 }
 
 export interface TaskResult {

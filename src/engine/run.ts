@@ -37,8 +37,6 @@ interface HostState {
   conn?: AuditedConnection;
   facts: FactStore;
   system?: SystemFacts;
-  /** A change happened since the facts were gathered. */
-  stale: boolean;
   error?: string;
   locked: boolean;
 }
@@ -55,7 +53,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
   const templates = new TemplateFiles(playbook.dir);
 
   const nodes = [...new Set(plays.flatMap((p) => p.hosts))];
-  const hosts = new Map<string, HostState>(nodes.map((n) => [n.name, { node: n, facts: new FactStore(), stale: false, locked: false }]));
+  const hosts = new Map<string, HostState>(nodes.map((n) => [n.name, { node: n, facts: new FactStore(), locked: false }]));
   const results: TaskResult[] = [];
   const addResult = (r: TaskResult) => {
     results.push(r);
@@ -96,7 +94,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
           const item = toPlanned(p, node.name, t, safePlan(() => planner(host, t, p.play)));
           // After a planned change the facts no longer tell what this task will meet.
           const earlierChange = plan.some((x) => x.host === node.name && x.status === 'change');
-          if (item.status === 'fail' && earlierChange) Object.assign(item, { status: 'change', uncertain: true, reason: `depends on earlier changes (now: ${item.reason})`, hint: undefined });
+          if (item.status === 'fail' && earlierChange && !item.certain) Object.assign(item, { status: 'change', uncertain: true, reason: `depends on earlier changes (now: ${item.reason})`, hint: undefined });
           plan.push(item);
         }
       }
@@ -114,14 +112,15 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
       await confirmDestructive(plan, opts);
       let stopped: string | undefined;
       for (const p of plays) {
+        const skipAll = (nodes: NodeSpec[], msg: string) => {
+          for (const n of nodes) for (const t of p.tasks.get(n.name)!.filter((x) => !x.handler)) addResult({ play: p.play.name, task: t.title, host: n.name, status: 'skipped', msg, durationMs: 0 });
+        };
         if (stopped) {
-          for (const n of p.hosts) for (const t of p.play.tasks) addResult({ play: p.play.name, task: t.label, host: n.name, status: 'skipped', msg: stopped, durationMs: 0 });
+          skipAll(p.hosts, stopped);
           continue;
         }
         const ready = p.hosts.filter((n) => usable(hosts.get(n.name)!));
-        for (const n of p.hosts.filter((n) => !ready.includes(n))) {
-          for (const t of p.play.tasks) addResult({ play: p.play.name, task: t.label, host: n.name, status: 'skipped', msg: 'host failed earlier', durationMs: 0 });
-        }
+        skipAll(p.hosts.filter((n) => !ready.includes(n)), 'host failed earlier');
         await reporter.phase(p.play.name, ready.map((n) => n.name), (name, say) => applyPlay(p, hosts.get(name)!, say));
         const failedHere = ready.filter((n) => !usable(hosts.get(n.name)!)).map((n) => n.name);
         if (p.play.anyErrorsFatal && failedHere.length) stopped = `run stopped: ${failedHere.join(', ')} failed in '${p.play.name}' (any_errors_fatal)`;
@@ -158,10 +157,10 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
       const result = (status: TaskResult['status'], msg: string, extra: Partial<TaskResult> = {}) =>
         addResult({ play: p.play.name, task: t.title, host: host.node.name, status, msg, durationMs: Date.now() - t0, handler: t.handler || undefined, ...extra });
       try {
-        if (host.stale) {
+        if (t.facts.some((f) => host.facts.isStale(f.key))) {
           // Facts predate an earlier change: re-read what the rest of the play needs, in one command.
-          await gatherFacts(host.conn!, all.slice(index).flatMap((x) => x.facts), host.facts);
-          host.stale = false;
+          const stale = all.slice(index).flatMap((x) => x.facts).filter((f) => host.facts.isStale(f.key));
+          await gatherFacts(host.conn!, stale, host.facts);
         }
         let taskPlan = planner(host, t, p.play);
         if (taskPlan.failure) {
@@ -188,10 +187,12 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
           say(`${t.title}: ${step.description}`);
           if (step.watch) {
             await waitFor(host.conn!, host.node.name, step, (line) => say(`${t.title}: ${line}`));
+            // The host moved on by itself while we waited: what was read before is old.
+            host.facts.generation++;
             continue;
           }
           const r = await host.conn!.exec('change', step.argv, { stdin: step.stdin, destructive: step.destructive });
-          host.stale = true;
+          host.facts.generation++;
           if (r.exitCode !== 0) throw new RemoteCommandError(host.node.name, step.argv, r.exitCode, r.stderr, undefined, r.signal);
         }
         if (taskPlan.steps.every((x) => x.watch)) {
@@ -263,7 +264,10 @@ function planTask(inventory: Inventory, host: HostState, t: PreparedTask, play: 
     system: host.system!,
     vars: host.node.vars,
     fact: (req) => host.facts.get(req),
-    renderTemplate: (name) => templates.render(name, templateContext(inventory, host.node, play.vars, cliVars, host.system), play.dir),
+    renderTemplate: (name) => {
+      const context = templateContext(inventory, host.node, play.vars, cliVars, host.system);
+      return templates.render(name, t.item === undefined ? context : { ...context, item: t.item }, play.dir);
+    },
   };
   return t.op.plan(t.args, ctx);
 }
@@ -272,7 +276,8 @@ function safePlan(planFn: () => TaskPlan): TaskPlan {
   try {
     return planFn();
   } catch (err) {
-    if (err instanceof UserError) return { steps: [], reason: err.message, failure: { message: err.message, hint: err.hint } };
+    // A template or input error is certain, whatever earlier changes do.
+    if (err instanceof UserError) return { steps: [], reason: err.message, failure: { message: err.message, hint: err.hint, certain: true } };
     throw err;
   }
 }
@@ -289,6 +294,7 @@ function toPlanned(p: PreparedPlay, host: string, t: PreparedTask, plan: TaskPla
     diff: plan.diff,
     output: plan.output,
     hint: plan.failure?.hint,
+    certain: plan.failure?.certain,
   };
 }
 

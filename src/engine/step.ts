@@ -39,7 +39,7 @@ export interface TaskPlan {
   /** Planned, but the outcome depends on earlier changes (check mode). */
   uncertain?: boolean;
   /** The host is in a state the operation refuses to touch: the task fails. */
-  failure?: { message: string; hint?: string };
+  failure?: { message: string; hint?: string; certain?: boolean };
 }
 
 export function noop(reason: string, extra: Partial<TaskPlan> = {}): TaskPlan {

@@ -18,7 +18,7 @@ export const drbdMetadataFact: Fact<{ state: MetadataState; detail: string }, st
     const rc = Number(first.replace('rc=', ''));
     const detail = rest.join(' ').trim();
     if (rc === 0) return { state: 'present', detail };
-    if (/No valid meta.?data signature found|no drbd meta data|Found no/i.test(detail)) return { state: 'absent', detail };
+    if (/No valid meta.?data|no drbd meta data|Found no/i.test(detail)) return { state: 'absent', detail };
     if (/device is configured|resource is in use|is configured/i.test(detail)) return { state: 'attached', detail };
     return { state: 'unknown', detail };
   },

@@ -188,3 +188,55 @@ function initialSync(a: DrbdPrimaryArgs, ctx: PlanContext, dev: DrbdDeviceState,
   }
   return change(`both sides Inconsistent${a.initial_sync === 'skip' ? ', disks blank' : ''}: first promotion`, [...promoteSteps(ctx, a), ...(a.initial_sync === 'skip' ? [] : wait)]);
 }
+
+// ---------------------------------------------------------------- wait for the peer
+
+export interface DrbdConnectedArgs {
+  resource: string;
+  minor: number;
+  timeout?: number;
+}
+
+export const drbdConnectedOperation: Operation<DrbdConnectedArgs> = {
+  name: 'drbd_connected',
+  summary: 'Wait until the resource is connected to its peer (after drbdadm up on both nodes).',
+  idempotent: true,
+  predictable: true,
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['resource', 'minor'],
+    properties: { resource: resourceName, minor: { type: 'integer', minimum: 0 }, timeout: { type: 'integer', minimum: 1, description: 'Seconds (default 120).' } },
+  },
+  label: (a) => `drbd ${a.resource} connected`,
+  facts: () => [STATUS],
+  plan(a, ctx) {
+    const dev = deviceState(ctx.fact(STATUS), a.minor);
+    if (!dev) return fail(`${a.resource} is not up on ${ctx.node.name}`, 'bring it up first (drbd_up)');
+    if (dev.connection === 'Connected') return noop(`connected (${dev.replication ?? 'Established'})`);
+    if (dev.connection === 'StandAlone') {
+      return fail(`${a.resource} on ${ctx.node.name} is StandAlone: it will not connect by itself`, 'a split brain or a refused peer: run haforge split-brain to see why, or drbdadm connect when you know');
+    }
+    return {
+      reason: `${dev.connection}: waiting for the peer`,
+      steps: [
+        {
+          description: `wait for ${a.resource} to connect`,
+          argv: STATUS.fact.command(undefined),
+          watch: {
+            intervalMs: 1000,
+            timeoutMs: (a.timeout ?? 120) * 1000,
+            check(stdout) {
+              const s = sections(stdout);
+              const now = parseProcDrbd(s.proc ?? '');
+              const d = (now.version?.startsWith('9') ? parseDrbdsetupStatusJson(s.json ?? '') : now.devices).find((x) => x.minor === a.minor);
+              if (!d) return { done: false, error: `${a.resource} went down` };
+              if (d.connection === 'StandAlone') return { done: false, error: `${a.resource} went StandAlone (split brain or refused peer)` };
+              return { done: d.connection === 'Connected', progress: `${a.resource}: ${d.connection}` };
+            },
+          },
+        },
+      ],
+    };
+  },
+};

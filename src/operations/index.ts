@@ -1,7 +1,7 @@
 // The registry of operations a playbook task can name.
 import type { Operation } from '../engine/operation.js';
 import { blockOperation } from './block.js';
-import { drbdMetadataOperation, drbdPrimaryOperation, drbdUpOperation } from './drbd.js';
+import { drbdConnectedOperation, drbdMetadataOperation, drbdPrimaryOperation, drbdUpOperation } from './drbd.js';
 import { filesystemOperation, mountOperation } from './filesystem.js';
 import { partitionOperation } from './partition.js';
 import { relocateOperation } from './relocate.js';
@@ -24,6 +24,7 @@ export const operations: ReadonlyMap<string, Operation> = new Map(
     partitionOperation,
     drbdMetadataOperation,
     drbdUpOperation,
+    drbdConnectedOperation,
     drbdPrimaryOperation,
     filesystemOperation,
     mountOperation,

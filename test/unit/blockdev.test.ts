@@ -23,4 +23,13 @@ describe('block device facts', () => {
       unreadable: 'wipefs: error: /dev/drbd0: probing initialization failed: Wrong medium type',
     });
   });
+
+  it('DRBD metadata is a signature of its own, not a foreign one (lab capture)', () => {
+    const wipefs = readFileSync(path.join(__dirname, '../fixtures/blockdev/lab-drbd-backing-disk-wipefs.json'), 'utf8');
+    const state = parseBlockDevice(`== size\n268435456\n== signatures\n${wipefs}== lsblk\n`);
+    expect(state).toMatchObject({ exists: true, signatures: [{ type: 'drbd', uuid: '1dea94b768fdc32d' }] });
+    expect(foreignSignatures(state)).toEqual([]);
+    const secondary = readFileSync(path.join(__dirname, '../fixtures/blockdev/lab-drbd-secondary-wipefs.txt'), 'utf8');
+    expect(parseBlockDevice(`== size\n268419072\n== signatures\n${secondary}== lsblk\n`)).toMatchObject({ unreadable: expect.stringMatching(/Wrong medium type/) });
+  });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseProcDrbd } from '../../src/facts/drbd.js';
+import { describeSync, parseDrbdsetupStatusJson, parseProcDrbd } from '../../src/facts/drbd.js';
 
 const fixture = (name: string) => readFileSync(path.join(__dirname, '../fixtures/drbd', name), 'utf8');
 
@@ -45,5 +45,41 @@ describe('/proc/drbd', () => {
   it('empty and module-less output', () => {
     expect(parseProcDrbd('')).toEqual({ devices: [] });
     expect(parseProcDrbd('cat: /proc/drbd: No such file or directory\n')).toEqual({ devices: [] });
+  });
+
+  it('8.4 in the lab: connected, and syncing on both sides', () => {
+    const primary = parseProcDrbd(fixture('lab-8.4-proc-connected-primary.txt'));
+    expect(primary.version).toBe('8.4.11');
+    expect(primary.devices[0]).toMatchObject({ minor: 0, connection: 'Connected', replication: 'Established', role: 'Primary', peerRole: 'Secondary', disk: 'UpToDate', peerDisk: 'UpToDate', outOfSyncKiB: 0 });
+    expect(parseProcDrbd(fixture('lab-8.4-proc-connected-secondary.txt')).devices[0]).toMatchObject({ role: 'Secondary', peerRole: 'Primary' });
+    const source = parseProcDrbd(fixture('lab-8.4-proc-syncsource.txt')).devices[0]!;
+    expect(source).toMatchObject({ replication: 'SyncSource', disk: 'UpToDate', peerDisk: 'Inconsistent', outOfSyncKiB: 210900 });
+    expect(source.sync).toEqual({ percent: 20.4, remainingKiB: 210900, totalKiB: 262100, etaSeconds: 8, speedKiBs: 25600 });
+    expect(describeSync('r0', source.sync!)).toBe('r0 20.4% of 256 MiB, 25.0 MiB/s, ETA 0:08');
+    const target = parseProcDrbd(fixture('lab-8.4-proc-synctarget-and-status.txt')).devices[0]!;
+    expect(target).toMatchObject({ replication: 'SyncTarget', disk: 'Inconsistent', peerDisk: 'UpToDate' });
+    expect(target.sync).toMatchObject({ percent: 45.4, speedKiBs: 28672, etaSeconds: 5 });
+  });
+});
+
+describe('drbdsetup status --json (DRBD 9)', () => {
+  it('reads roles, states and sync progress', () => {
+    // Shape of drbd-utils 9 output for a DRBD 9 kernel (the lab runs 8.4, whose drbdsetup has no --json).
+    const json = JSON.stringify([
+      {
+        name: 'r0', 'node-id': 0, role: 'Primary', suspended: false,
+        devices: [{ volume: 0, minor: 0, 'disk-state': 'UpToDate', client: false, quorum: true, size: 262100 }],
+        connections: [{ 'peer-node-id': 1, name: 'node2', 'connection-state': 'Connected', 'peer-role': 'Secondary',
+          peer_devices: [{ volume: 0, 'replication-state': 'SyncSource', 'peer-disk-state': 'Inconsistent', 'out-of-sync': 1000, 'percent-in-sync': 99.6 }] }],
+      },
+    ]);
+    expect(parseDrbdsetupStatusJson(json)).toEqual([
+      { minor: 0, resource: 'r0', connection: 'Connected', replication: 'SyncSource', role: 'Primary', peerRole: 'Secondary', disk: 'UpToDate', peerDisk: 'Inconsistent', outOfSyncKiB: 1000, sync: { percent: 99.6, remainingKiB: 1000 } },
+    ]);
+    expect(parseDrbdsetupStatusJson('')).toEqual([]);
+  });
+
+  it('the 8.4 drbdsetup refuses --json (captured), which haforge never asks it', () => {
+    expect(fixture('lab-8.4-drbdsetup-status-json.txt')).toMatch(/unrecognized option '--json'/);
   });
 });
