@@ -309,6 +309,17 @@ function asConnectionError(name: string, err: unknown): ConnectionError {
 }
 
 /** One authenticated SSH connection to one host. */
+interface ExitStatus {
+  got: boolean;
+  code: number | null;
+  signal?: string;
+}
+
+interface OpenChannel {
+  channel: ClientChannel;
+  exit: ExitStatus;
+}
+
 export class SshConnection implements Connection {
   readonly host: string;
   readonly address: string;
@@ -365,7 +376,7 @@ export class SshConnection implements Connection {
     let result: ExecResult;
     try {
       const started = performance.now();
-      const channel = await withRetry(() => this.openChannel(command), isChannelOpenRefused, { attempts: 8, baseMs: 5 }).catch(
+      const opened = await withRetry(() => this.openChannel(command), isChannelOpenRefused, { attempts: 8, baseMs: 5 }).catch(
         (err: unknown) => {
           if (err instanceof ConnectionError) throw err;
           throw new ConnectionError(
@@ -376,7 +387,7 @@ export class SshConnection implements Connection {
           );
         },
       );
-      result = await this.collect(channel, opts, started);
+      result = await this.collect(opened, opts, started);
     } finally {
       release();
     }
@@ -423,25 +434,29 @@ export class SshConnection implements Connection {
     );
   }
 
-  private openChannel(command: string): Promise<ClientChannel> {
+  private openChannel(command: string): Promise<OpenChannel> {
     return new Promise((resolve, reject) => {
       if (this.lost) return reject(this.lost);
       if (this.closing) return reject(new ConnectionError(this.host, 'lost', `connection to ${this.host} is closed`));
       // No pty: commands see no terminal, and stdout and stderr stay apart.
       this.client.exec(command, (err, channel) => {
-        if (err) reject(this.lost ?? err);
-        else resolve(channel);
+        if (err) return reject(this.lost ?? err);
+        // ssh2 emits 'exit' synchronously while it parses a packet: when the
+        // confirmation, exit-status and close arrive in one read, a listener
+        // added after an await misses it. Catch it here, in the callback.
+        const exit: ExitStatus = { got: false, code: null };
+        channel.on('exit', (code: number | null, sig?: string) => {
+          Object.assign(exit, { got: true, code: typeof code === 'number' ? code : null, signal: sig });
+        });
+        resolve({ channel, exit });
       });
     });
   }
 
-  private collect(channel: ClientChannel, opts: ExecOptions, started: number): Promise<ExecResult> {
+  private collect({ channel, exit }: OpenChannel, opts: ExecOptions, started: number): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
-      let exitCode: number | null = null;
-      let signal: string | undefined;
-      let gotExit = false;
       let timedOut = false;
       const timers: NodeJS.Timeout[] = [];
       const finish = () => {
@@ -455,13 +470,10 @@ export class SshConnection implements Connection {
       this.inFlight.add(onLost);
       channel.on('data', (d: Buffer) => stdout.push(d));
       channel.stderr.on('data', (d: Buffer) => stderr.push(d));
-      channel.on('exit', (code: number | null, sig?: string) => {
-        gotExit = true;
-        exitCode = typeof code === 'number' ? code : null;
-        signal = sig;
-      });
       const settle = () => {
         finish();
+        const { got: gotExit, code: exitCode } = exit;
+        let signal = exit.signal;
         if (!gotExit && this.lost) return reject(this.lost);
         // `timeout` exits 124 after TERM and 137 after KILL: report the signal.
         const killed = timedOut && (!gotExit || exitCode === 124 || exitCode === 137);

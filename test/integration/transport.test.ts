@@ -88,6 +88,12 @@ describe.skipIf(skip)('ssh transport on real nodes', () => {
       expect(empty).toMatchObject({ stdout: '', exitCode: 0 });
     });
 
+    it('never loses an exit status, even when it arrives in the same read as the channel confirmation', async () => {
+      // Regression: 68 of 200 such commands used to come back with exitCode null.
+      const rs = await Promise.all(Array.from({ length: 200 }, (_, i) => conn.exec(['sh', '-c', `exit ${i % 3}`])));
+      expect(rs.map((r) => r.exitCode)).toEqual(Array.from({ length: 200 }, (_, i) => i % 3));
+    });
+
     it('runs 20 commands at once on one connection (channel limit + retry)', async () => {
       const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => conn.exec(['sh', '-c', `sleep 0.05; echo ${i}`])));
       expect(rs.map((r) => r.stdout.trim())).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
