@@ -12,8 +12,9 @@ const INIT_SCRIPT = `#!/bin/sh
 #   haforge.sshkey=AAAAC3...                             root's ed25519 key (first boot)
 set -eu
 
+CMDLINE=$(cat /proc/cmdline)
 param() {
-  for w in $(cat /proc/cmdline); do
+  for w in $CMDLINE; do
     case "$w" in "$1="*) echo "\${w#*=}"; return 0 ;; esac
   done
   return 1
@@ -97,6 +98,14 @@ export const GUEST_FILES: readonly GuestFile[] = [
   { path: '/etc/systemd/system/haforge-lab-init.service', mode: 0o644, content: INIT_UNIT },
   { path: '/etc/ssh/sshd_config.d/haforge-lab.conf', mode: 0o644, content: SSHD_CONFIG },
   { path: '/etc/fstab', mode: 0o644, content: '/dev/vda / ext4 defaults,noatime 0 1\n' },
+  // The initrd only has to find the root disk: a list of modules instead of
+  // "most" makes it about a tenth of the size, and unpacking it under TCG faster.
+  { path: '/etc/initramfs-tools/conf.d/haforge-lab.conf', mode: 0o644, content: 'MODULES=list\n' },
+  {
+    path: '/etc/initramfs-tools/modules',
+    mode: 0o644,
+    content: '# haforge lab: what it takes to mount /dev/vda\nvirtio_pci\nvirtio_blk\next4\ncrc32c_generic\n',
+  },
   // No hostname in the image: systemd.hostname= on the kernel command line names each VM.
   { path: '/etc/hostname', mode: 0o644, content: '' },
 ];

@@ -55,12 +55,12 @@ export async function buildImage(opts: BuildOptions): Promise<void> {
       const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' };
       await runOk([tools.chroot, rootfs, 'apt-get', 'install', '-y', '--no-install-recommends', ...recipe.extraPackages],
         { logFile: log, env });
+      step('writing guest files, configuring units, making a small initrd');
+      await writeGuestFiles(rootfs, recipe);
       await configureUnits(rootfs, recipe, tools.chroot, log);
+      await runOk([tools.chroot, rootfs, 'update-initramfs', '-u', '-k', 'all'], { logFile: log, env });
       await runOk([tools.chroot, rootfs, 'apt-get', 'clean'], { logFile: log });
     });
-
-    step('writing guest files');
-    await writeGuestFiles(rootfs, recipe);
     await copyKernel(rootfs, out);
 
     step('making the ext4 root filesystem');

@@ -24,7 +24,7 @@ export interface Recipe {
 }
 
 export const RECIPE: Recipe = {
-  version: 1,
+  version: 2,
   suite: 'bookworm',
   arch: 'amd64',
   basePackages: [
@@ -35,7 +35,8 @@ export const RECIPE: Recipe = {
     'drbd-utils', 'corosync', 'pacemaker', 'pacemaker-cli-utils', 'resource-agents',
     'heartbeat', 'mon', 'chrony', 'lighttpd', 'net-tools', 'curl', 'psmisc', 'rsync',
   ],
-  disabledUnits: ['corosync', 'pacemaker', 'heartbeat', 'mon', 'drbd', 'lighttpd'],
+  // logd: cluster-glue's log daemon (Heartbeat's use_logd); enabled by its package, costs boot time.
+  disabledUnits: ['corosync', 'pacemaker', 'heartbeat', 'logd', 'mon', 'drbd', 'lighttpd'],
   maskedUnits: [
     'apt-daily.timer', 'apt-daily-upgrade.timer', 'e2scrub_all.timer', 'e2scrub_reap.service',
     'fstrim.timer', 'systemd-timesyncd.service',

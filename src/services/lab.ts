@@ -14,6 +14,7 @@ import { LINK_IDS, PRIVATE_LINKS, linkAddress, mcastFor, mcastKey, nodeName, typ
 import { LabPaths, stateRoot } from '../lab/paths.js';
 import { freePorts, isListening } from '../lab/ports.js';
 import { requirePrograms } from '../lab/preflight.js';
+import { withLabLock } from '../lab/lock.js';
 import { killQemu, launch, nicId, qemuProcessesUnder, runningPid, PortBusyError } from '../lab/qemu.js';
 import { qmpCommand } from '../lab/qmp.js';
 import { ensureKeypair, publicKeyBlob, sshOptions } from '../lab/sshKeys.js';
@@ -57,6 +58,10 @@ const RUNTIME_PROGRAMS = ['qemu-system-x86_64', 'qemu-img', 'ssh', 'ssh-keygen']
 export async function labUp(opts: UpOptions): Promise<LabStatus> {
   const tools = requirePrograms(RUNTIME_PROGRAMS);
   const paths = new LabPaths(opts.name);
+  return withLabLock(paths, 'up', () => upLocked(paths, opts, tools));
+}
+
+async function upLocked(paths: LabPaths, opts: UpOptions, tools: Record<string, string>): Promise<LabStatus> {
   let state = await readState(paths);
   if (state && state.nodes.length !== opts.nodes) {
     throw new UserError(`lab "${opts.name}" already exists with ${state.nodes.length} nodes, not ${opts.nodes}`, {
@@ -127,8 +132,10 @@ async function createLab(
 async function unusedMcast(name: string): Promise<Record<LinkId, McastEndpoint>> {
   const taken = new Set<string>();
   for (const other of await fs.readdir(stateRoot()).catch(() => [] as string[])) {
-    if (other === name) continue;
-    const s = await readState(new LabPaths(other)).catch(() => undefined);
+    if (other === name || other.startsWith('.')) continue; // .<name>.lock files live here too
+    const s = await Promise.resolve()
+      .then(() => readState(new LabPaths(other)))
+      .catch(() => undefined);
     if (s) for (const id of LINK_IDS) taken.add(mcastKey(s.mcast[id]));
   }
   for (let bump = 0; ; bump++) {
@@ -220,18 +227,21 @@ export async function labSsh(name: string, node: string, command: string[]): Pro
 /** Power failure: SIGKILL the VM's QEMU process. */
 export async function labKill(name: string, node: string): Promise<{ node: string; pid: number | null }> {
   const paths = new LabPaths(name);
-  const state = await requireState(paths);
-  findNode(state, node);
-  const pid = await killQemu(paths, node);
-  return { node, pid: pid ?? null };
+  return withLabLock(paths, `kill ${node}`, async () => {
+    findNode(await requireState(paths), node);
+    const pid = await killQemu(paths, node);
+    return { node, pid: pid ?? null };
+  });
 }
 
 /** Power on again: the same overlay, data disk and ports. */
 export async function labStart(name: string, node: string, bootTimeoutSec: number, report: Report): Promise<LabStatus> {
   const tools = requirePrograms(RUNTIME_PROGRAMS);
   const paths = new LabPaths(name);
-  const state = await requireState(paths);
-  await bootNode(paths, state, findNode(state, node), bootTimeoutSec, tools, report);
+  await withLabLock(paths, `start ${node}`, async () => {
+    const state = await requireState(paths);
+    await bootNode(paths, state, findNode(state, node), bootTimeoutSec, tools, report);
+  });
   return labStatus(name);
 }
 
@@ -247,6 +257,10 @@ async function setLink(paths: LabPaths, node: string, link: LinkId, up: boolean)
  */
 export async function labCut(name: string, a: string, b: string, links: readonly LinkId[]): Promise<{ node: string; links: LinkId[]; isolatedFrom: string[] }> {
   const paths = new LabPaths(name);
+  return withLabLock(paths, `cut ${a} ${b}`, () => cutLocked(paths, name, a, b, links));
+}
+
+async function cutLocked(paths: LabPaths, name: string, a: string, b: string, links: readonly LinkId[]): Promise<{ node: string; links: LinkId[]; isolatedFrom: string[] }> {
   const state = await requireState(paths);
   const na = findNode(state, a);
   findNode(state, b);
@@ -263,6 +277,10 @@ export async function labCut(name: string, a: string, b: string, links: readonly
 /** Heal: every private link of every node up again. */
 export async function labHeal(name: string): Promise<{ healed: string[] }> {
   const paths = new LabPaths(name);
+  return withLabLock(paths, 'heal', () => healLocked(paths));
+}
+
+async function healLocked(paths: LabPaths): Promise<{ healed: string[] }> {
   const state = await requireState(paths);
   const healed: string[] = [];
   for (const n of state.nodes) {
@@ -287,6 +305,10 @@ export interface DownReport {
 /** Kill every VM, remove the whole state dir, then check that nothing is left. */
 export async function labDown(name: string): Promise<DownReport> {
   const paths = new LabPaths(name);
+  return withLabLock(paths, 'down', () => downLocked(paths, name));
+}
+
+async function downLocked(paths: LabPaths, name: string): Promise<DownReport> {
   if (!(await exists(paths.dir))) {
     return { name, existed: false, killed: [], leftovers: { processes: [], listeningPorts: [], stateDir: false } };
   }

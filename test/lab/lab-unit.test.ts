@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { HOSTKEY_MARKER } from '../../src/lab/guestFiles.js';
 import { inventoryDocument } from '../../src/lab/inventory.js';
 import { macFor, mcastFor, mcastKey } from '../../src/lab/network.js';
+import { withLabLock } from '../../src/lab/lock.js';
 import { LabPaths, checkLabName } from '../../src/lab/paths.js';
 import { kernelCommandLine, qemuArgv } from '../../src/lab/qemu.js';
 import { RECIPE, recipeHash } from '../../src/lab/recipe.js';
@@ -119,5 +120,24 @@ describe('image recipe', () => {
   it('has a stable hash that changes with the recipe', () => {
     expect(recipeHash()).toBe(recipeHash(RECIPE));
     expect(recipeHash({ ...RECIPE, extraPackages: [...RECIPE.extraPackages, 'vim'] })).not.toBe(recipeHash());
+  });
+});
+
+describe('lab lock', () => {
+  it('refuses a second command on the same lab and takes over a dead holder', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const os = await import('node:os');
+    const root = await mkdtemp(`${os.tmpdir()}/hflock-`);
+    const p = new LabPaths('locked', root);
+    let release!: () => void;
+    const first = withLabLock(p, 'up', () => new Promise<void>((r) => (release = r)));
+    await new Promise((r) => setTimeout(r, 20));
+    await expect(withLabLock(p, 'down', async () => 'x')).rejects.toThrow(/lab "locked" is busy: process \d+ is running `lab up`/);
+    release();
+    await first;
+    expect(await withLabLock(p, 'down', async () => 'free again')).toBe('free again');
+    await writeFile(`${root}/.locked.lock`, '999999999 up\n'); // a holder that no longer exists
+    expect(await withLabLock(p, 'up', async () => 'taken over')).toBe('taken over');
+    await rm(root, { recursive: true, force: true });
   });
 });
