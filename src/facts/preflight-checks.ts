@@ -425,7 +425,7 @@ function checkPortFree(r: DrbdResourceSpec, node: NodeSpec, f: NodeFacts, add: A
   const addr = replicationAddress(node);
   const users = listenersOn(f.listeners ?? [], addr, r.port);
   const up = !!(f.drbd && deviceState(f.drbd, r.minor));
-  if (users.length === 0) add(check, 'ok', `nothing listens on ${addr}:${r.port}`);
+  if (users.length === 0) add(check, 'ok', up ? `DRBD resource ${r.name} is up and connected (no listener)` : `nothing listens on ${addr}:${r.port}`);
   else if (up && users.every((u) => u.processes.length === 0)) add(check, 'ok', `DRBD holds ${addr}:${r.port} (resource ${r.name} is up)`);
   else {
     const who = users.map((u) => `${u.address}:${u.port}${u.processes.length ? ` (${u.processes.join(', ')})` : ''}`).join(', ');
@@ -465,7 +465,8 @@ function checkPortReachable(cluster: ClusterSpec, r: DrbdResourceSpec, node: Nod
     if (probe.ok) results.push(`from ${peer.name}`);
     else failures.push(`${peer.name} cannot connect: ${probe.error}`);
   }
-  const busy = mine && !mine.ok ? ` (the test listener could not bind: ${mine.error}; something else answered)` : '';
+  const up = !!(f.drbd && deviceState(f.drbd, r.minor));
+  const busy = mine && !mine.ok ? ` (${up ? 'DRBD listens there and answered' : `the test listener could not bind: ${mine.error}; something else answered`})` : '';
   if (failures.length) {
     add(check, 'fail', `${addr}:${r.port}: ${failures.join('; ')}${mine && !mine.ok ? ` (no test listener here: ${mine.error})` : ''}`, `open TCP ${r.port} from the peers to ${addr} (firewall, routing), or fix the replication addresses`);
   } else if (results.length === 0) {

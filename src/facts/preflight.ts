@@ -401,9 +401,12 @@ if ($sel->count) {
     my $end = now() + $secs + 2;
     while ($sel->count && now() < $end) {
       for my $s ($sel->can_read(0.2)) {
-        my $c = $s->accept or next; my $w = $want{fileno $s};
-        print "accept $w->[0] ", ($c->peerhost // '?'), "\n"; close $c;
-        if (--$w->[1] <= 0) { $sel->remove($s); close $s }
+        my $c = $s->accept or next; my $w = $want{fileno $s}; my $line = '';
+        # Only our probe's greeting counts: DRBD itself may connect here too.
+        if (IO::Select->new($c)->can_read(1)) { sysread($c, $line, 64) }
+        my $ours = $line =~ /^HFPROBE $w->[0]\b/;
+        print $ours ? 'accept' : 'stray', " $w->[0] ", ($c->peerhost // '?'), "\n"; close $c;
+        if ($ours && --$w->[1] <= 0) { $sel->remove($s); close $s }
       }
     }
     exit 0;
@@ -415,7 +418,7 @@ for my $p (@probe) {
   my ($res, $addr, $port) = @$p; my ($ok, $err) = (0, '');
   while (1) {
     my $c = IO::Socket::INET->new(PeerAddr => $addr, PeerPort => $port, Proto => 'tcp', Timeout => 1);
-    if ($c) { $ok = 1; close $c; last }
+    if ($c) { $ok = 1; print $c "HFPROBE $res\n"; close $c; last }
     $err = "$!"; last if now() >= $end;
     select(undef, undef, undef, 0.2);
   }
