@@ -1,8 +1,6 @@
-import { confirm } from '@inquirer/prompts';
 import { Args, Flags } from '@oclif/core';
 import { applyPlaybook, parseVarFlags } from '../services/apply.js';
 import { acceptNewFlag, BaseCommand, inventoryFlag, jsonFlag } from '../ui/base-command.js';
-import { listrReporter } from '../ui/listr.js';
 import { formatPlan, formatRecap, formatResults } from '../ui/plan.js';
 
 export default class Apply extends BaseCommand {
@@ -49,10 +47,12 @@ nothing. Destructive steps need --yes (or a yes at the prompt).`;
       acceptNewHostKeys: flags['accept-new-host-keys'],
       interactive: human,
       auditLog: flags['audit-log'],
-      reporter: human ? listrReporter((plan) => show(formatPlan(plan, { diff: flags.diff, showOutput: false }))) : undefined,
+      // listr2 and the prompts load only when a person is watching (start-up time counts).
+      reporter: human ? (await import('../ui/listr.js')).listrReporter((plan) => show(formatPlan(plan, { diff: flags.diff, showOutput: false }))) : undefined,
       confirm:
         human && process.stdin.isTTY
-          ? (destructive) => confirm({ message: `Run ${destructive.length} destructive step(s) listed above?`, default: false })
+          ? async (destructive) =>
+              (await import('@inquirer/prompts')).confirm({ message: `Run ${destructive.length} destructive step(s) listed above?`, default: false })
           : undefined,
     });
     if (flags.json) this.printJson(report);

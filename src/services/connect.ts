@@ -1,5 +1,4 @@
 // Connections for inventory nodes, over the ssh2 transport.
-import { password } from '@inquirer/prompts';
 import type { NodeSpec } from '../inventory/model.js';
 import { connectAll } from '../transport/ssh.js';
 import type { Connection } from '../transport/types.js';
@@ -24,7 +23,10 @@ export async function connectNodes(nodes: NodeSpec[], opts: ConnectOptions = {})
     })),
     {
       acceptNewHostKeys: opts.acceptNewHostKeys,
-      askPassphrase: opts.interactive && process.stdin.isTTY ? (keyFile: string) => password({ message: `Passphrase for ${keyFile}:` }) : undefined,
+      askPassphrase:
+        opts.interactive && process.stdin.isTTY
+          ? async (keyFile: string) => (await import('@inquirer/prompts')).password({ message: `Passphrase for ${keyFile}:` })
+          : undefined,
     },
   );
 }
