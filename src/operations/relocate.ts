@@ -41,12 +41,14 @@ const SET_ASIDE_SCRIPT = `set -e
 mv "$1" "$3"
 ln -s "$2" "$1"`;
 
-// Undo on the active node: the volume's copy comes back (the volume keeps its own).
-const COPY_BACK_SCRIPT = `set -e
+// Undo on the active node: the data moves back from the volume (copied
+// first, the volume's copy removed last), leaving things as before.
+const MOVE_BACK_SCRIPT = `set -e
 rm -rf "$1.haforge-tmp"
 cp -a "$2" "$1.haforge-tmp"
 rm "$1"
-mv "$1.haforge-tmp" "$1"`;
+mv "$1.haforge-tmp" "$1"
+rm -rf "$2"`;
 
 const RESTORE_SCRIPT = `set -e
 rm "$1"
@@ -124,7 +126,7 @@ function undoPath(a: RelocateArgs, path: string, active: boolean, ctx: PlanConte
   if (active) {
     return ctx.fact(request(pathFact, { path: target })).type === 'absent'
       ? fail(`${target} is missing on the volume: nothing to copy back to ${path}`)
-      : change(`${path}: copied back from the volume`, [{ description: `copy ${target} back to ${path}`, argv: ['sh', '-c', COPY_BACK_SCRIPT, 'haforge-back', path, target] }]);
+      : change(`${path}: moved back from the volume`, [{ description: `move ${target} back to ${path}`, argv: ['sh', '-c', MOVE_BACK_SCRIPT, 'haforge-back', path, target] }]);
   }
   return change(`${path}: local copy restored`, [{ description: `restore ${path} from ${setAside(path)}`, argv: ['sh', '-c', RESTORE_SCRIPT, 'haforge-restore', path, setAside(path)] }]);
 }

@@ -80,10 +80,13 @@ describe.skipIf(!!skip)('relocate services onto the replicated volume', () => {
     sh(0, 'echo "written after the move" >> /replicated/srv/hfdata/file');
     const report = await relocate({ undo: true });
     expect(report.ok).toBe(true);
-    expect(sh(0, 'test ! -L /srv/hfdata && cat /srv/hfdata/file')).toBe(`data of ${lab.nodes[0]!.name}\nwritten after the move\n`);
+    expect(sh(0, 'test ! -L /srv/hfdata && cat /srv/hfdata/file; test ! -e /replicated/srv/hfdata && echo off-volume')).toBe(`data of ${lab.nodes[0]!.name}\nwritten after the move\noff-volume\n`);
     expect(sh(1, 'test ! -L /srv/hfdata && cat /srv/hfdata/file; test ! -e /srv/hfdata.haforge-local && echo aside-gone')).toBe(`data of ${lab.nodes[1]!.name}\naside-gone\n`);
     for (const i of [0, 1]) expect(sh(i, 'ls /etc/rc2.d')).toMatch(/S\d\dhfdemo/);
     const again = await relocate({ undo: true });
     expect(again.results.filter((r) => r.status !== 'ok')).toEqual([]);
+    // and it can be relocated again
+    expect((await relocate()).ok).toBe(true);
+    expect(sh(0, 'readlink /srv/hfdata')).toBe('/replicated/srv/hfdata\n');
   });
 });
