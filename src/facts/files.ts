@@ -21,12 +21,14 @@ export interface PathArgs {
 // $1 is the path, $2 "1" to fetch content. Positional parameters keep the
 // script constant, so no path is ever spliced into shell text.
 const SCRIPT = `p=$1
-if [ -L "$p" ]; then echo link; readlink "$p"
-elif [ -d "$p" ]; then echo dir; stat -c '%a %U %G' "$p"
-elif [ -f "$p" ]; then echo file; stat -c '%a %U %G %s' "$p"; sha256sum < "$p" | cut -d' ' -f1
-  if [ "$2" = 1 ] && [ "$(stat -c %s "$p")" -le ${CONTENT_LIMIT} ]; then base64 < "$p"; fi
-elif [ -e "$p" ]; then echo other
-else echo absent; fi`;
+s=$(stat -c '%F|%a|%U|%G|%s' -- "$p" 2>/dev/null) || { echo absent; exit 0; }
+case $s in
+  'symbolic link'*) echo link; readlink -- "$p" ;;
+  directory*) echo dir; echo "$s" ;;
+  regular*) echo file; echo "$s"; sha256sum < "$p"
+    if [ "$2" = 1 ] && [ "\${s##*|}" -le ${CONTENT_LIMIT} ]; then base64 < "$p"; fi ;;
+  *) echo other ;;
+esac`;
 
 export const pathFact: Fact<PathState, PathArgs> = {
   id: 'path',
@@ -34,13 +36,11 @@ export const pathFact: Fact<PathState, PathArgs> = {
   parse(stdout) {
     const lines = stdout.split('\n');
     const kind = lines[0]?.trim();
+    // stat line: type|mode|owner|group|size (type may contain spaces, never '|')
+    const [, mode = '', owner = '', group = '', size = '0'] = (lines[1] ?? '').split('|');
     if (kind === 'link') return { type: 'link', target: lines[1] ?? '' };
-    if (kind === 'dir') {
-      const [mode = '', owner = '', group = ''] = (lines[1] ?? '').trim().split(' ');
-      return { type: 'dir', mode: normalizeMode(mode), owner, group };
-    }
+    if (kind === 'dir') return { type: 'dir', mode: normalizeMode(mode), owner, group };
     if (kind === 'file') {
-      const [mode = '', owner = '', group = '', size = '0'] = (lines[1] ?? '').trim().split(' ');
       const body = lines.slice(3).join('');
       return {
         type: 'file',
@@ -48,7 +48,7 @@ export const pathFact: Fact<PathState, PathArgs> = {
         owner,
         group,
         size: Number(size),
-        sha256: (lines[2] ?? '').trim(),
+        sha256: (lines[2] ?? '').split(' ')[0]!.trim(),
         content: lines.length > 3 && (body.length > 0 || Number(size) === 0) ? Buffer.from(body, 'base64') : undefined,
       };
     }
