@@ -125,7 +125,7 @@ export function parseChronyTracking(text: string): TimeSyncState['chrony'] {
   return {
     leap,
     synchronised: leap === 'Normal' && reference !== undefined,
-    reference,
+    reference: reference?.replace(/\s*\(\)$/, ''),
     offsetSeconds: sys ? Number(sys[1]) * (sys[2] === 'fast' ? 1 : -1) : undefined,
   };
 }
