@@ -3,7 +3,7 @@
 import type { Inventory, NodeSpec, Vars } from '../inventory/model.js';
 
 function nodeView(n: NodeSpec) {
-  return { name: n.name, address: n.address, replication_address: n.replicationAddress ?? n.address, groups: n.groups, disks: n.disks, vars: n.vars };
+  return { name: n.name, address: n.address, replication_address: n.replicationAddress ?? n.address, ring1_address: n.ring1Address, groups: n.groups, disks: n.disks, vars: n.vars };
 }
 
 export function templateContext(inventory: Inventory, node: NodeSpec, playVars: Vars, cliVars: Vars, facts?: object): Record<string, unknown> {
@@ -23,6 +23,11 @@ export function templateContext(inventory: Inventory, node: NodeSpec, playVars: 
       // Each service with the mount point of the volume that holds its data.
       services: cluster.services.map((svc) => ({ ...svc, volume: cluster.drbd?.resources.find((r) => r.name === svc.resource)?.mount })),
       vip: cluster.vip,
+      ping_nodes: cluster.pingNodes,
+      heartbeat: cluster.heartbeat,
+      corosync: cluster.corosync,
+      pacemaker: cluster.pacemaker,
+      fencing: cluster.fencing,
     },
     nodes: cluster.nodes.map(nodeView),
     peers: cluster.nodes.filter((n) => n !== node).map(nodeView),

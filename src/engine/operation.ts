@@ -1,6 +1,6 @@
 // The Operation contract (DESIGN.md): declares the facts it needs and turns
 // facts + arguments into a TaskPlan. It never runs anything itself.
-import type { NodeSpec, Vars } from '../inventory/model.js';
+import type { ClusterSpec, NodeSpec, Vars } from '../inventory/model.js';
 import type { SystemFacts } from '../facts/system.js';
 import type { Schema } from '../schema/types.js';
 import type { FactRequest } from './fact.js';
@@ -8,12 +8,21 @@ import type { TaskPlan } from './step.js';
 
 export interface PlanContext {
   node: NodeSpec;
+  /** The node's cluster, settings resolved. */
+  cluster: ClusterSpec;
   system: SystemFacts;
   /** The gathered value of a requested fact. */
   fact<T>(request: FactRequest<T>): T;
   /** Reads a template file (playbook dir first, then haforge's templates/) and renders it with facts. */
   renderTemplate(name: string): string;
   vars: Vars;
+  /**
+   * The same fact as read on the node's peers that run this task too, in
+   * inventory order: for operations that keep one value across the cluster.
+   */
+  peerFacts<T>(request: FactRequest<T>): { node: string; value: T }[];
+  /** A value made once per run and shared by every host's plan (e.g. a new secret). */
+  shared<T>(key: string, make: () => T): T;
 }
 
 export interface Operation<A = any> {

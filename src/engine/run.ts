@@ -60,7 +60,8 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
     reporter.result(r);
   };
 
-  const planner = (host: HostState, t: PreparedTask, play: Play) => planTask(inventory, host, t, play, cliVars, templates);
+  const shared = new Map<string, unknown>();
+  const planner = (host: HostState, t: PreparedTask, play: Play) => planTask(inventory, host, t, play, cliVars, templates, { hosts, shared });
   const plan: PlannedTask[] = [];
 
   const connections = await opts.connect(nodes);
@@ -258,12 +259,29 @@ function usable(h: HostState): boolean {
   return !!h.conn && !h.error;
 }
 
-function planTask(inventory: Inventory, host: HostState, t: PreparedTask, play: Play, cliVars: Vars, templates: TemplateFiles): TaskPlan {
+/** What a host's plan may see beyond its own facts. */
+interface RunView {
+  hosts: ReadonlyMap<string, HostState>;
+  shared: Map<string, unknown>;
+}
+
+function planTask(inventory: Inventory, host: HostState, t: PreparedTask, play: Play, cliVars: Vars, templates: TemplateFiles, run: RunView): TaskPlan {
+  const cluster = inventory.clusters.find((c) => c.name === host.node.cluster)!;
   const ctx: PlanContext = {
     node: host.node,
+    cluster,
     system: host.system!,
     vars: host.node.vars,
     fact: (req) => host.facts.get(req),
+    peerFacts: (req) =>
+      cluster.nodes
+        .map((n) => run.hosts.get(n.name))
+        .filter((h): h is HostState => !!h && h !== host && usable(h) && h.facts.has(req.key))
+        .map((h) => ({ node: h.node.name, value: h.facts.get(req) })),
+    shared: <T>(key: string, make: () => T): T => {
+      if (!run.shared.has(key)) run.shared.set(key, make());
+      return run.shared.get(key) as T;
+    },
     renderTemplate: (name) => {
       const context = templateContext(inventory, host.node, play.vars, cliVars, host.system);
       return templates.render(name, t.item === undefined ? context : { ...context, item: t.item }, play.dir);

@@ -1,5 +1,6 @@
 // Preflight as pure functions: which facts to gather on a node (one batch),
 // and what the gathered facts of all nodes of a cluster say, check by check.
+import { fencingWarning } from '../inventory/stack.js';
 import { request, type FactRequest } from '../engine/fact.js';
 import type { ClusterSpec, DrbdResourceSpec, NodeSpec } from '../inventory/model.js';
 import { blockDeviceFact, describeSignatures, type BlockDeviceState } from './blockdev.js';
@@ -216,12 +217,23 @@ export function evaluateCluster(cluster: ClusterSpec, facts: Map<string, NodeFac
       }
     }
     checkPackages(cluster, f, add);
-    add('fencing', 'warn', 'no fencing configured', 'without fencing (STONITH) a node that only looks dead can still write: split brain stays possible; the inventory has no fencing section yet');
+    checkFencing(cluster, add);
   }
   return { checks, skew };
 }
 
 type Add = (check: string, status: CheckStatus, detail: string, hint?: string) => void;
+
+function checkFencing(cluster: ClusterSpec, add: Add): void {
+  const problem = fencingWarning(cluster);
+  if (!problem) {
+    add('fencing', 'ok', cluster.fencing!.devices.map((d) => `${d.name} (${d.agent} → ${d.targets.join(', ')})`).join('; '));
+  } else if (!cluster.fencing) {
+    add('fencing', 'fail', problem, 'add fencing: { devices: { ... } } (a fence agent per node), or fencing: { enabled: false } to accept the risk');
+  } else {
+    add('fencing', 'warn', problem, 'without fencing (STONITH) a node that only looks dead can still write: configure a fence device before production');
+  }
+}
 
 function checkHostname(node: NodeSpec, f: NodeFacts, add: Add): void {
   const actual = f.system?.hostname ?? '';

@@ -3,6 +3,7 @@
 import { UserError } from '../errors.js';
 import { didYouMean } from '../schema/suggest.js';
 import type { DrbdSpec, ServiceSpec, VipSpec } from './model.js';
+import { parseServiceAgent } from './stack.js';
 
 export interface RawDrbdResource {
   disk?: string;
@@ -30,6 +31,8 @@ export interface RawService {
   paths?: string[];
   port?: number;
   resource?: string;
+  agent?: string;
+  params?: Record<string, string | number | boolean>;
 }
 export interface RawVip {
   address: string;
@@ -126,7 +129,9 @@ export function resolveServices(cluster: string, raw: Record<string, RawService>
     } else if (s.paths?.length && resource && !drbd!.resources.find((r) => r.name === resource)!.mount) {
       errors.push(new UserError(`service '${name}' keeps its data on resource '${resource}', which has no mount point`, { position: at('clusters', cluster, 'drbd', 'resources', resource), hint: 'add mount: /some/path to the resource' }));
     }
-    return { name, unit: s.unit ?? name, package: s.package, paths: s.paths ?? [], port: s.port, resource };
+    const unit = s.unit ?? name;
+    const params = Object.fromEntries(Object.entries(s.params ?? {}).map(([k, v]) => [k, String(v)]));
+    return { name, unit, agent: parseServiceAgent(s.agent, unit), params, package: s.package, paths: s.paths ?? [], port: s.port, resource };
   });
 }
 

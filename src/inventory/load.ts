@@ -7,6 +7,7 @@ import { parseAndValidate, readYamlFile } from '../schema/load.js';
 import { didYouMean } from '../schema/suggest.js';
 import { inventorySchema } from './schema.js';
 import { resolveDrbd, resolveServices, resolveVip, type RawDrbd, type RawService, type RawVip } from './drbd.js';
+import { checkUdpPorts, resolveCorosync, resolveFencing, resolveHeartbeat, resolvePacemaker, type RawCorosync, type RawFencing, type RawHeartbeat, type RawPacemaker } from './stack.js';
 import { RESERVED_VARS, type ClusterSpec, type Inventory, type NodeSpec, type Stack, type Vars } from './model.js';
 
 interface RawSsh {
@@ -20,6 +21,7 @@ interface RawSsh {
 interface RawNode {
   address: string;
   replication_address?: string;
+  ring1_address?: string;
   ssh?: RawSsh;
   sudo?: boolean;
   disks?: Record<string, string>;
@@ -34,6 +36,11 @@ interface RawCluster {
   drbd?: RawDrbd;
   services?: Record<string, RawService>;
   vip?: RawVip;
+  ping_nodes?: string[];
+  heartbeat?: RawHeartbeat;
+  corosync?: RawCorosync;
+  pacemaker?: RawPacemaker;
+  fencing?: RawFencing;
 }
 interface RawInventory {
   version: 1;
@@ -41,11 +48,16 @@ interface RawInventory {
   clusters: Record<string, RawCluster>;
 }
 
-export async function loadInventory(file: string): Promise<Inventory> {
-  return parseInventory(file, await readYamlFile(file, 'inventory'));
+export interface LoadOptions {
+  /** Use this cluster manager whatever the inventory says (bootstrap --stack). */
+  stack?: Stack;
 }
 
-export function parseInventory(file: string, text: string): Inventory {
+export async function loadInventory(file: string, opts: LoadOptions = {}): Promise<Inventory> {
+  return parseInventory(file, await readYamlFile(file, 'inventory'), opts);
+}
+
+export function parseInventory(file: string, text: string, opts: LoadOptions = {}): Inventory {
   const { value: raw, positions } = parseAndValidate<RawInventory>(file, text, inventorySchema);
   const errors: UserError[] = [];
   const warnings: string[] = [];
@@ -146,6 +158,7 @@ export function parseInventory(file: string, text: string): Inventory {
         cluster: clusterName,
         address: rn.address,
         replicationAddress: rn.replication_address,
+        ring1Address: rn.ring1_address,
         ssh: {
           host: ssh.host ?? rn.address,
           user: ssh.user,
@@ -160,18 +173,28 @@ export function parseInventory(file: string, text: string): Inventory {
         disks: drbd?.disks[nodeName] ?? {},
       });
     }
+    const stack = opts.stack ?? rc.stack ?? 'pacemaker';
+    const vip = resolveVip(rc.vip);
+    const ring1Count = Object.values(rc.nodes).filter((n) => n.ring1_address).length;
     clusters.push({
       name: clusterName,
-      stack: rc.stack ?? 'pacemaker',
+      stack,
       primary,
       nodes,
       groups,
       vars: clusterVars,
       drbd: drbd?.spec,
       services: resolveServices(clusterName, rc.services, drbd?.spec, errors, at),
-      vip: resolveVip(rc.vip),
+      vip,
+      pingNodes: rc.ping_nodes ?? [],
+      // Only the chosen stack's settings are checked: the other one's may be incomplete.
+      heartbeat: stack === 'heartbeat' ? resolveHeartbeat(clusterName, rc.heartbeat, errors, warnings, at) : undefined,
+      corosync: stack === 'pacemaker' ? resolveCorosync(clusterName, rc.corosync, ring1Count, nodeNames.length, errors, at) : undefined,
+      pacemaker: stack === 'pacemaker' ? resolvePacemaker(rc.pacemaker) : undefined,
+      fencing: resolveFencing(clusterName, rc.fencing, nodeNames, errors, at),
     });
   }
+  checkUdpPorts(clusters, errors, at);
 
   if (errors.length > 0) throw new UserErrors(errors);
   return { file, clusters, warnings };

@@ -18,6 +18,8 @@ export interface NodeSpec {
   cluster: string;
   address: string;
   replicationAddress?: string;
+  /** Address on a second cluster network (Corosync link 1, a second Heartbeat path). */
+  ring1Address?: string;
   ssh: SshSettings;
   sudo: boolean;
   /** Groups the node is a member of, in inventory order. */
@@ -53,9 +55,21 @@ export interface DrbdSpec {
   afterSb: AfterSplitBrain;
 }
 
+export interface ServiceAgent {
+  class: 'systemd' | 'lsb' | 'ocf';
+  /** ocf only: heartbeat, linbit, ... */
+  provider?: string;
+  /** The unit, init script or OCF agent name. */
+  type: string;
+}
+
 export interface ServiceSpec {
   name: string;
   unit: string;
+  /** How the cluster manager starts, stops and monitors it. */
+  agent: ServiceAgent;
+  /** OCF agent parameters. */
+  params: Record<string, string>;
   package?: string;
   paths: string[];
   port?: number;
@@ -69,6 +83,55 @@ export interface VipSpec {
   nic?: string;
 }
 
+export interface HeartbeatSpec {
+  keepalive: number;
+  warntime: number;
+  deadtime: number;
+  initdead: number;
+  autoFailback: boolean;
+  udpport: number;
+  comm: 'ucast' | 'bcast' | 'mcast';
+  /** Absent: the interface that carries the node's replication address (from facts). */
+  interface?: string;
+  mcastGroup: string;
+  serial?: string;
+  logfacility: string;
+  auth: 'sha1' | 'md5';
+}
+
+export interface CorosyncSpec {
+  /** ms */
+  token: number;
+  /** ms */
+  consensus: number;
+  cryptoCipher: string;
+  cryptoHash: string;
+  /** Link 1 on every node's ring1Address. */
+  secondLink: boolean;
+}
+
+export interface PacemakerSpec {
+  resourceStickiness: number;
+  migrationThreshold: number;
+  failureTimeout: string;
+  monitorInterval: string;
+  noQuorumPolicy: string;
+  properties: Record<string, string>;
+}
+
+export interface FenceDevice {
+  name: string;
+  agent: string;
+  targets: string[];
+  /** Values of parameters matching SECRET_PARAM are secrets. */
+  params: Record<string, string>;
+}
+
+export interface FencingSpec {
+  enabled: boolean;
+  devices: FenceDevice[];
+}
+
 export interface ClusterSpec {
   name: string;
   stack: Stack;
@@ -79,6 +142,13 @@ export interface ClusterSpec {
   drbd?: DrbdSpec;
   services: ServiceSpec[];
   vip?: VipSpec;
+  /** Hosts whose reachability decides where services may run (Heartbeat ping, Pacemaker ping resource). */
+  pingNodes: string[];
+  heartbeat?: HeartbeatSpec;
+  corosync?: CorosyncSpec;
+  pacemaker?: PacemakerSpec;
+  /** Absent: the inventory says nothing, and the cluster manager is not configured. */
+  fencing?: FencingSpec;
 }
 
 export interface Inventory {

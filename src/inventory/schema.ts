@@ -1,10 +1,14 @@
 // The inventory's schema: validates inventory files and is published as
 // schemas/inventory.schema.json (`haforge inventory schema --write`).
 import type { Schema } from '../schema/types.js';
+import { corosyncSchema, fencingSchema, heartbeatSchema, pacemakerSchema, serviceAgentSchema } from './stack.js';
+
+/** Node, cluster, group and service names (`uname -n` style); `haforge init` checks answers with it. */
+export const NAME_PATTERN = '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$';
 
 const name: Schema = {
   type: 'string',
-  pattern: '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$',
+  pattern: NAME_PATTERN,
   description: 'a host name as `uname -n` prints it (letters, digits, dashes)',
 };
 
@@ -41,6 +45,11 @@ const node: Schema = {
       type: 'string',
       minLength: 1,
       description: 'Address on the replication network (DRBD, cluster traffic).',
+    },
+    ring1_address: {
+      type: 'string',
+      minLength: 1,
+      description: 'Address on a second cluster network: Corosync link 1, a second Heartbeat path.',
     },
     ssh,
     sudo: { type: 'boolean', description: 'Run commands through `sudo -n` (for a non-root SSH user).' },
@@ -117,6 +126,8 @@ const service: Schema = {
     paths: { type: 'array', items: absolute, description: 'Data and config paths moved onto the replicated volume (symlinks left behind).' },
     port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP port the monitor checks.' },
     resource: { type: 'string', minLength: 1, description: 'DRBD resource whose filesystem holds the data (default: the first).' },
+    agent: serviceAgentSchema,
+    params: { type: 'object', additionalProperties: { anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'boolean' }] }, description: 'Parameters of an OCF agent (e.g. configfile for ocf:heartbeat:apache).' },
   },
 };
 
@@ -145,6 +156,11 @@ const cluster: Schema = {
     drbd,
     services: { type: 'object', propertyNames: name, additionalProperties: service, description: 'Services by name.' },
     vip,
+    ping_nodes: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Hosts (e.g. the gateway) a node must reach to hold the services.' },
+    heartbeat: heartbeatSchema,
+    corosync: corosyncSchema,
+    pacemaker: pacemakerSchema,
+    fencing: fencingSchema,
   },
 };
 

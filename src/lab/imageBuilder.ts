@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../util/fs.js';
 import { run, runOk } from './exec.js';
 import { requirePrograms, requireRoot } from './preflight.js';
 import type { Recipe } from './recipe.js';

@@ -2,7 +2,7 @@
 // from (vmlinuz, initrd.img, base.qcow2). Built on first use only.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { exists } from './atomic.js';
+import { exists } from '../util/fs.js';
 import { buildImage } from './imageBuilder.js';
 import { requireRoot } from './preflight.js';
 import { cacheRoot } from './paths.js';

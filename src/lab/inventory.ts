@@ -2,12 +2,14 @@
 // inventory.example.yaml. Kept in one place so later issues can add their
 // keys (DRBD resources, services) here.
 import { stringify } from 'yaml';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../util/fs.js';
 import { DATA_DISK_DEVICE } from './network.js';
 import type { LabPaths } from './paths.js';
 import type { LabState } from './state.js';
 
 export const LAB_CLUSTER = 'lab';
+/** The lab cluster's virtual IP, on the replication network (10.99.0.0/24). */
+export const LAB_VIP = '10.99.0.100';
 
 export function inventoryDocument(state: LabState, paths: LabPaths): object {
   const nodes: Record<string, object> = {};
@@ -16,14 +18,32 @@ export function inventoryDocument(state: LabState, paths: LabPaths): object {
       address: '127.0.0.1',
       ssh: { port: n.sshPort },
       replication_address: n.addresses.replication,
-      vars: { data_disk: DATA_DISK_DEVICE, ring1_address: n.addresses.ring1 },
+      ring1_address: n.addresses.ring1,
+      vars: { data_disk: DATA_DISK_DEVICE },
     };
   }
   return {
     version: 1,
     defaults: { ssh: { user: 'root', identity_file: paths.privateKey, known_hosts: paths.knownHosts } },
     clusters: {
-      [LAB_CLUSTER]: { stack: state.stack, primary: state.nodes[0].name, nodes },
+      [LAB_CLUSTER]: {
+        stack: state.stack,
+        primary: state.nodes[0].name,
+        nodes,
+        // The cluster the lab is for: one replicated volume on the blank data
+        // disk, the web server's pages and config on it, a VIP on the
+        // replication network. Fixed-rate resync: the emulated link is slow.
+        drbd: {
+          resync_rate: '100M',
+          c_plan_ahead: 0,
+          resources: { r0: { disk: DATA_DISK_DEVICE, mount: '/replicated', mount_options: 'noatime' } },
+        },
+        services: { web: { unit: 'lighttpd', paths: ['/var/www/html', '/etc/lighttpd'], port: 80 } },
+        vip: { address: LAB_VIP, cidr_netmask: 24, nic: 'eth1' },
+        // The lab has no power switch a fence agent could drive: no fencing,
+        // said explicitly (preflight and status warn about it every time).
+        fencing: { enabled: false },
+      },
     },
   };
 }

@@ -24,7 +24,7 @@ export interface Recipe {
 }
 
 export const RECIPE: Recipe = {
-  version: 2,
+  version: 3,
   suite: 'bookworm',
   arch: 'amd64',
   basePackages: [
@@ -34,6 +34,8 @@ export const RECIPE: Recipe = {
   extraPackages: [
     'drbd-utils', 'corosync', 'pacemaker', 'pacemaker-cli-utils', 'resource-agents',
     'heartbeat', 'mon', 'chrony', 'lighttpd', 'net-tools', 'curl', 'psmisc', 'rsync',
+    // sfdisk, for resources that ask haforge to partition a whole disk
+    'fdisk',
   ],
   // logd: cluster-glue's log daemon (Heartbeat's use_logd); enabled by its package, costs boot time.
   disabledUnits: ['corosync', 'pacemaker', 'heartbeat', 'logd', 'mon', 'drbd', 'lighttpd'],

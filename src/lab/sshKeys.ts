@@ -3,7 +3,7 @@
 // console at first boot. Nothing connects with host key checking off.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../util/fs.js';
 import { runOk } from './exec.js';
 import { HOSTKEY_MARKER } from './guestFiles.js';
 import type { LabPaths } from './paths.js';

@@ -2,7 +2,7 @@
 // commands (status, kill, start, cut, down) act on the same lab.
 import { promises as fs } from 'node:fs';
 import { BugError, UserError } from '../errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../util/fs.js';
 import type { LinkId, McastEndpoint } from './network.js';
 import type { LabPaths } from './paths.js';
 

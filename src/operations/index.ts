@@ -5,6 +5,7 @@ import { drbdConnectedOperation, drbdMetadataOperation, drbdPrimaryOperation, dr
 import { filesystemOperation, mountOperation } from './filesystem.js';
 import { partitionOperation } from './partition.js';
 import { relocateOperation } from './relocate.js';
+import { secretFileOperation } from './secret.js';
 import { commandOperation } from './command.js';
 import { directoryOperation } from './directory.js';
 import { fileOperation } from './file.js';
@@ -29,5 +30,6 @@ export const operations: ReadonlyMap<string, Operation> = new Map(
     filesystemOperation,
     mountOperation,
     relocateOperation,
+    secretFileOperation,
   ].map((op) => [op.name, op as Operation]),
 );

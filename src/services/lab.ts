@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { UserError } from '../errors.js';
 import { quoteArgv } from '../util/shell.js';
-import { exists } from '../lab/atomic.js';
+import { exists } from '../util/fs.js';
 import { waitForSsh } from '../lab/boot.js';
 import { runOk } from '../lab/exec.js';
 import { ensureImage } from '../lab/imageCache.js';

@@ -1,6 +1,8 @@
 // The lab's pure parts, no VMs needed: names, networks, host key parsing,
 // the QEMU command line and the inventory it writes.
+import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parseInventory } from '../../src/inventory/load.js';
 import { HOSTKEY_MARKER } from '../../src/lab/guestFiles.js';
 import { inventoryDocument } from '../../src/lab/inventory.js';
 import { macFor, mcastFor, mcastKey } from '../../src/lab/network.js';
@@ -98,7 +100,11 @@ describe('QEMU command line', () => {
 });
 
 describe('inventory written by lab up', () => {
-  it('follows inventory.example.yaml', () => {
+  it('follows inventory.example.yaml, and haforge loads it', () => {
+    const text = stringify(inventoryDocument(state, paths));
+    const lab = parseInventory('lab.yaml', text).clusters[0]!;
+    expect(lab.nodes.map((n) => n.ring1Address)).toEqual(['10.98.0.11', '10.98.0.12']);
+    expect(lab.heartbeat?.deadtime).toBe(30);
     expect(inventoryDocument(state, paths)).toEqual({
       version: 1,
       defaults: { ssh: { user: 'root', identity_file: '/state/demo/id_ed25519', known_hosts: '/state/demo/known_hosts' } },
@@ -107,9 +113,13 @@ describe('inventory written by lab up', () => {
           stack: 'heartbeat',
           primary: 'node1',
           nodes: {
-            node1: { address: '127.0.0.1', ssh: { port: 40000 }, replication_address: '10.99.0.11', vars: { data_disk: '/dev/vdb', ring1_address: '10.98.0.11' } },
-            node2: { address: '127.0.0.1', ssh: { port: 40001 }, replication_address: '10.99.0.12', vars: { data_disk: '/dev/vdb', ring1_address: '10.98.0.12' } },
+            node1: { address: '127.0.0.1', ssh: { port: 40000 }, replication_address: '10.99.0.11', ring1_address: '10.98.0.11', vars: { data_disk: '/dev/vdb' } },
+            node2: { address: '127.0.0.1', ssh: { port: 40001 }, replication_address: '10.99.0.12', ring1_address: '10.98.0.12', vars: { data_disk: '/dev/vdb' } },
           },
+          drbd: { resync_rate: '100M', c_plan_ahead: 0, resources: { r0: { disk: '/dev/vdb', mount: '/replicated', mount_options: 'noatime' } } },
+          services: { web: { unit: 'lighttpd', paths: ['/var/www/html', '/etc/lighttpd'], port: 80 } },
+          vip: { address: '10.99.0.100', cidr_netmask: 24, nic: 'eth1' },
+          fencing: { enabled: false },
         },
       },
     });

@@ -70,7 +70,8 @@ describe.skipIf(skip)('haforge lab (real VMs)', () => {
       address: '127.0.0.1',
       ssh: { port: status.nodes[1].sshPort },
       replication_address: '10.99.0.12',
-      vars: { data_disk: '/dev/vdb', ring1_address: '10.98.0.12' },
+      ring1_address: '10.98.0.12',
+      vars: { data_disk: '/dev/vdb' },
     });
     expect((await fs.stat(target('node1').identityFile)).mode & 0o777).toBe(0o600);
   });

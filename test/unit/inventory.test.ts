@@ -43,6 +43,47 @@ describe('inventory', () => {
     expect(web!.services.map((s) => [s.name, s.unit, s.resource])).toEqual([['mysql', 'mariadb', 'r0'], ['web', 'nginx', 'r0']]);
     expect(web!.vip).toEqual({ address: '192.0.2.50', cidrNetmask: 24, nic: 'eth0' });
     expect(inv.warnings).toEqual([]);
+    // The cluster manager's settings, with defaults.
+    expect(alice!.ring1Address).toBe('10.1.0.11');
+    expect(web!.corosync).toEqual({ token: 3000, consensus: 3600, cryptoCipher: 'aes256', cryptoHash: 'sha256', secondLink: true });
+    expect(web!.pacemaker).toEqual({ resourceStickiness: 100, migrationThreshold: 3, failureTimeout: '120s', monitorInterval: '10s', noQuorumPolicy: 'stop', properties: {} });
+    expect(web!.heartbeat).toBeUndefined();
+    expect(web!.pingNodes).toEqual(['192.0.2.1']);
+    expect(web!.fencing!.enabled).toBe(true);
+    expect(web!.fencing!.devices.map((d) => [d.name, d.agent, d.targets, d.params.lanplus])).toEqual([['ipmi-alice', 'fence_ipmilan', ['alice'], '1'], ['ipmi-bob', 'fence_ipmilan', ['bob'], '1']]);
+    expect(web!.services[1]!.agent).toEqual({ class: 'systemd', type: 'nginx' });
+    // --stack heartbeat: the same file read for the other cluster manager.
+    const hb = (await loadInventory(path.join(__dirname, '../../inventory.example.yaml'), { stack: 'heartbeat' })).clusters[0]!;
+    expect(hb.heartbeat).toEqual({ keepalive: 2, warntime: 10, deadtime: 30, initdead: 60, autoFailback: false, udpport: 694, comm: 'ucast', interface: undefined, mcastGroup: '239.0.0.1', serial: undefined, logfacility: 'local0', auth: 'sha1' });
+    expect(hb.corosync).toBeUndefined();
+  });
+
+  it('checks the cluster manager: Heartbeat timings, udpport per cluster, fencing said explicitly, service agents', () => {
+    const text = (extra: string, second = '') =>
+      `version: 1\nclusters:\n  c:\n    stack: heartbeat\n    nodes:\n      n1: {address: a}\n      n2: {address: b}\n${extra}${second}`;
+    const bad = (extra: string, second = '') => {
+      try {
+        parseInventory('x.yaml', text(extra, second));
+      } catch (err) {
+        return formatError(err);
+      }
+      throw new Error('expected a refusal');
+    };
+    expect(bad('    heartbeat: {keepalive: 5, deadtime: 5, warntime: 4, initdead: 9}\n')).toMatch(
+      /x\.yaml:8:\d+: heartbeat deadtime 5 s must be well above keepalive 5 s[\s\S]*warntime 4 s must lie between[\s\S]*initdead 9 s must be at least twice deadtime \(10 s\)/,
+    );
+    const warned = parseInventory('x.yaml', text('    heartbeat: {keepalive: 2, warntime: 4, deadtime: 5, initdead: 10}\n'));
+    expect(warned.warnings).toEqual([expect.stringMatching(/deadtime 5 s is less than 3 × keepalive 2 s/)]);
+    const twin = '  d:\n    stack: heartbeat\n    heartbeat: {comm: bcast}\n    nodes:\n      n3: {address: c}\n      n4: {address: d}\n';
+    expect(bad('    heartbeat: {comm: bcast}\n', twin)).toMatch(/clusters 'c' and 'd' both use udpport 694[\s\S]*hint: clusters sharing a network segment need distinct ports/);
+    expect(() => parseInventory('x.yaml', text('    heartbeat: {comm: bcast}\n', twin.replace('{comm: bcast}', '{comm: bcast, udpport: 695}')))).not.toThrow();
+    expect(bad('    fencing: {}\n')).toMatch(/fencing is enabled but names no device/);
+    expect(bad('    fencing: {enabled: false, devices: {f: {agent: fence_ipmilan, targets: [n1]}}}\n')).toMatch(/says enabled: false but names devices/);
+    expect(bad('    fencing: {devices: {f: {agent: fence_ipmilan, targets: [n1, n9]}}}\n')).toMatch(/targets unknown node 'n9'[\s\S]*no fence device can power off node 'n2'/);
+    expect(parseInventory('x.yaml', text('    fencing: {enabled: false}\n')).clusters[0]!.fencing).toEqual({ enabled: false, devices: [] });
+    const svc = parseInventory('x.yaml', text('    services:\n      web: {unit: apache2, agent: "ocf:heartbeat:apache", params: {configfile: /etc/apache2/apache2.conf}}\n      old: {agent: lsb}\n')).clusters[0]!.services;
+    expect(svc.map((s) => [s.agent, s.params])).toEqual([[{ class: 'ocf', provider: 'heartbeat', type: 'apache' }, { configfile: '/etc/apache2/apache2.conf' }], [{ class: 'lsb', type: 'old' }, {}]]);
+    expect(bad('    services:\n      web: {agent: "ocf:apache"}\n')).toMatch(/x\.yaml:9:\d+: clusters\.c\.services\.web\.agent: .ocf:apache. is not one of systemd/);
   });
 
   it('checks DRBD: a disk for every node, partitions, minors, automatic split-brain policies', () => {
@@ -63,7 +104,7 @@ describe('inventory', () => {
     expect(text).toContain(`${file}:8:9: clusters.web.nodes.alice.adress: unknown key 'adress' (did you mean 'address'?)`);
     expect(text).toContain(`${file}:8:9: clusters.web.nodes.alice: missing required key 'address'`);
     expect(text).toContain(`${file}:12:17: clusters.web.nodes.bob.ssh.port: 70000 is out of range 1..65535`);
-    expect(text).toMatch(/hint: allowed here: address, replication_address, ssh, sudo, disks, vars/);
+    expect(text).toMatch(/hint: allowed here: address, replication_address, ring1_address, ssh, sudo, disks, vars/);
   });
 
   it('checks cross references: primary, group members, reserved variables', async () => {

@@ -283,7 +283,13 @@ describe('preflight checks', () => {
 
   it('two good nodes: everything ok but fencing', () => {
     const { checks, skew } = evaluateCluster(cluster(), pair());
-    expect(checks.filter((c) => c.status !== 'ok').map((c) => `${c.node} ${c.check}`)).toEqual(['node1 fencing', 'node2 fencing']);
+    expect(checks.filter((c) => c.status !== 'ok').map((c) => `${c.node} ${c.check} ${c.status}`)).toEqual(['node1 fencing fail', 'node2 fencing fail']);
+    expect(find(checks, 'node1', 'fencing')!.hint).toMatch(/fencing: \{ enabled: false \} to accept the risk/);
+    // Said explicitly: a warning every time; devices: ok.
+    const off = evaluateCluster(cluster('    fencing: { enabled: false }'), pair()).checks;
+    expect(find(off, 'node1', 'fencing')).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^fencing disabled/) });
+    const on = evaluateCluster(cluster('    fencing: { devices: { f1: { agent: fence_ipmilan, targets: [node1, node2] } } }'), pair()).checks;
+    expect(find(on, 'node2', 'fencing')).toMatchObject({ status: 'ok', detail: 'f1 (fence_ipmilan → node1, node2)' });
     expect(find(checks, 'node1', 'disk r0')!.detail).toBe('/dev/vdb 64 MiB, blank, same size on all nodes');
     expect(find(checks, 'node1', 'drbd versions')!.detail).toBe('module 8.4.11 (loaded), drbd-utils 9.22.0 (8.4 module with 9.x utils (drbdadm-84))');
     expect(find(checks, 'node2', 'port 7788 reachable')!.detail).toBe('10.99.0.12:7788 reachable from node1');

@@ -1,0 +1,73 @@
+// A cluster secret (Heartbeat authkeys, Corosync authkey): the same content
+// on every node of the play. An existing good secret is kept (the primary's
+// first, then the other nodes' in inventory order) so a running cluster keeps
+// talking; where none exists one is made from the CSPRNG, once per run.
+// The content is never shown, diffed or logged.
+import { request } from '../engine/fact.js';
+import type { Operation } from '../engine/operation.js';
+import { change, fail, noop } from '../engine/step.js';
+import { secretFileFact, type SecretFileState } from '../facts/secret.js';
+import { SECRET_KINDS, secretKind, type SecretKindName } from '../secrets/kinds.js';
+import { absolutePath, attributeSteps, groupSchema, modeSchema, normalizeModeArg, ownerSchema, writeFileStep } from './common.js';
+
+export interface SecretFileArgs {
+  path: string;
+  kind: SecretKindName;
+  method?: 'sha1' | 'md5';
+  mode?: string | number;
+  owner?: string;
+  group?: string;
+}
+
+const fact = (a: SecretFileArgs) => request(secretFileFact, { path: a.path });
+
+export const secretFileOperation: Operation<SecretFileArgs> = {
+  name: 'secret_file',
+  summary: 'A cluster secret, identical on every node of the play: an existing good one is kept, else one is generated; never shown or logged.',
+  idempotent: true,
+  predictable: true,
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['path', 'kind'],
+    properties: {
+      path: absolutePath,
+      kind: { type: 'string', enum: SECRET_KINDS, description: 'What secret it is: how it is made and checked.' },
+      method: { type: 'string', enum: ['sha1', 'md5'], description: 'heartbeat-authkeys only: the authentication method (default sha1; crc is never written).' },
+      mode: modeSchema,
+      owner: ownerSchema,
+      group: groupSchema,
+    },
+  },
+  label: (a) => `secret ${a.path}`,
+  facts: (a) => [fact(a)],
+  plan(a, ctx) {
+    const kind = secretKind(a.kind, a.method);
+    const mine = ctx.fact(fact(a));
+    if (mine.type === 'other') return fail(`${a.path} is ${mine.what}, not a ${kind.title} file`, 'move it away by hand if a key belongs there');
+    // One choice for every node: the primary's good secret, else the first good one in inventory order.
+    const all = [{ node: ctx.node.name, value: mine }, ...ctx.peerFacts(fact(a))];
+    const order = (n: string) => (n === ctx.cluster.primary ? -1 : ctx.cluster.nodes.findIndex((x) => x.name === n));
+    const kept = all
+      .sort((x, y) => order(x.node) - order(y.node))
+      .find((x): x is { node: string; value: Extract<SecretFileState, { type: 'file' }> } => x.value.type === 'file' && !kind.problem(x.value.content));
+    const secret = kept?.value.content ?? ctx.shared(`secret:${ctx.cluster.name}:${a.path}:${a.kind}`, () => kind.generate());
+    const mode = normalizeModeArg(a.mode) ?? kind.defaultMode;
+    const owner = a.owner ?? 'root';
+    const group = a.group ?? 'root';
+
+    const why =
+      mine.type === 'absent'
+        ? kept ? `create (the cluster's secret, as on ${kept.node})` : 'create (new random secret)'
+        : kind.problem(mine.content)
+          ? `replace: ${kind.problem(mine.content)}${kept ? ` (the cluster's secret, as on ${kept.node})` : ' (new random secret)'}`
+          : !mine.content.equals(secret)
+            ? `replace: differs from the cluster's secret on ${kept?.node}`
+            : undefined;
+    if (why) {
+      return change(why, [writeFileStep({ path: a.path, content: secret, mode, owner, group, backup: true, description: `write ${a.path} (secret)` })]);
+    }
+    const steps = attributeSteps(a.path, mine as Extract<SecretFileState, { type: 'file' }>, { mode, owner, group });
+    return steps.length ? change('attributes differ', steps) : noop(`the cluster's ${kind.title}, mode ${mode}`);
+  },
+};

@@ -1,0 +1,47 @@
+// The cluster secrets haforge writes: how a new one is made (from the
+// CSPRNG) and how an existing one is judged good enough to keep.
+import { randomBytes } from 'node:crypto';
+
+export interface SecretKind {
+  /** What it is, for messages. */
+  title: string;
+  defaultMode: string;
+  generate(): Buffer;
+  /** Why the content cannot be kept, or undefined when it can. */
+  problem(content: Buffer): string | undefined;
+}
+
+// Heartbeat's authkeys: "auth N" names the key line in use. crc is a
+// checksum, not authentication: any host on the segment could join.
+const heartbeatAuthkeys = (method: 'sha1' | 'md5'): SecretKind => ({
+  title: 'Heartbeat authkeys',
+  defaultMode: '0600',
+  generate: () => Buffer.from(`# Written by haforge: the same on every node. Heartbeat refuses it unless mode 0600.\nauth 1\n1 ${method} ${randomBytes(32).toString('hex')}\n`),
+  problem(content) {
+    const lines = content.toString('utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const auth = /^auth\s+(\d+)$/.exec(lines.find((l) => l.startsWith('auth')) ?? '');
+    if (!auth) return 'it has no "auth N" line';
+    const key = lines.map((l) => /^(\d+)\s+(\S+)(?:\s+(\S+))?$/.exec(l)).find((m) => m?.[1] === auth[1]);
+    if (!key) return `it has no key line ${auth[1]}`;
+    if (key[2] === 'crc') return 'it uses crc, which authenticates nothing';
+    if (key[2] !== method) return `it uses ${key[2]}, the inventory asks for ${method}`;
+    if (!key[3] || key[3].length < 16) return 'its key is missing or shorter than 16 characters';
+    return undefined;
+  },
+});
+
+// Corosync's authkey: raw random bytes (corosync-keygen writes 256).
+const corosyncAuthkey: SecretKind = {
+  title: 'Corosync authkey',
+  defaultMode: '0400',
+  generate: () => randomBytes(256),
+  problem: (content) => (content.length < 128 ? `it is ${content.length} bytes, shorter than the 128 corosync accepts` : content.length > 4096 ? `it is ${content.length} bytes, longer than the 4096 corosync accepts` : undefined),
+};
+
+export const SECRET_KINDS = ['heartbeat-authkeys', 'corosync-authkey'] as const;
+export type SecretKindName = (typeof SECRET_KINDS)[number];
+
+/** method: Heartbeat's authentication method (sha1 unless the inventory says md5). */
+export function secretKind(name: SecretKindName, method: 'sha1' | 'md5' = 'sha1'): SecretKind {
+  return name === 'corosync-authkey' ? corosyncAuthkey : heartbeatAuthkeys(method);
+}
