@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { applyPlaybook, parseVarFlags } from '../services/apply.js';
-import { acceptNewFlag, BaseCommand, inventoryFlag, jsonFlag } from '../ui/base-command.js';
-import { formatPlan, formatRecap, formatResults } from '../ui/plan.js';
+import { BaseCommand, inventoryFlag } from '../ui/base-command.js';
+import { runFlags, runView, showRun } from '../ui/run-view.js';
 
 export default class Apply extends BaseCommand {
   static override description = `Run a playbook against the inventory's nodes.
@@ -23,14 +23,8 @@ nothing. Destructive steps need --yes (or a yes at the prompt).`;
 
   static override flags = {
     inventory: inventoryFlag,
-    check: Flags.boolean({ char: 'C', description: 'Show what would change; change nothing.' }),
-    diff: Flags.boolean({ char: 'D', description: 'Show unified diffs of file changes (secrets never).' }),
-    yes: Flags.boolean({ char: 'y', description: 'Run destructive steps without asking.' }),
-    json: jsonFlag,
-    var: Flags.string({ char: 'e', multiple: true, description: 'Set a variable (highest precedence): key=value.' }),
+    ...runFlags,
     limit: Flags.string({ char: 'l', multiple: true, description: 'Only these nodes, groups or clusters.' }),
-    'accept-new-host-keys': acceptNewFlag,
-    'audit-log': Flags.string({ description: 'Write the audit log (JSON lines) here instead of ~/.local/state/haforge/runs/.' }),
   };
 
   async run(): Promise<void> {
@@ -47,19 +41,10 @@ nothing. Destructive steps need --yes (or a yes at the prompt).`;
       acceptNewHostKeys: flags['accept-new-host-keys'],
       interactive: human,
       auditLog: flags['audit-log'],
-      // listr2 and the prompts load only when a person is watching (start-up time counts).
-      reporter: human ? (await import('../ui/listr.js')).listrReporter((plan) => show(formatPlan(plan, { diff: flags.diff, showOutput: false }))) : undefined,
-      confirm:
-        human && process.stdin.isTTY
-          ? async (destructive) =>
-              (await import('@inquirer/prompts')).confirm({ message: `Run ${destructive.length} destructive step(s) listed above?`, default: false })
-          : undefined,
+      ...(await runView(human, flags.diff, show)),
     });
     if (flags.json) this.printJson(report);
-    else {
-      if (!report.check) show(formatResults(report.results, { diff: false }));
-      show(formatRecap(report));
-    }
+    else showRun(report, show);
     if (!report.ok) process.exitCode = 2;
   }
 }

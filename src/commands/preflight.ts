@@ -1,19 +1,9 @@
 import { Flags } from '@oclif/core';
 import type { CheckStatus } from '../facts/preflight-checks.js';
 import { preflight, type PreflightReport } from '../services/preflight.js';
-import { acceptNewFlag, BaseCommand, inventoryFlag, jsonFlag } from '../ui/base-command.js';
+import { acceptNewFlag, BaseCommand, inventoryFlag, jsonFlag, secondsFlag } from '../ui/base-command.js';
 import { color } from '../ui/color.js';
 import { renderTable } from '../ui/table.js';
-import { UserError } from '../errors.js';
-
-const seconds = (what: string) =>
-  Flags.custom<number>({
-    parse: async (input) => {
-      const n = Number(input);
-      if (!Number.isFinite(n) || n < 0) throw new UserError(`--${what} must be a number of seconds, not '${input}'`, { hint: `e.g. --${what} 0.5` });
-      return n;
-    },
-  });
 
 export default class Preflight extends BaseCommand {
   static override description = `Check that the nodes are ready for the cluster: one SSH round trip per node, all nodes at once.
@@ -31,7 +21,7 @@ Checks uname -n against the inventory, peer name resolution, time sync and the c
     json: jsonFlag,
     'accept-new-host-keys': acceptNewFlag,
     cluster: Flags.string({ char: 'c', description: 'Check only this cluster of the inventory.' }),
-    'max-skew': seconds('max-skew')({ description: 'Clock skew between nodes (seconds) above which preflight fails; it warns above 0.2 s.', default: 1 }),
+    'max-skew': secondsFlag('max-skew')({ description: 'Clock skew between nodes (seconds) above which preflight fails; it warns above 0.2 s.', default: 1 }),
   };
 
   async run(): Promise<void> {

@@ -35,7 +35,8 @@ export interface PreparedPlay {
 
 export function preparePlaybook(inventory: Inventory, playbook: Playbook, cliVars: Vars, limit?: string[]): PreparedPlay[] {
   return playbook.plays.map((play) => {
-    const hosts = limitHosts(inventory, selectHosts(inventory, play.hosts, play.position), limit);
+    const selected = limitHosts(inventory, selectHosts(inventory, play.hosts, play.position), limit);
+    const hosts = selected.filter((node) => play.when.every((w) => truthy(render(w, templateContext(inventory, node, play.vars, cliVars), play.position))));
     const tasks = new Map<string, PreparedTask[]>();
     for (const node of hosts) {
       const context = templateContext(inventory, node, play.vars, cliVars);

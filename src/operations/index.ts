@@ -6,6 +6,7 @@ import { filesystemOperation, mountOperation } from './filesystem.js';
 import { partitionOperation } from './partition.js';
 import { relocateOperation } from './relocate.js';
 import { secretFileOperation } from './secret.js';
+import { waitPortOperation } from './wait-port.js';
 import { commandOperation } from './command.js';
 import { directoryOperation } from './directory.js';
 import { fileOperation } from './file.js';
@@ -31,5 +32,6 @@ export const operations: ReadonlyMap<string, Operation> = new Map(
     mountOperation,
     relocateOperation,
     secretFileOperation,
+    waitPortOperation,
   ].map((op) => [op.name, op as Operation]),
 );

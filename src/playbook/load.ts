@@ -21,6 +21,7 @@ interface RawTask {
 }
 interface RawPlay {
   import?: string;
+  when?: string;
   name?: string;
   hosts: string | string[];
   vars?: Vars;
@@ -55,8 +56,8 @@ export async function loadPlaybook(file: string, importedFrom: string[] = []): P
     }
     const local = path.resolve(playbook.dir, play.importFile);
     const imported = await loadPlaybook(existsSync(local) ? local : play.importFile, [...importedFrom, path.resolve(resolved)]);
-    // Imported plays find their templates next to their own file.
-    plays.push(...imported.plays.map((p) => ({ ...p, dir: p.dir ?? imported.dir })));
+    // Imported plays find their templates next to their own file, and run only where the import's when holds.
+    plays.push(...imported.plays.map((p) => ({ ...p, dir: p.dir ?? imported.dir, when: [...play.when, ...p.when] })));
   }
   return { ...playbook, plays };
 }
@@ -68,9 +69,9 @@ export function parsePlaybook(file: string, text: string): Playbook {
   const errors: UserError[] = [];
   const plays: Play[] = (value ?? []).map((raw, p) => {
     if (raw.import !== undefined) {
-      const extra = Object.keys(raw).filter((k) => k !== 'import');
-      if (extra.length) errors.push(new UserError(`an import entry takes no other keys (found ${extra.join(', ')})`, { position: positions.of([p]) }));
-      return { name: `import ${raw.import}`, hosts: [], vars: {}, tasks: [], handlers: [], anyErrorsFatal: false, importFile: raw.import, position: positions.of([p]) };
+      const extra = Object.keys(raw).filter((k) => k !== 'import' && k !== 'when');
+      if (extra.length) errors.push(new UserError(`an import entry takes no other keys than when (found ${extra.join(', ')})`, { position: positions.of([p]) }));
+      return { name: `import ${raw.import}`, hosts: [], vars: {}, tasks: [], handlers: [], when: asList(raw.when), anyErrorsFatal: false, importFile: raw.import, position: positions.of([p]) };
     }
     for (const key of ['hosts', 'tasks'] as const) {
       if (raw[key] === undefined) errors.push(new UserError(`[${p}]: missing required key '${key}'`, { position: positions.of([p]) }));
@@ -101,6 +102,7 @@ export function parsePlaybook(file: string, text: string): Playbook {
       vars: raw.vars ?? {},
       tasks,
       handlers,
+      when: asList(raw.when),
       anyErrorsFatal: raw.any_errors_fatal ?? false,
       position: positions.of([p]),
     };

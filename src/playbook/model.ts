@@ -26,6 +26,8 @@ export interface Play {
   vars: Vars;
   tasks: Task[];
   handlers: Task[];
+  /** Templates rendered per host: the play runs only on hosts where every one renders true (an import's when reaches its plays). */
+  when: string[];
   /** A host failing in this play stops the whole run after the play (no later play runs anywhere). */
   anyErrorsFatal: boolean;
   /** Set while loading: this entry imports another playbook's plays. */

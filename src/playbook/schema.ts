@@ -42,6 +42,7 @@ export const playbookSchema: Schema = {
     description: 'A play (hosts + tasks), or `import: other.yaml` to run that playbook\'s plays here.',
     properties: {
       import: { type: 'string', minLength: 1, description: 'Another playbook (relative to this one, or a built-in name) whose plays run here.' },
+      when: { type: 'string', minLength: 1, description: 'A template rendered per host: the play (or the imported plays) runs only on hosts where it renders non-empty and not "false" or "0", e.g. "{{eq cluster.stack \'heartbeat\'}}".' },
       name: { type: 'string', minLength: 1 },
       hosts: { ...stringOrList, description: 'all, primary, secondaries, a node, a group or a cluster name (or a list).' },
       vars: { type: 'object', additionalProperties: true, description: 'Play variables (above inventory variables).' },

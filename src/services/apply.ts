@@ -4,12 +4,14 @@ import type { Reporter } from '../engine/reporter.js';
 import type { PlannedTask, RunReport } from '../engine/results.js';
 import { runPlaybook } from '../engine/run.js';
 import { loadInventory } from '../inventory/load.js';
-import type { Vars } from '../inventory/model.js';
+import type { Stack, Vars } from '../inventory/model.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { connectNodes } from './connect.js';
 
 export interface ApplyRequest {
   inventoryFile: string;
+  /** Run for this cluster manager whatever the inventory says. */
+  stack?: Stack;
   playbook: string;
   check?: boolean;
   yes?: boolean;
@@ -23,7 +25,7 @@ export interface ApplyRequest {
 }
 
 export async function applyPlaybook(req: ApplyRequest): Promise<RunReport> {
-  const [inventory, playbook] = await Promise.all([loadInventory(req.inventoryFile), loadPlaybook(req.playbook)]);
+  const [inventory, playbook] = await Promise.all([loadInventory(req.inventoryFile, { stack: req.stack }), loadPlaybook(req.playbook)]);
   return runPlaybook(inventory, playbook, {
     connect: (nodes) => connectNodes(nodes, { acceptNewHostKeys: req.acceptNewHostKeys, interactive: req.interactive }),
     check: req.check,

@@ -16,12 +16,14 @@ import {
   type PreflightOptions,
 } from '../facts/preflight-checks.js';
 import { loadInventory } from '../inventory/load.js';
-import type { ClusterSpec, NodeSpec } from '../inventory/model.js';
+import type { ClusterSpec, NodeSpec, Stack } from '../inventory/model.js';
 import { didYouMean } from '../schema/suggest.js';
 import { connectNodes, type ConnectOptions } from './connect.js';
 
 export interface PreflightRequest extends ConnectOptions, Partial<PreflightOptions> {
   inventoryFile: string;
+  /** Check for this cluster manager whatever the inventory says. */
+  stack?: Stack;
   cluster?: string;
   auditLog?: AuditLog;
 }
@@ -42,7 +44,7 @@ export interface PreflightReport {
 const now = () => (performance.timeOrigin + performance.now()) / 1000;
 
 export async function preflight(req: PreflightRequest): Promise<PreflightReport> {
-  const inventory = await loadInventory(req.inventoryFile);
+  const inventory = await loadInventory(req.inventoryFile, { stack: req.stack });
   const opts: PreflightOptions = {
     maxSkew: req.maxSkew ?? DEFAULT_PREFLIGHT_OPTIONS.maxSkew,
     warnSkew: Math.min(req.warnSkew ?? DEFAULT_PREFLIGHT_OPTIONS.warnSkew, req.maxSkew ?? Infinity),

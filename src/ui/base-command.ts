@@ -1,6 +1,6 @@
 // What every command shares: the inventory flag and one way to print errors.
 import { Command, Flags } from '@oclif/core';
-import { HaforgeError } from '../errors.js';
+import { HaforgeError, UserError } from '../errors.js';
 import { errorJson, formatError } from './errors.js';
 
 export const inventoryFlag = Flags.string({
@@ -14,6 +14,16 @@ export const jsonFlag = Flags.boolean({ description: 'Print machine-readable JSO
 export const acceptNewFlag = Flags.boolean({
   description: 'Trust and record host keys of hosts not yet in known_hosts (a changed key is still refused).',
 });
+
+/** A flag holding a non-negative number of seconds. */
+export const secondsFlag = (name: string) =>
+  Flags.custom<number>({
+    parse: async (input) => {
+      const n = Number(input);
+      if (!Number.isFinite(n) || n < 0) throw new UserError(`--${name} must be a number of seconds, not '${input}'`, { hint: `e.g. --${name} 0.5` });
+      return n;
+    },
+  });
 
 export abstract class BaseCommand extends Command {
   /** Exit codes: 1 user/connection error, 2 some host failed, 3 internal error. */

@@ -63,6 +63,27 @@ describe.skipIf(skip)('DRBD bootstrap in the lab (real VMs)', () => {
     if (stateRoot) await fs.rm(stateRoot, { recursive: true, force: true });
   }, 2 * MIN);
 
+  it('preflight catches a wrong uname -n and a clock skew, and passes once they are fixed', async () => {
+    const preflight = async () => {
+      const r = await runCli(['preflight', '-i', inventory, '--json'], env);
+      return { code: r.code, checks: JSON.parse(r.stdout).checks as { node: string; check: string; status: string; detail: string }[] };
+    };
+    await ssh('node2', 'hostname wrongname && date -s "+5 seconds" >/dev/null');
+    try {
+      const bad = await preflight();
+      expect(bad.code).toBe(1);
+      const failed = bad.checks.filter((c) => c.status === 'fail').map((c) => `${c.node} ${c.check}`);
+      expect(failed).toEqual(expect.arrayContaining(['node2 uname -n', 'node2 clock skew']));
+      expect(bad.checks.find((c) => c.node === 'node2' && c.check === 'uname -n')!.detail).toBe("uname -n says 'wrongname', the inventory says 'node2'");
+    } finally {
+      await ssh('node2', 'hostname node2 && date -s "-5 seconds" >/dev/null');
+    }
+    const good = await preflight();
+    // Only the lab's own choices remain: no fencing (said explicitly), so warnings, no failures.
+    expect(good.checks.filter((c) => c.status === 'fail'), JSON.stringify(good.checks.filter((c) => c.status === 'fail'))).toEqual([]);
+    expect(good.code).toBe(0);
+  }, 5 * MIN);
+
   it('takes blank VMs to UpToDate/UpToDate, mounted on the primary, web server relocated', async () => {
     const { ran, report, audit } = await apply(inventory, 'drbd');
     timings.bootstrap = ran.ms / 1000;

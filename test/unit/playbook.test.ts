@@ -3,7 +3,8 @@ import { UserErrors } from '../../src/errors.js';
 import { parseInventory } from '../../src/inventory/load.js';
 import { selectHosts } from '../../src/inventory/select.js';
 import { preparePlaybook } from '../../src/engine/prepare.js';
-import { parsePlaybook } from '../../src/playbook/load.js';
+import path from 'node:path';
+import { loadPlaybook, parsePlaybook } from '../../src/playbook/load.js';
 import { formatError } from '../../src/ui/errors.js';
 
 const inventory = parseInventory(
@@ -129,5 +130,25 @@ describe('playbook', () => {
     expect(tasks[1]!.args).toEqual({ name: 'mariadb', state: 'stopped' });
     const bad = parsePlaybook('pb.yaml', `- hosts: all\n  tasks:\n    - directory: { path: /x }\n      loop: cluster.name\n`);
     expect(() => preparePlaybook(inventory, bad, {})).toThrow(/loop: cluster.name is not a list/);
+  });
+
+  it('runs a play (or an imported playbook) only on the hosts where its when holds', async () => {
+    const two = parseInventory(
+      'inv.yaml',
+      `version: 1
+clusters:
+  old: { stack: heartbeat, nodes: { h1: { address: a }, h2: { address: b } } }
+  new: { stack: pacemaker, nodes: { p1: { address: c }, p2: { address: d } } }
+`,
+    );
+    const pb = await loadPlaybook(path.join(__dirname, '../fixtures/playbooks/stacks/main.yaml'));
+    const plays = preparePlaybook(two, pb, {});
+    expect(plays.map((p) => [p.play.name, p.hosts.map((h) => h.name)])).toEqual([
+      ['heartbeat only', ['h1', 'h2']],
+      ['heartbeat primaries', ['h1']],
+      ['everywhere', ['h1', 'h2', 'p1', 'p2']],
+    ]);
+    expect(plays[1]!.play.when).toEqual(["{{eq cluster.stack 'heartbeat'}}", '{{node.is_primary}}']);
+    expect(errors(`- import: x.yaml\n  hosts: all\n`)).toMatch(/an import entry takes no other keys than when \(found hosts\)/);
   });
 });
