@@ -1,6 +1,6 @@
 // Connections for inventory nodes, over the ssh2 transport.
 import type { NodeSpec } from '../inventory/model.js';
-import { connectAll } from '../transport/ssh.js';
+import { connectAll, type ConnectOptions as TransportOptions } from '../transport/ssh.js';
 import type { Connection } from '../transport/types.js';
 
 export interface ConnectOptions {
@@ -21,12 +21,17 @@ export async function connectNodes(nodes: NodeSpec[], opts: ConnectOptions = {})
       proxyJump: n.ssh.proxyJump,
       sudo: n.sudo,
     })),
-    {
-      acceptNewHostKeys: opts.acceptNewHostKeys,
-      askPassphrase:
-        opts.interactive && process.stdin.isTTY
-          ? async (keyFile: string) => (await import('@inquirer/prompts')).password({ message: `Passphrase for ${keyFile}:` })
-          : undefined,
-    },
+    transportOptions(opts),
   );
+}
+
+/** The transport's options for a command's: host key policy, and passphrases asked on a terminal only. */
+export function transportOptions(opts: ConnectOptions): TransportOptions {
+  return {
+    acceptNewHostKeys: opts.acceptNewHostKeys,
+    askPassphrase:
+      opts.interactive && process.stdin.isTTY
+        ? async (keyFile: string) => (await import('@inquirer/prompts')).password({ message: `Passphrase for ${keyFile}:` })
+        : undefined,
+  };
 }

@@ -1,0 +1,446 @@
+// haforge init without hosts: the answer parsers, the commented inventory
+// (round trip through the real loader), and the wizard's flow with scripted
+// prompts and a fake prober.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { UserError, UserErrors } from '../../src/errors.js';
+import { nicFor, parseAddresses } from '../../src/facts/addresses.js';
+import { parseBlockDevice, type BlockDeviceState } from '../../src/facts/blockdev.js';
+import {
+  checkAnswers,
+  parseDiskFlag,
+  parseNodeFlag,
+  parseServiceFlag,
+  parseSshAddress,
+  parseVip,
+  validator,
+  type InitAnswers,
+} from '../../src/inventory/answers.js';
+import { loadInventory, parseInventory } from '../../src/inventory/load.js';
+import { renderInventory } from '../../src/inventory/write.js';
+import type { HostInfo, Probe, Prober, ProbeTarget } from '../../src/services/init-probe.js';
+import { initInventory, type InitGiven, type Note, type Prompts } from '../../src/services/init.js';
+
+const fixture = (dir: string, name: string) => readFileSync(path.join(__dirname, '../fixtures', dir, name), 'utf8');
+
+const answers = (over: Partial<InitAnswers> = {}): InitAnswers => ({
+  cluster: 'web',
+  nodes: [
+    { name: 'alice', host: '192.0.2.11', replicationAddress: '10.0.0.11' },
+    { name: 'bob', host: '192.0.2.12', user: 'admin', port: 2222, replicationAddress: '10.0.0.12', disk: '/dev/sdc' },
+  ],
+  ssh: {},
+  stack: 'pacemaker',
+  primary: 'alice',
+  resource: 'r0',
+  disk: '/dev/sdb',
+  filesystem: 'ext4',
+  mount: '/replicated',
+  vip: { address: '192.0.2.50', cidrNetmask: 24, nic: 'eth0' },
+  services: [
+    { name: 'web', unit: 'nginx', paths: ['/var/www', '/etc/nginx'], port: 80 },
+    { name: 'mysql', unit: 'mariadb', paths: ['/var/lib/mysql'], port: 3306 },
+  ],
+  ...over,
+});
+
+const render = (a: InitAnswers) => renderInventory(a, { file: 'inventory.yaml', schemaRef: './schemas/inventory.schema.json' });
+
+function errorsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof UserErrors) return err.errors.map((e) => `${e.message} | ${e.hint ?? ''}`);
+    if (err instanceof UserError) return [`${err.message} | ${err.hint ?? ''}`];
+    throw err;
+  }
+  throw new Error('expected an error');
+}
+
+describe('answer parsers', () => {
+  it('--node: [NAME=][USER@]HOST[:PORT], IPv6 in brackets', () => {
+    expect(parseNodeFlag('alice=192.0.2.11')).toEqual({ name: 'alice', host: '192.0.2.11', user: undefined, port: undefined });
+    expect(parseNodeFlag('bob=admin@192.0.2.12:2222')).toEqual({ name: 'bob', host: '192.0.2.12', user: 'admin', port: 2222 });
+    expect(parseNodeFlag('db1.example.org')).toEqual({ host: 'db1.example.org', user: undefined, port: undefined });
+    expect(parseSshAddress('root@[2001:db8::1]:22')).toEqual({ host: '2001:db8::1', user: 'root', port: 22 });
+    expect(parseSshAddress('2001:db8::1')).toEqual({ host: '2001:db8::1', user: undefined, port: undefined });
+    expect(errorsOf(() => parseNodeFlag('alice.example=192.0.2.11'))[0]).toMatch(/node name 'alice.example' is not a valid name \| .*no dots/);
+    expect(errorsOf(() => parseNodeFlag('alice=192.0.2.11:99999'))[0]).toMatch(/SSH port '99999' is not a TCP port/);
+    expect(errorsOf(() => parseNodeFlag('alice=@host'))[0]).toMatch(/empty user/);
+  });
+
+  it('--service NAME[:unit=,paths=,port=,package=]', () => {
+    expect(parseServiceFlag('web:unit=nginx,paths=/var/www:/etc/nginx,port=80')).toEqual({ name: 'web', unit: 'nginx', paths: ['/var/www', '/etc/nginx'], port: 80 });
+    expect(parseServiceFlag('redis')).toEqual({ name: 'redis', paths: [] });
+    expect(errorsOf(() => parseServiceFlag('web:prot=80'))[0]).toContain("unknown service setting 'prot' (did you mean 'port'?)");
+    expect(errorsOf(() => parseServiceFlag('web:paths=var/www'))[0]).toContain("path 'var/www' is not an absolute path");
+    expect(errorsOf(() => parseServiceFlag('web:port=http'))[0]).toContain("port 'http' is not a TCP port");
+  });
+
+  it('--vip, --disk', () => {
+    expect(parseVip('192.0.2.50')).toEqual({ address: '192.0.2.50', cidrNetmask: 24 });
+    expect(parseVip('192.0.2.50/25')).toEqual({ address: '192.0.2.50', cidrNetmask: 25 });
+    expect(errorsOf(() => parseVip('192.0.2.500/24'))[0]).toContain('not an IPv4 address');
+    expect(errorsOf(() => parseVip('192.0.2.50/33'))[0]).toContain("'/33' is not a netmask length");
+    expect(parseDiskFlag('/dev/sdb')).toEqual({ device: '/dev/sdb' });
+    expect(parseDiskFlag('bob=/dev/sdc')).toEqual({ node: 'bob', device: '/dev/sdc' });
+    expect(errorsOf(() => parseDiskFlag('sdb'))[0]).toContain("'sdb' is not a device path");
+  });
+
+  it('a parser doubles as a prompt validator', () => {
+    const v = validator(parseVip);
+    expect(v('192.0.2.50/24')).toBe(true);
+    expect(v('nope')).toBe("'nope' is not an IPv4 address: e.g. 192.0.2.50 or 192.0.2.50/24");
+  });
+});
+
+describe('interface addresses (ip -o -4 addr show)', () => {
+  it('parses a host capture and finds the VIP interface', () => {
+    const addrs = parseAddresses(fixture('addresses', 'host-ip-o-4-addr.txt'));
+    expect(addrs).toEqual([
+      { nic: 'lo', address: '127.0.0.1', prefix: 8 },
+      { nic: 'eth0', address: '192.0.2.2', prefix: 24 },
+    ]);
+    expect(nicFor('192.0.2.50', addrs)).toBe('eth0');
+    expect(nicFor('198.51.100.7', addrs)).toBeUndefined();
+    expect(nicFor('127.0.0.5', addrs)).toBeUndefined(); // never loopback
+  });
+  it('takes the most specific subnet; empty or broken output is no address', () => {
+    const text = '2: eth0    inet 10.0.0.11/8 scope global eth0\\ x\n3: eth1@if9    inet 10.1.2.11/24 scope global eth1\\ x\n';
+    expect(nicFor('10.1.2.50', parseAddresses(text))).toBe('eth1');
+    expect(parseAddresses('')).toEqual([]);
+    expect(parseAddresses('ip: command not found\n')).toEqual([]);
+  });
+});
+
+describe('the written inventory', () => {
+  it('loads with the real loader, with what was answered', () => {
+    const text = render(answers());
+    const inv = parseInventory('inventory.yaml', text);
+    const c = inv.clusters[0]!;
+    expect(c).toMatchObject({ name: 'web', stack: 'pacemaker', primary: 'alice', vip: { address: '192.0.2.50', cidrNetmask: 24, nic: 'eth0' } });
+    expect(c.nodes.map((n) => [n.name, n.address, n.replicationAddress, n.ssh.user, n.ssh.port, n.sudo, n.disks.r0])).toEqual([
+      ['alice', '192.0.2.11', '10.0.0.11', undefined, undefined, false, '/dev/sdb'],
+      ['bob', '192.0.2.12', '10.0.0.12', 'admin', 2222, true, '/dev/sdc'],
+    ]);
+    expect(c.drbd!.resources[0]).toMatchObject({ name: 'r0', device: '/dev/drbd0', filesystem: 'ext4', mount: '/replicated' });
+    expect(c.services.map((s) => [s.name, s.unit, s.paths, s.port])).toEqual([
+      ['web', 'nginx', ['/var/www', '/etc/nginx'], 80],
+      ['mysql', 'mariadb', ['/var/lib/mysql'], 3306],
+    ]);
+    expect(inv.warnings).toEqual([]);
+  });
+
+  it('is commented like inventory.example.yaml', () => {
+    const text = render(answers());
+    expect(text).toMatch(/^# haforge inventory of cluster web, written by `haforge init`\./);
+    expect(text).toContain('# yaml-language-server: $schema=./schemas/inventory.schema.json');
+    expect(text).toContain('# Check it with:   haforge inventory validate -i inventory.yaml');
+    expect(text).toContain('# The cluster manager: heartbeat (v1 haresources) or pacemaker (Corosync + Pacemaker).');
+    expect(text).toContain('alice: # must equal `uname -n` on that machine');
+    expect(text).toContain('sudo: true # commands run through `sudo -n`');
+    expect(text).toContain('disk: /dev/sdb # backing disk on every node (same size!)');
+    expect(text).toContain("r0: /dev/sdc # bob's backing disk differs from the resource's");
+    expect(text).toContain('paths: [/var/www, /etc/nginx] # data and config, moved onto the volume');
+    expect(text).toContain('# The address clients use; it moves with the services.');
+    expect(text).toMatch(/# Fencing \(STONITH\) is not set up yet[^]*# +targets: \[alice, bob\]/);
+  });
+
+  it('defaults: ssh settings, a non-root default user with sudo, a heartbeat cluster without services', () => {
+    const text = render(answers({ stack: 'heartbeat', services: [], ssh: { user: 'deploy', identityFile: 'keys/id_ed25519', knownHosts: '~/.ssh/known_hosts' } }));
+    expect(text).toContain('# Services moved onto the replicated volume');
+    expect(text).toMatch(/None yet, e\.g\.:\n +# +services:/);
+    const dir = mkdtempSync(path.join(tmpdir(), 'hf-init-'));
+    try {
+      const inv = parseInventory(path.join(dir, 'inventory.yaml'), text);
+      const [alice, bob] = inv.clusters[0]!.nodes;
+      expect(alice!.ssh).toMatchObject({ user: 'deploy', identityFile: path.join(dir, 'keys/id_ed25519') });
+      expect(alice!.sudo).toBe(true);
+      expect(bob!.ssh.user).toBe('admin');
+      expect(inv.clusters[0]!.stack).toBe('heartbeat');
+      expect(inv.clusters[0]!.services).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names that need quoting in YAML stay strings', () => {
+    const text = render(answers({ cluster: '0123', nodes: [{ name: 'yes', host: '192.0.2.11' }, { name: '1e3', host: '192.0.2.12' }], primary: 'yes' }));
+    const c = parseInventory('x.yaml', text).clusters[0]!;
+    expect([c.name, ...c.nodes.map((n) => n.name)]).toEqual(['0123', 'yes', '1e3']);
+  });
+
+  it('bad answers are refused, each with what to do', () => {
+    const errs = errorsOf(() =>
+      render(
+        answers({
+          nodes: [{ name: 'alice', host: '192.0.2.11' }, { name: 'alice', host: '192.0.2.11' }],
+          primary: 'carol',
+          mount: '/',
+          vip: { address: '192.0.2.11', cidrNetmask: 24 },
+          stack: 'heartbeat',
+          services: [{ name: 'web', paths: ['/replicated/www', 'relative'] }],
+        }),
+      ),
+    );
+    expect(errs).toEqual([
+      "node 'alice' is named twice | every node needs its own name (its `uname -n`)",
+      "nodes 'alice' and 'alice' both connect to 192.0.2.11:22 | each node needs its own SSH address",
+      "primary 'carol' is not one of the nodes | choose one of alice with --primary",
+      'the replicated filesystem cannot be mounted on / | pick an empty directory such as /replicated',
+      "the virtual IP 192.0.2.11 is an address of node 'alice' | the VIP must be a free address that moves between the nodes",
+      'Heartbeat needs the interface the VIP goes on | give --vip-nic (e.g. eth0): it also carries the heartbeats',
+      "path of service web 'relative' is not an absolute path | a path starting with /, without spaces",
+    ]);
+    expect(errorsOf(() => render(answers({ nodes: [{ name: 'alice', host: '192.0.2.11' }] })))[0]).toBe('a failover cluster needs at least two nodes, not 1 | give --node once per node');
+    expect(checkAnswers(answers())).toEqual([]);
+  });
+});
+
+// ---- the wizard, with scripted answers ----------------------------------------
+
+type Script = [RegExp, string | boolean][];
+
+/** Prompts that answer from a script, in order, and check each question's wording. */
+function scripted(script: Script): Prompts & { asked: string[]; left: () => number } {
+  const queue = [...script];
+  const asked: string[] = [];
+  const next = (message: string) => {
+    asked.push(message);
+    const step = queue.shift();
+    if (!step) throw new Error(`unexpected question: ${message}`);
+    if (!step[0].test(message)) throw new Error(`expected a question like ${step[0]}, got: ${message}`);
+    return step[1];
+  };
+  return {
+    asked,
+    left: () => queue.length,
+    async input(q) {
+      const a = next(q.message);
+      const text = a === '' && q.default !== undefined ? q.default : String(a);
+      const ok = q.validate ? q.validate(text) : true;
+      if (ok !== true) throw new Error(`answer '${text}' to '${q.message}' refused: ${ok}`);
+      return text;
+    },
+    async confirm(q) {
+      const a = next(q.message);
+      return a === '' ? !!q.default : a === true;
+    },
+    async select(q) {
+      const a = next(q.message);
+      const v = a === '' ? q.default : q.choices.find((c) => c.value === a)?.value;
+      if (v === undefined) throw new Error(`no choice '${a}' in ${q.message}`);
+      return v;
+    },
+  };
+}
+
+const hostInfo = (hostname: string, addrs: string): HostInfo => ({ hostname, os: 'Debian GNU/Linux 12 (bookworm)', kernel: '6.1.0-18-amd64', uid: 0, addresses: parseAddresses(addrs) });
+
+/** Hosts and disks by address; anything else is unreachable. */
+function fakeProber(hosts: Record<string, HostInfo>, disks: Record<string, Record<string, BlockDeviceState>>): Prober & { targets: ProbeTarget[] } {
+  const targets: ProbeTarget[] = [];
+  return {
+    targets,
+    async host(t): Promise<Probe<HostInfo>> {
+      targets.push(t);
+      const h = hosts[t.host];
+      return h ? { ok: true, value: h } : { ok: false, error: { message: `cannot reach ${t.host} at ${t.host}:22: connect EHOSTUNREACH`, hint: 'Check that the host is up', failure: 'unreachable' } };
+    },
+    async disk(t, device): Promise<Probe<BlockDeviceState>> {
+      return { ok: true, value: disks[t.host]?.[device] ?? { exists: false } };
+    },
+    async close() {},
+  };
+}
+
+const noGiven = (over: Partial<InitGiven> = {}): InitGiven => ({ nodes: [], replication: {}, ssh: {}, nodeDisks: {}, services: [], ...over });
+
+describe('the wizard', () => {
+  let dir: string;
+  let out: string;
+  let notes: Note[];
+  const say = (n: Note) => notes.push(n);
+  const blank = parseBlockDevice(fixture('blockdev', 'blank-disk.txt'));
+  const ext4 = parseBlockDevice(fixture('blockdev', 'ext4-disk.txt'));
+  const prober = () =>
+    fakeProber(
+      {
+        '192.0.2.11': hostInfo('alice', '2: eth0    inet 192.0.2.11/24 scope global eth0\\\n3: eth1    inet 10.0.0.11/24 scope global eth1\\\n'),
+        '192.0.2.12': hostInfo('bob', '2: eth0    inet 192.0.2.12/24 scope global eth0\\\n3: eth1    inet 10.0.0.12/24 scope global eth1\\\n'),
+      },
+      { '192.0.2.11': { '/dev/sdb': blank, '/dev/vdb': blank }, '192.0.2.12': { '/dev/sdb': ext4, '/dev/vdb': blank } },
+    );
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'hf-init-'));
+    out = path.join(dir, 'inventory.yaml');
+    notes = [];
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('asks everything, checks each answer on the nodes, and writes a file that loads', async () => {
+    const prompts = scripted([
+      [/^Cluster name$/, 'web'],
+      [/^SSH address of node 1/, '192.0.2.11'],
+      [/^Name of 192\.0\.2\.11 \(as `uname -n` prints it\)$/, ''], // the default: uname -n
+      [/^Replication address of alice \(empty: 192\.0\.2\.11\)$/, '10.0.0.11'],
+      [/^SSH address of node 2/, 'admin@192.0.2.12:2222'],
+      [/^Name of 192\.0\.2\.12/, 'bobby'], // not what the node says: warned
+      [/^Replication address of bobby/, '10.0.0.99'], // not on the node: warned
+      [/^Add another node\?$/, false],
+      [/^Backing disk for DRBD/, '/dev/sdb'], // ext4 on bob ...
+      [/^Use \/dev\/sdb anyway\?$/, false], // ... so another one
+      [/^Backing disk for DRBD/, '/dev/vdb'],
+      [/^Mount point/, ''],
+      [/^Virtual IP/, '192.0.2.50/24'],
+      [/^Interface for the VIP/, ''], // the default found on the nodes: eth0
+      [/^Cluster stack$/, 'heartbeat'],
+      [/^Primary node/, 'bobby'],
+      [/^Add a service to make highly available\?$/, true],
+      [/^Service name/, 'web'],
+      [/^systemd unit or init script of web$/, 'nginx'],
+      [/^Paths of web to move onto \/replicated/, '/var/www /etc/nginx'],
+      [/^TCP port of web/, '80'],
+      [/^Add another service\?$/, false],
+      [new RegExp(`^Write ${out.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\?$`), true],
+    ]);
+    const p = prober();
+    const report = await initInventory({ output: out, given: noGiven() }, { prompts, say, prober: p });
+    expect(prompts.left()).toBe(0);
+    expect(p.targets[1]).toMatchObject({ host: '192.0.2.12', user: 'admin', port: 2222, sudo: true });
+
+    const said = notes.map((n) => `${n.level} ${n.text}`);
+    expect(said).toContain('ok 192.0.2.11: uname -n alice, Debian GNU/Linux 12 (bookworm), kernel 6.1.0-18-amd64');
+    expect(said).toContain('info the replication address carries DRBD and cluster traffic; alice has 192.0.2.11 (eth0), 10.0.0.11 (eth1)');
+    expect(said).toContain('warn 192.0.2.12 says `uname -n` = bob, not bobby');
+    expect(said).toContain('warn 10.0.0.99 is not an address of bobby (it has 192.0.2.12, 10.0.0.12)');
+    expect(said.find((s) => s.startsWith('warn bobby: /dev/sdb, 64 MiB, holds ext4 (UUID'))).toBeDefined();
+    expect(said).toContain('ok alice: /dev/vdb, 64 MiB, blank');
+    expect(said).toContain('ok bobby: /dev/vdb, 64 MiB, blank');
+
+    expect(report).toMatchObject({ file: out, cluster: 'web', stack: 'heartbeat', primary: 'bobby', probed: true });
+    const inv = await loadInventory(out);
+    const c = inv.clusters[0]!;
+    expect(c.nodes.map((n) => [n.name, n.address, n.replicationAddress, n.ssh.user, n.ssh.port, n.sudo])).toEqual([
+      ['alice', '192.0.2.11', '10.0.0.11', undefined, undefined, false],
+      ['bobby', '192.0.2.12', '10.0.0.99', 'admin', 2222, true],
+    ]);
+    expect(c).toMatchObject({ stack: 'heartbeat', primary: 'bobby', vip: { address: '192.0.2.50', cidrNetmask: 24, nic: 'eth0' } });
+    expect(c.drbd!.resources[0]).toMatchObject({ mount: '/replicated' });
+    expect(c.nodes[0]!.disks).toEqual({ r0: '/dev/vdb' });
+    expect(c.services[0]).toMatchObject({ name: 'web', unit: 'nginx', paths: ['/var/www', '/etc/nginx'], port: 80 });
+    expect(statSync(out).mode & 0o777).toBe(0o644);
+    expect(readFileSync(out, 'utf8')).toMatch(/# yaml-language-server: \$schema=file:\/\/.*\/schemas\/inventory\.schema\.json/);
+  });
+
+  it('flags answer their questions; only what is missing is asked', async () => {
+    const prompts = scripted([
+      [/^Replication address of alice/, ''],
+      [/^Replication address of bob/, ''],
+      [/^Backing disk/, '/dev/vdb'],
+      [/^Mount point/, '/srv/data'],
+      [/^Interface for the VIP/, 'eth1'],
+      [/^Cluster stack$/, ''],
+      [/^Primary node/, ''],
+      [/^Add a service to make highly available\?$/, false],
+      [/^Write /, true],
+    ]);
+    await initInventory(
+      { output: out, given: noGiven({ cluster: 'web', nodes: [{ host: '192.0.2.11' }, { name: 'bob', host: '192.0.2.12' }], vip: { address: '10.0.0.50', cidrNetmask: 24 } }) },
+      { prompts, say, prober: prober() },
+    );
+    expect(prompts.left()).toBe(0);
+    const c = (await loadInventory(out)).clusters[0]!;
+    expect(c.nodes.map((n) => n.name)).toEqual(['alice', 'bob']); // alice's name read with uname -n
+    expect(c).toMatchObject({ stack: 'pacemaker', primary: 'alice', services: [], vip: { nic: 'eth1' } });
+  });
+
+  it('with every required flag it asks nothing, even with a terminal; unreachable nodes are reported', async () => {
+    const prompts = scripted([]);
+    const report = await initInventory(
+      {
+        output: out,
+        given: noGiven({
+          cluster: 'web',
+          nodes: [{ name: 'alice', host: '192.0.2.11' }, { name: 'bob', host: '192.0.2.12' }, { name: 'carol', host: '192.0.2.13' }],
+          disk: '/dev/sdb',
+          nodeDisks: { bob: '/dev/vdb' },
+          mount: '/replicated',
+          vip: { address: '192.0.2.50', cidrNetmask: 24 },
+        }),
+      },
+      { prompts, say, prober: prober() },
+    );
+    expect(prompts.asked).toEqual([]);
+    const said = notes.map((n) => `${n.level} ${n.text}`);
+    expect(said).toContain('warn 192.0.2.13: not checked over SSH: cannot reach 192.0.2.13 at 192.0.2.13:22: connect EHOSTUNREACH');
+    expect(said).toContain('info VIP interface: eth0 (the nodes\' interface in that network; --vip-nic to choose another)');
+    expect(said).toContain('ok bob: /dev/vdb, 64 MiB, blank');
+    expect(report.nodes.map((n) => [n.name, n.reachable])).toEqual([['alice', true], ['bob', true], ['carol', false]]);
+    const c = (await loadInventory(out)).clusters[0]!;
+    expect(c.nodes.map((n) => n.disks.r0)).toEqual(['/dev/sdb', '/dev/vdb', '/dev/sdb']);
+  });
+
+  it('a login that is not root gets sudo, and the disk is read through it', async () => {
+    const p = prober();
+    const user: Prober = { ...p, host: async (t) => (t.host === '192.0.2.12' ? { ok: true, value: { ...hostInfo('bob', ''), uid: 1000 } } : p.host(t)) };
+    const disks: ProbeTarget[] = [];
+    user.disk = async (t, device) => (disks.push(t), p.disk(t, device));
+    const given = noGiven({ cluster: 'web', nodes: [{ name: 'alice', host: '192.0.2.11' }, { name: 'bob', host: '192.0.2.12' }], disk: '/dev/vdb', mount: '/r', vip: { address: '192.0.2.50', cidrNetmask: 24 } });
+    await initInventory({ output: out, given }, { say, prober: user });
+    expect(notes.map((n) => n.text)).toContain('bob: the login is not root (uid 1000): commands will run through sudo -n (sudo: true)');
+    expect(disks.map((t) => [t.host, t.sudo])).toEqual([
+      ['192.0.2.11', false],
+      ['192.0.2.12', true],
+    ]);
+    expect((await loadInventory(out)).clusters[0]!.nodes.map((n) => n.sudo)).toEqual([false, true]);
+  });
+
+  it('without a terminal, missing flags are one clear error; nothing is written', async () => {
+    await expect(initInventory({ output: out, probe: false, given: noGiven({ cluster: 'web', nodes: [{ host: '192.0.2.11' }] }) }, { say })).rejects.toThrow(
+      /^missing required flags:\n {2}--node \[NAME=\]\[USER@\]HOST\[:PORT\] \(at least two nodes; 1 given\)\n {2}--node NAME=192\.0\.2\.11 .*\n {2}--disk DEVICE\n {2}--mount PATH\n {2}--vip ADDRESS\[\/CIDR\]$/,
+    );
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('never overwrites without --force; with it, the old file is kept', async () => {
+    writeFileSync(out, 'old: inventory\n');
+    const given = noGiven({ cluster: 'web', nodes: [{ name: 'alice', host: '192.0.2.11' }, { name: 'bob', host: '192.0.2.12' }], disk: '/dev/sdb', mount: '/r', vip: { address: '192.0.2.50', cidrNetmask: 24 } });
+    await expect(initInventory({ output: out, probe: false, given }, { say })).rejects.toThrow(/inventory\.yaml exists: not overwriting it/);
+    const report = await initInventory({ output: out, probe: false, force: true, given }, { say });
+    expect(report.backup).toMatch(/inventory\.yaml\.\d{8}T\d{6}\.bak$/);
+    expect(readFileSync(report.backup!, 'utf8')).toBe('old: inventory\n');
+    expect((await loadInventory(out)).clusters[0]!.name).toBe('web');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('offers to trust an unknown host key, and says no to the name of a machine given twice', async () => {
+    const p = prober();
+    let accepted = false;
+    const keyed: Prober = {
+      ...p,
+      async host(t, o) {
+        if (!o?.acceptNewHostKey && !accepted) return { ok: false, error: { message: 'host key of 192.0.2.11 (192.0.2.11) is not known: SHA256:abc', failure: 'host-key-unknown' } };
+        accepted = true;
+        return p.host(t);
+      },
+    };
+    const prompts = scripted([
+      [/^Cluster name$/, 'web'],
+      [/^SSH address of node 1/, '192.0.2.11'],
+      [/^Trust this host key and record it in .*known_hosts\?$/, true],
+      [/^Name of 192\.0\.2\.11/, ''],
+      [/^Replication address of alice/, ''],
+      [/^SSH address of node 2/, '192.0.2.12'],
+      [/^Name of 192\.0\.2\.12/, ''],
+      [/^Replication address of bob/, ''],
+      [/^Add another node\?$/, false],
+    ]);
+    await expect(initInventory({ output: out, given: noGiven() }, { prompts, say, prober: keyed })).rejects.toThrow(/unexpected question: Backing disk/);
+    expect(notes.map((n) => n.text)).toContain('host key of 192.0.2.11 (192.0.2.11) is not known: SHA256:abc');
+    expect(notes.map((n) => n.text)).toContain('192.0.2.11: uname -n alice, Debian GNU/Linux 12 (bookworm), kernel 6.1.0-18-amd64');
+  });
+});
