@@ -14,7 +14,8 @@ export function newNonce(): string {
   return `@@HF${randomBytes(6).toString('hex')}`;
 }
 
-function inline(argv: string[]): string {
+/** A fact's command as shell text, to run inside a batch or another script. */
+export function inline(argv: string[]): string {
   // A shell script runs in a subshell instead of a new `sh -c`: one fork, no exec.
   if (argv.length === 3 && argv[0] === 'sh' && argv[1] === '-c') return `( ${argv[2]}\n)`;
   return quoteArgv(argv);

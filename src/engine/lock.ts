@@ -4,24 +4,46 @@
 import { hostname, userInfo } from 'node:os';
 import { UserError } from '../errors.js';
 import type { AuditedConnection } from './audit.js';
+import type { Fact } from './fact.js';
 
 export const LOCK_DIR = '/run/haforge.lock';
 
 const TAKE = `if mkdir -m 0700 "$1" 2>/dev/null; then printf '%s\\n' "$2" > "$1/owner"; echo taken; else echo held; cat "$1/owner" 2>/dev/null; fi`;
 
-export async function takeLock(conn: AuditedConnection, runId: string): Promise<void> {
-  const owner = `${userInfo().username}@${hostname()} pid ${process.pid} run ${runId} since ${new Date().toISOString()}`;
-  const result = await conn.exec('lock', ['sh', '-c', TAKE, 'haforge-lock', LOCK_DIR, owner]);
-  const [state, ...rest] = result.stdout.trim().split('\n');
-  if (state !== 'taken') {
-    throw new UserError(`${conn.host} is locked by another haforge run (${rest.join(' ').trim() || 'owner unknown'})`, {
-      hint: `wait for it to finish; if it crashed, run: haforge unlock -i <inventory> (removes ${LOCK_DIR} on the nodes)`,
-    });
-  }
+const ownerLine = (runId: string) => `${userInfo().username}@${hostname()} pid ${process.pid} run ${runId} since ${new Date().toISOString()}`;
+
+export type LockOutcome = { taken: true } | { taken: false; owner: string };
+
+function parseTake(stdout: string): LockOutcome {
+  const [state, ...rest] = stdout.trim().split('\n');
+  return state === 'taken' ? { taken: true } : { taken: false, owner: rest.join(' ').trim() || 'owner unknown' };
 }
 
-export async function releaseLock(conn: AuditedConnection): Promise<void> {
-  await conn.exec('lock', ['rm', '-rf', LOCK_DIR]);
+export function lockRefused(host: string, owner: string): UserError {
+  return new UserError(`${host} is locked by another haforge run (${owner})`, {
+    hint: `wait for it to finish; if it crashed, run: haforge unlock -i <inventory> (removes ${LOCK_DIR} on the nodes)`,
+  });
+}
+
+export async function takeLock(conn: AuditedConnection, runId: string): Promise<void> {
+  const outcome = parseTake((await conn.exec('lock', ['sh', '-c', TAKE, 'haforge-lock', LOCK_DIR, ownerLine(runId)])).stdout);
+  if (!outcome.taken) throw lockRefused(conn.host, outcome.owner);
+}
+
+/**
+ * Taking the lock as the first "fact" of a run's one batched command saves a
+ * round trip per node. It is the only fact that writes, and only /run.
+ */
+export const lockFact: Fact<LockOutcome, string> = {
+  id: 'run-lock',
+  command: (runId) => ['sh', '-c', `set -- ${LOCK_DIR} '${ownerLine(runId).replace(/'/g, '')}'\n${TAKE}`],
+  parse: parseTake,
+};
+
+/** Removes the lock; with runId, only if this run holds it (after an unclear failure). */
+export async function releaseLock(conn: AuditedConnection, runId?: string): Promise<void> {
+  if (runId === undefined) await conn.exec('lock', ['rm', '-rf', LOCK_DIR]);
+  else await conn.exec('lock', ['sh', '-c', 'if grep -qs " run $2 " "$1/owner"; then rm -rf "$1"; fi', 'haforge-lock', LOCK_DIR, runId]);
 }
 
 /** The lock's owner line, or null when no lock is held. */

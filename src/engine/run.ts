@@ -1,21 +1,23 @@
 // One run of a playbook: connect, lock, gather, plan, show, confirm, apply
 // phase by phase, recap. One failed host is data, not an exception.
 import { randomBytes } from 'node:crypto';
-import { ConnectionError, HaforgeError, RemoteCommandError, UserError } from '../errors.js';
+import { HaforgeError, RemoteCommandError, UserError } from '../errors.js';
 import type { Inventory, NodeSpec, Vars } from '../inventory/model.js';
 import type { Play, Playbook } from '../playbook/model.js';
 import { systemFact, type SystemFacts } from '../facts/system.js';
 import type { Connection } from '../transport/types.js';
 import { AuditedConnection, AuditLog } from './audit.js';
 import { templateContext } from './context.js';
+import { describeError } from './describe-error.js';
 import { request } from './fact.js';
 import { FactStore, gatherFacts } from './gather.js';
-import { releaseLock, takeLock } from './lock.js';
+import { lockFact, lockRefused, releaseLock } from './lock.js';
 import type { PlanContext } from './operation.js';
 import { preparePlaybook, TemplateFiles, type PreparedPlay, type PreparedTask } from './prepare.js';
 import { quietReporter, type Reporter } from './reporter.js';
 import { recap, type PlannedTask, type RunReport, type TaskResult } from './results.js';
-import type { Step, TaskPlan } from './step.js';
+import type { TaskPlan } from './step.js';
+import { waitFor } from './wait.js';
 
 export type Connector = (nodes: NodeSpec[]) => Promise<Map<string, Connection | Error>>;
 
@@ -39,6 +41,8 @@ interface HostState {
   system?: SystemFacts;
   error?: string;
   locked: boolean;
+  /** The lock may or may not have been taken (the batch failed). */
+  lockUnclear?: boolean;
 }
 
 const SYSTEM = request(systemFact, undefined);
@@ -72,20 +76,28 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
   }
 
   try {
-    if (!opts.check) await lockAll([...hosts.values()], runId);
-
-    // Everything the run needs to know, one command per host.
+    // Everything the run needs to know, one command per host; outside check
+    // mode that command takes the run lock first.
+    const lock = opts.check ? undefined : request(lockFact, runId);
+    const refusals: UserError[] = [];
     await Promise.all(
       [...hosts.values()].filter(usable).map(async (host) => {
         try {
-          const requests = [SYSTEM, ...plays.flatMap((p) => (p.tasks.get(host.node.name) ?? []).flatMap((t) => t.facts))];
+          const requests = [...(lock ? [lock] : []), SYSTEM, ...plays.flatMap((p) => (p.tasks.get(host.node.name) ?? []).flatMap((t) => t.facts))];
           await gatherFacts(host.conn!, requests, host.facts);
           host.system = host.facts.get(SYSTEM);
+          const outcome = lock && host.facts.get(lock);
+          if (outcome && !outcome.taken) refusals.push(lockRefused(host.node.name, outcome.owner));
+          host.locked = !!outcome?.taken;
         } catch (err) {
           host.error = describeError(err);
+          // The batch may have taken the lock before it failed: release it if it is ours.
+          host.lockUnclear = !!lock;
         }
       }),
     );
+    // A second run is refused, not interleaved.
+    if (refusals.length) throw refusals[0];
 
     for (const p of plays) {
       for (const node of p.hosts) {
@@ -130,7 +142,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
   } finally {
     await Promise.allSettled(
       [...hosts.values()].map(async (h) => {
-        if (h.locked) await releaseLock(h.conn!).catch(() => undefined);
+        if (h.locked || h.lockUnclear) await releaseLock(h.conn!, runId).catch(() => undefined);
         await h.conn?.connection.close().catch(() => undefined);
       }),
     );
@@ -220,39 +232,6 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
     }
     if (!healthy) host.error ??= `failed in play '${p.play.name}'`;
   }
-
-  async function lockAll(states: HostState[], id: string): Promise<void> {
-    const outcomes = await Promise.allSettled(
-      states.filter(usable).map(async (h) => {
-        await takeLock(h.conn!, id);
-        h.locked = true;
-      }),
-    );
-    const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected' && o.reason instanceof UserError);
-    if (refused) throw refused.reason;
-    outcomes.forEach((o, i) => {
-      if (o.status === 'rejected') states.filter(usable)[i]!.error = describeError(o.reason);
-    });
-  }
-}
-
-/** Polls a read-only command until the step's watch says done (or gives up). */
-async function waitFor(conn: AuditedConnection, host: string, step: Step, say: (line: string) => void): Promise<void> {
-  const watch = step.watch!;
-  const deadline = Date.now() + watch.timeoutMs;
-  for (;;) {
-    const r = await conn.exec('read', step.argv);
-    const state = watch.check(r.stdout, r.exitCode ?? -1);
-    if (state.progress) say(state.progress);
-    if (state.done) return;
-    if (state.error) throw new UserError(`${host}: ${step.description}: ${state.error}`);
-    if (Date.now() > deadline) {
-      throw new UserError(`${host}: gave up after ${Math.round(watch.timeoutMs / 1000)} s: ${step.description}${state.progress ? ` (last: ${state.progress})` : ''}`, {
-        hint: 'the wait is over, not the work: run again to keep waiting',
-      });
-    }
-    await new Promise((resolve) => setTimeout(resolve, watch.intervalMs));
-  }
 }
 
 function usable(h: HostState): boolean {
@@ -323,13 +302,4 @@ async function confirmDestructive(plan: PlannedTask[], opts: RunOptions): Promis
   throw new UserError(`the plan has ${destructive.length} destructive step(s) and they were not confirmed`, {
     hint: 'review them with --check --diff, then run again with --yes',
   });
-}
-
-function describeError(err: unknown): string {
-  if (err instanceof RemoteCommandError) {
-    const stderr = err.stderr.trim().split('\n').slice(-3).join(' | ');
-    return `${err.argv[0] === 'sh' ? err.argv.slice(3).join(' ') || 'script' : err.argv.join(' ')} exited ${err.exitCode}${stderr ? `: ${stderr}` : ''}`;
-  }
-  if (err instanceof ConnectionError) return err.message;
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,5 +1,6 @@
 // DRBD state, from the kernel's /proc/drbd (8.0-8.4) or from
 // `drbdsetup status --json` (DRBD 9), normalised to one shape.
+import { inline } from '../engine/batch.js';
 import type { Fact } from '../engine/fact.js';
 import { sections } from './parse.js';
 
@@ -169,4 +170,20 @@ export function describeSync(name: string, sync: DrbdSync): string {
   if (sync.speedKiBs) parts.push(`${(sync.speedKiBs / 1024).toFixed(1)} MiB/s`);
   if (sync.etaSeconds !== undefined) parts.push(`ETA ${Math.floor(sync.etaSeconds / 60)}:${String(sync.etaSeconds % 60).padStart(2, '0')}`);
   return parts.join(', ');
+}
+
+const UP_MARK = '@@drbd-minor-up';
+
+/**
+ * A fact that only matters while DRBD minor `minor` is down (blank-disk and
+ * metadata checks before create-md): on a running 8.x resource it is not
+ * read at all, which keeps re-runs fast. undefined means "the minor is up".
+ */
+export function whileDrbdDown<T, A>(fact: Fact<T, A>, minor: number): Fact<T | undefined, A> {
+  return {
+    id: `${fact.id}@drbd${minor}-down`,
+    // 8.3 lists a minor that was taken down as cs:Unconfigured: that one is down.
+    command: (args) => ['sh', '-c', `if grep -s '^ *${minor}: cs:' /proc/drbd | grep -qv 'cs:Unconfigured'; then echo ${UP_MARK}; else ${inline(fact.command(args))}; fi`],
+    parse: (stdout, exitCode) => (stdout.trim() === UP_MARK ? undefined : fact.parse(stdout, exitCode)),
+  };
 }

@@ -1,5 +1,6 @@
 // The state of one path: what it is, its mode and owner, and (for small,
 // non-secret files) its content so a diff can be shown.
+import { createHash } from 'node:crypto';
 import type { Fact } from '../engine/fact.js';
 import { quoteWord as shQuote } from '../util/shell.js';
 
@@ -25,8 +26,8 @@ s=$(stat -c '%F|%a|%U|%G|%s' -- "$p" 2>/dev/null) || { echo absent; exit 0; }
 case $s in
   'symbolic link'*) echo link; readlink -- "$p" ;;
   directory*) echo dir; echo "$s" ;;
-  regular*) echo file; echo "$s"; sha256sum < "$p"
-    if [ "$2" = 1 ] && [ "\${s##*|}" -le ${CONTENT_LIMIT} ]; then base64 < "$p"; fi ;;
+  regular*) echo file; echo "$s"
+    if [ "$2" = 1 ] && [ "\${s##*|}" -le ${CONTENT_LIMIT} ]; then echo base64; base64 < "$p"; else sha256sum < "$p"; fi ;;
   *) echo other ;;
 esac`;
 
@@ -41,16 +42,10 @@ export const pathFact: Fact<PathState, PathArgs> = {
     if (kind === 'link') return { type: 'link', target: lines[1] ?? '' };
     if (kind === 'dir') return { type: 'dir', mode: normalizeMode(mode), owner, group };
     if (kind === 'file') {
-      const body = lines.slice(3).join('');
-      return {
-        type: 'file',
-        mode: normalizeMode(mode),
-        owner,
-        group,
-        size: Number(size),
-        sha256: (lines[2] ?? '').split(' ')[0]!.trim(),
-        content: lines.length > 3 && (body.length > 0 || Number(size) === 0) ? Buffer.from(body, 'base64') : undefined,
-      };
+      // The content when it was asked for (its hash is taken here: one process less on the node), else the node's sha256sum.
+      const content = lines[2] === 'base64' ? Buffer.from(lines.slice(3).join(''), 'base64') : undefined;
+      const sha256 = content ? createHash('sha256').update(content).digest('hex') : (lines[2] ?? '').split(' ')[0]!.trim();
+      return { type: 'file', mode: normalizeMode(mode), owner, group, size: Number(size), sha256, content };
     }
     if (kind === 'other') return { type: 'other' };
     return { type: 'absent' };

@@ -14,8 +14,10 @@ export interface ServiceState {
 
 const SCRIPT = `if [ -d /run/systemd/system ]; then
   echo '== init'; echo systemd
-  echo '== load'; systemctl show -p LoadState --value "$n.service"
-  echo '== active'; systemctl is-active "$n.service"
+  # One systemctl for two answers: each costs a D-Bus round trip.
+  systemctl show -p LoadState -p ActiveState "$n.service" | while IFS== read -r k v; do
+    case $k in LoadState) echo '== load'; echo "$v";; ActiveState) echo '== active'; echo "$v";; esac
+  done
   echo '== enabled'; systemctl is-enabled "$n.service" 2>/dev/null || true
 else
   echo '== init'; echo sysv

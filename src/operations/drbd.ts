@@ -7,7 +7,7 @@ import type { Operation, PlanContext } from '../engine/operation.js';
 import { change, fail, noop, type Step, type TaskPlan } from '../engine/step.js';
 import { blockDeviceFact, describeSignatures, foreignSignatures, zeroHeadFact } from '../facts/blockdev.js';
 import { drbdMetadataFact } from '../facts/drbd-meta.js';
-import { describeSync, deviceState, drbdStatusFact, parseProcDrbd, parseDrbdsetupStatusJson, type DrbdDeviceState } from '../facts/drbd.js';
+import { describeSync, deviceState, drbdStatusFact, whileDrbdDown, parseProcDrbd, parseDrbdsetupStatusJson, type DrbdDeviceState } from '../facts/drbd.js';
 import { sections } from '../facts/parse.js';
 
 const resourceName = { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'a DRBD resource name' } as const;
@@ -39,12 +39,12 @@ export const drbdMetadataOperation: Operation<DrbdMetadataArgs> = {
     },
   },
   label: (a) => `drbd metadata ${a.resource} on ${a.disk}`,
-  facts: (a) => [STATUS, request(blockDeviceFact, a.disk), request(drbdMetadataFact, a.resource)],
+  facts: (a) => [STATUS, ...metadataFacts(a)],
   plan(a, ctx) {
-    if (deviceState(ctx.fact(STATUS), a.minor)) return noop(`${a.resource} is up (metadata in use)`);
-    const disk = ctx.fact(request(blockDeviceFact, a.disk));
+    const [diskFact, metaFact] = metadataFacts(a);
+    const [disk, meta] = [ctx.fact(diskFact!), ctx.fact(metaFact!)];
+    if (deviceState(ctx.fact(STATUS), a.minor) || !disk || !meta) return noop(`${a.resource} is up (metadata in use)`);
     if (!disk.exists) return fail(`backing disk ${a.disk} does not exist on ${ctx.node.name}`, 'check the disk name (lsblk) and the inventory (drbd.resources / node disks)');
-    const meta = ctx.fact(request(drbdMetadataFact, a.resource));
     if (meta.state === 'present' || disk.signatures.some((s) => s.type === 'drbd')) return noop('DRBD metadata present');
     const foreign = foreignSignatures(disk);
     if (foreign.length > 0) {
@@ -59,6 +59,11 @@ export const drbdMetadataOperation: Operation<DrbdMetadataArgs> = {
     ]);
   },
 };
+
+/** The disk's signatures and its DRBD metadata: read only while the resource is down. */
+function metadataFacts(a: DrbdMetadataArgs) {
+  return [request(whileDrbdDown(blockDeviceFact, a.minor), a.disk), request(whileDrbdDown(drbdMetadataFact, a.minor), a.resource)] as const;
+}
 
 // ---------------------------------------------------------------- up
 
@@ -97,8 +102,8 @@ export interface DrbdPrimaryArgs {
 
 const SKIP_CHECK_BYTES = 16 * 1024 * 1024;
 
-/** Poll until the peer's disk is UpToDate, reporting progress. */
-function waitForSync(a: DrbdPrimaryArgs): Step {
+/** Poll until the peer's disk is UpToDate, reporting progress (also the split-brain repair's resync wait). */
+export function waitForSync(a: Pick<DrbdPrimaryArgs, 'resource' | 'minor' | 'timeout'>): Step {
   return {
     description: `wait for ${a.resource} to be UpToDate on both sides`,
     argv: STATUS.fact.command(undefined),
@@ -151,7 +156,8 @@ export const drbdPrimaryOperation: Operation<DrbdPrimaryArgs> = {
     },
   },
   label: (a) => `drbd primary ${a.resource}`,
-  facts: (a) => [STATUS, request(blockDeviceFact, a.disk), request(zeroHeadFact, { device: a.disk, bytes: SKIP_CHECK_BYTES })],
+  // The blank check reads 16 MiB: only when asked to skip the initial sync.
+  facts: (a) => [STATUS, ...(a.initial_sync === 'skip' ? [request(blockDeviceFact, a.disk), request(zeroHeadFact, { device: a.disk, bytes: SKIP_CHECK_BYTES })] : [])],
   plan(a, ctx): TaskPlan {
     const dev = deviceState(ctx.fact(STATUS), a.minor);
     if (!dev) return fail(`${a.resource} is not up on ${ctx.node.name}`, 'bring it up first (drbd_up)');

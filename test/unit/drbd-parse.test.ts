@@ -83,3 +83,18 @@ describe('drbdsetup status --json (DRBD 9)', () => {
     expect(fixture('lab-8.4-drbdsetup-status-json.txt')).toMatch(/unrecognized option '--json'/);
   });
 });
+
+describe('whileDrbdDown', () => {
+  it('reads the inner fact while the minor is not up, and nothing once it is', async () => {
+    const { whileDrbdDown } = await import('../../src/facts/drbd.js');
+    const { execFileSync } = await import('node:child_process');
+    const inner = { id: 'echo', command: (word: string) => ['sh', '-c', `echo "${word}"`], parse: (out: string) => out.trim() };
+    const wrapped = whileDrbdDown(inner, 9);
+    expect(wrapped.id).toBe('echo@drbd9-down');
+    // This host has no /proc/drbd: minor 9 is down, the inner command runs under a real shell.
+    const [sh, flag, script] = wrapped.command('hello');
+    expect(wrapped.parse(execFileSync(sh!, [flag!, script!], { encoding: 'utf8' }), 0)).toBe('hello');
+    expect(script).toContain("grep -s '^ *9: cs:' /proc/drbd | grep -qv 'cs:Unconfigured'");
+    expect(wrapped.parse('@@drbd-minor-up\n', 0)).toBeUndefined();
+  });
+});
