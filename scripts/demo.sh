@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
 # The main job: boot the built-in VM lab (real kernel DRBD, Corosync,
-# Pacemaker, Heartbeat from Debian), run haforge's playbooks against it twice
-# (the second run must change nothing), and show the lab.
+# Pacemaker, Heartbeat from Debian), bootstrap a failover cluster on it with
+# haforge (preflight, DRBD, the cluster manager, the monitor), run the
+# bootstrap again to show it changes nothing, and fetch the web page that
+# the cluster serves from the replicated volume through its virtual IP.
 #
-# Today the playbooks are the base layer (hosts, time sync, cluster
-# description); the DRBD and cluster-manager layers are being built (issues 4
-# and 5) and join this script as they land.
+#   npm run demo                        # Corosync + Pacemaker
+#   HAFORGE_DEMO_STACK=heartbeat npm run demo
 set -euo pipefail
 cd "$(dirname "$0")/.."
 haforge() { node bin/run.js "$@"; }
+stack=${HAFORGE_DEMO_STACK:-pacemaker}
 
 npm run build --silent
-haforge lab up
+haforge lab up --stack "$stack"
 inventory=$(haforge lab status --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).inventory))')
 echo "lab inventory: $inventory"
 haforge inventory validate -i "$inventory"
-haforge apply -i "$inventory" base --diff
-echo "--- second run: nothing may change"
-haforge apply -i "$inventory" base
-haforge facts -i "$inventory" node1
+haforge bootstrap -i "$inventory" --yes
+echo "--- second bootstrap: nothing may change"
+haforge bootstrap -i "$inventory" --yes
+echo "--- the page the cluster serves on its virtual IP, fetched from node2"
+haforge lab ssh node2 -- curl -s --max-time 10 http://10.99.0.100/ | head -n 5
 haforge lab status
-echo "The lab keeps running: 'node bin/run.js lab ssh node1' for a shell, 'node bin/run.js lab down' to remove it."
+echo "The lab keeps running: 'node bin/run.js lab kill node1' pulls the primary's power; 'node bin/run.js lab down' removes it all."

@@ -1,6 +1,7 @@
 // Preflight as pure functions: which facts to gather on a node (one batch),
 // and what the gathered facts of all nodes of a cluster say, check by check.
 import { fencingWarning } from '../inventory/stack.js';
+import { heartbeatChecks } from '../heartbeat/preflight.js';
 import { request, type FactRequest } from '../engine/fact.js';
 import type { ClusterSpec, DrbdResourceSpec, NodeSpec } from '../inventory/model.js';
 import { blockDeviceFact, describeSignatures, type BlockDeviceState } from './blockdev.js';
@@ -46,6 +47,8 @@ export interface PreflightOptions {
   warnSkew: number;
   /** Seconds the port probe retries (default 3). */
   probeSeconds: number;
+  /** Missing packages are installed by what runs next (bootstrap): a warning, not a failure. */
+  packagesInstalledLater?: boolean;
 }
 
 export const DEFAULT_PREFLIGHT_OPTIONS: PreflightOptions = { maxSkew: 1, warnSkew: 0.2, probeSeconds: 3 };
@@ -90,6 +93,8 @@ export function requirements(cluster: ClusterSpec): Requirement[] {
     reqs.push({ package: 'resource-agents', tools: [], files: [`${OCF}/heartbeat/IPaddr2`, `${OCF}/heartbeat/Filesystem`], why: 'the IPaddr2 and Filesystem agents' });
     reqs.push({ package: 'iproute2', tools: ['ip'], files: [], why: 'IPaddr2 moves the virtual IP with ip' });
     reqs.push({ package: 'mon', tools: ['mon'], files: [], why: 'mon watches the services\' ports and calls hb_standby' });
+    reqs.push({ package: 'netbase', tools: [], files: ['/etc/protocols'], why: 'mon cannot open a TCP socket without /etc/protocols ("could not get protocol for tcp")' });
+    if (cluster.fencing?.enabled) reqs.push({ package: 'ipmitool', tools: ['ipmitool'], files: [], why: "the external/ipmi STONITH plugin drives the BMCs with it" });
   }
   for (const fs of [...new Set(resources.map((r) => r.filesystem))]) {
     reqs.push({ package: fs === 'xfs' ? 'xfsprogs' : 'e2fsprogs', tools: [`mkfs.${fs}`], files: [], why: `mkfs.${fs} for the replicated filesystem` });
@@ -216,8 +221,9 @@ export function evaluateCluster(cluster: ClusterSpec, facts: Map<string, NodeFac
         checkPortReachable(cluster, r, node, facts, add);
       }
     }
-    checkPackages(cluster, f, add);
+    checkPackages(cluster, f, add, opts);
     checkFencing(cluster, add);
+    for (const c of heartbeatChecks(cluster)) add(c.check, c.status, c.detail, c.hint);
   }
   return { checks, skew };
 }
@@ -488,7 +494,7 @@ function checkPortReachable(cluster: ClusterSpec, r: DrbdResourceSpec, node: Nod
   }
 }
 
-function checkPackages(cluster: ClusterSpec, f: NodeFacts, add: Add): void {
+function checkPackages(cluster: ClusterSpec, f: NodeFacts, add: Add, opts: PreflightOptions): void {
   const present = (req: Requirement) => req.tools.every((t) => f.presence?.tools[t]) && req.files.every((x) => f.presence?.files[x]);
   const missingParts = (req: Requirement) => [...req.tools.filter((t) => !f.presence?.tools[t]), ...req.files.filter((x) => !f.presence?.files[x])];
   const reqs = requirements(cluster);
@@ -497,8 +503,8 @@ function checkPackages(cluster: ClusterSpec, f: NodeFacts, add: Add): void {
   if (missing.length) {
     add(
       'packages',
-      'fail',
-      `missing: ${missing.map((r) => `${r.package} (${missingParts(r).join(', ')})`).join('; ')}`,
+      opts.packagesInstalledLater ? 'warn' : 'fail',
+      `missing: ${missing.map((r) => `${r.package} (${missingParts(r).join(', ')})`).join('; ')}${opts.packagesInstalledLater ? ' (bootstrap installs them)' : ''}`,
       installHint(f.system, missing.map((r) => r.package)),
     );
   } else {

@@ -24,7 +24,7 @@ export interface Recipe {
 }
 
 export const RECIPE: Recipe = {
-  version: 3,
+  version: 4,
   suite: 'bookworm',
   arch: 'amd64',
   basePackages: [
@@ -36,6 +36,8 @@ export const RECIPE: Recipe = {
     'heartbeat', 'mon', 'chrony', 'lighttpd', 'net-tools', 'curl', 'psmisc', 'rsync',
     // sfdisk, for resources that ask haforge to partition a whole disk
     'fdisk',
+    // /etc/protocols and /etc/services: mon dies without them (minbase leaves them out)
+    'netbase',
   ],
   // logd: cluster-glue's log daemon (Heartbeat's use_logd); enabled by its package, costs boot time.
   disabledUnits: ['corosync', 'pacemaker', 'heartbeat', 'logd', 'mon', 'drbd', 'lighttpd'],

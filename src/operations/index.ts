@@ -1,8 +1,11 @@
 // The registry of operations a playbook task can name.
 import type { Operation } from '../engine/operation.js';
 import { blockOperation } from './block.js';
+import { cibOperation } from './cib.js';
+import { pacemakerWaitOperation } from './pacemaker-wait.js';
 import { drbdConnectedOperation, drbdMetadataOperation, drbdPrimaryOperation, drbdUpOperation } from './drbd.js';
 import { filesystemOperation, mountOperation } from './filesystem.js';
+import { heartbeatResourcesOperation } from './heartbeat.js';
 import { partitionOperation } from './partition.js';
 import { relocateOperation } from './relocate.js';
 import { secretFileOperation } from './secret.js';
@@ -33,5 +36,8 @@ export const operations: ReadonlyMap<string, Operation> = new Map(
     relocateOperation,
     secretFileOperation,
     waitPortOperation,
+    cibOperation,
+    pacemakerWaitOperation,
+    heartbeatResourcesOperation,
   ].map((op) => [op.name, op as Operation]),
 );

@@ -2,6 +2,8 @@
 // an empty string), no HTML escaping (we render config files, not pages).
 import Handlebars from 'handlebars';
 import { UserError, type SourcePosition } from '../errors.js';
+import { nicCarrying, type InterfaceAddress } from '../facts/addresses.js';
+import { stonithHostLine } from '../heartbeat/stonith.js';
 
 const hb = Handlebars.create();
 
@@ -21,6 +23,26 @@ hb.registerHelper('indent', (text: unknown, width: unknown) => {
     .join('\n');
 });
 hb.registerHelper('json', (value: unknown) => JSON.stringify(value));
+/** Arithmetic for numbering: `nodeid: {{add @index 1}}`. */
+hb.registerHelper('add', (a: unknown, b: unknown) => Number(a) + Number(b));
+/** The items of a list whose `key` is set: `{{#each (select_with cluster.services "port")}}`. */
+hb.registerHelper('select_with', (list: unknown, key: unknown) => (Array.isArray(list) ? list.filter((x) => x && typeof x === 'object' && (x as Record<string, unknown>)[String(key)]) : []));
+/** A template's refusal: `{{refuse "words " name " more words" hint="how to fix it"}}` stops with that message. */
+hb.registerHelper('refuse', (...args: unknown[]) => {
+  const options = args.pop() as Handlebars.HelperOptions;
+  throw new UserError(args.map(String).join(''), { hint: options.hash.hint as string | undefined });
+});
+/** The interface that carries an address, from the host's facts: `{{nic_of node.replication_address facts.addresses}}`. */
+hb.registerHelper('nic_of', (address: unknown, addresses: unknown) => {
+  const list = (Array.isArray(addresses) ? addresses : []) as InterfaceAddress[];
+  const nic = nicCarrying(String(address), list);
+  if (nic) return nic;
+  const have = list.filter((a) => a.nic !== 'lo').map((a) => `${a.nic} ${a.address}/${a.prefix}`);
+  throw new UserError(`no network interface carries ${String(address)} (this node has ${have.join(', ') || 'no IPv4 address'})`, {
+    hint: 'configure the address on the node, or fix the inventory (replication_address, ring1_address, heartbeat.interface)',
+  });
+});
+hb.registerHelper('heartbeat_stonith', (device: unknown) => stonithHostLine(device as Parameters<typeof stonithHostLine>[0]));
 
 const cache = new Map<string, Handlebars.TemplateDelegate>();
 
@@ -37,9 +59,11 @@ export function render(template: string, context: object, source: string | Sourc
     }
     return compiled(context);
   } catch (err) {
-    const message = (err as Error).message.split('\n')[0] ?? String(err);
     const position = typeof source === 'string' ? undefined : source;
     const where = typeof source === 'string' ? ` in ${source}` : '';
+    // A helper's own refusal already says what is wrong and how to fix it.
+    if (err instanceof UserError) throw new UserError(`${err.message}${where ? ` (${where.trim()})` : ''}`, { position: position ?? err.position, hint: err.hint });
+    const message = (err as Error).message.split('\n')[0] ?? String(err);
     throw new UserError(`template error${where}: ${message}`, {
       position,
       hint: /not defined/.test(message)

@@ -49,6 +49,7 @@ export async function preflight(req: PreflightRequest): Promise<PreflightReport>
     maxSkew: req.maxSkew ?? DEFAULT_PREFLIGHT_OPTIONS.maxSkew,
     warnSkew: Math.min(req.warnSkew ?? DEFAULT_PREFLIGHT_OPTIONS.warnSkew, req.maxSkew ?? Infinity),
     probeSeconds: req.probeSeconds ?? DEFAULT_PREFLIGHT_OPTIONS.probeSeconds,
+    packagesInstalledLater: req.packagesInstalledLater,
   };
   let clusters: ClusterSpec[] = inventory.clusters;
   if (req.cluster) {

@@ -468,7 +468,15 @@ export class SshConnection implements Connection {
         reject(err);
       };
       this.inFlight.add(onLost);
-      channel.on('data', (d: Buffer) => stdout.push(d));
+      const sink = opts.stdoutTo;
+      channel.on('data', (d: Buffer) => {
+        if (!sink) return void stdout.push(d);
+        // Backpressure: a slow sink (a file) pauses the channel, not the memory.
+        if (!sink.write(d)) {
+          channel.pause();
+          sink.once('drain', () => channel.resume());
+        }
+      });
       channel.stderr.on('data', (d: Buffer) => stderr.push(d));
       const settle = () => {
         finish();

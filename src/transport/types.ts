@@ -7,6 +7,8 @@ export interface ExecOptions {
   sudo?: boolean;
   /** Give up after this many milliseconds (the command is signalled). */
   timeoutMs?: number;
+  /** Stream stdout's bytes here as they arrive (binary, e.g. an archive) instead of collecting them; result.stdout is then ''. */
+  stdoutTo?: NodeJS.WritableStream;
 }
 
 export interface ExecResult {

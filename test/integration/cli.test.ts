@@ -75,6 +75,27 @@ describe.skipIf(!!skip)('haforge binary against real nodes', () => {
     expect(report.results.every((r: { status: string }) => r.status === 'ok')).toBe(true);
   });
 
+  it('bootstrap stops after a failed preflight and changes nothing', () => {
+    // These nodes have no backing disk, no DRBD and no fencing section: preflight must fail.
+    const inv = path.join(dir, 'bootstrap.yaml');
+    writeFileSync(
+      inv,
+      readFileSync(inventory, 'utf8') + '    drbd:\n      resources:\n        r0: { disk: /dev/hf-no-such-disk, mount: /replicated }\n',
+    );
+    const audit = path.join(dir, 'bootstrap.jsonl');
+    const out = haforge(['bootstrap', '-i', inv, '--json', '--audit-log', audit]);
+    expect(out.code).toBe(1);
+    const report = JSON.parse(out.stdout);
+    expect(report.ok).toBe(false);
+    expect(report.run).toBeUndefined();
+    const failed = report.preflight.checks.filter((c: { status: string }) => c.status === 'fail').map((c: { node: string; check: string }) => `${c.node} ${c.check}`);
+    expect(failed).toEqual(expect.arrayContaining([`${lab.nodes[0]!.name} disk r0`, `${lab.nodes[0]!.name} fencing`]));
+    const human = haforge(['bootstrap', '-i', inv]);
+    expect(human.code).toBe(1);
+    expect(human.stdout).toContain('preflight failed: nothing was changed');
+    expect(human.stdout).toContain('/dev/hf-no-such-disk does not exist');
+  });
+
   it('facts shows the node as it is', () => {
     const out = haforge(['facts', '-i', inventory, lab.nodes[1]!.name, '--json']);
     expect(out.code).toBe(0);

@@ -69,3 +69,14 @@ export function warnLabSkipped(reason: string): void {
 export function builtCliMissing(): string | undefined {
   return existsSync(path.join(REPO, 'dist', 'commands', 'lab', 'up.js')) ? undefined : 'dist/ is not built: run `npm run build` (npm test does it)';
 }
+
+/** `ssh(node, command)` on a lab's node with strict host key checking; a non-zero exit throws with the node, command and stderr. */
+export function labShell(status: { nodes: { name: string; sshPort: number }[]; stateDir: string }): (node: string, command: string) => Promise<string> {
+  return async (node, command) => {
+    const n = status.nodes.find((x) => x.name === node);
+    if (!n) throw new Error(`no node ${node} in the lab`);
+    const r = await strictSsh({ port: n.sshPort, identityFile: path.join(status.stateDir, 'id_ed25519'), knownHosts: path.join(status.stateDir, 'known_hosts') }, command);
+    if (r.code !== 0) throw new Error(`${node}: ${command} exited ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  };
+}

@@ -25,7 +25,7 @@ import {
   drbdVersionsFact,
   timeSyncFact,
 } from '../../src/facts/preflight.js';
-import { evaluateCluster, nodeRequests, requestList, requirements, type Check, type NodeFacts } from '../../src/facts/preflight-checks.js';
+import { DEFAULT_PREFLIGHT_OPTIONS, evaluateCluster, nodeRequests, requestList, requirements, type Check, type NodeFacts } from '../../src/facts/preflight-checks.js';
 import { parseInventory } from '../../src/inventory/load.js';
 import type { ClusterSpec } from '../../src/inventory/model.js';
 import { renderTable, visibleLength, wrap } from '../../src/ui/table.js';
@@ -237,7 +237,7 @@ ${yamlExtra}`,
 const LAB_PRESENCE = parsePresence(read('lab-presence.txt'));
 const ALL_TOOLS = {
   tools: { ...LAB_PRESENCE.tools, corosync: '/usr/sbin/corosync', pacemakerd: '/usr/sbin/pacemakerd', crm_verify: '/usr/sbin/crm_verify', cibadmin: '/usr/sbin/cibadmin', ip: '/usr/sbin/ip', 'mkfs.ext4': '/usr/sbin/mkfs.ext4', cl_status: '/usr/bin/cl_status', mon: '/usr/sbin/mon' },
-  files: { '/usr/lib/ocf/resource.d/linbit/drbd': true, '/usr/lib/ocf/resource.d/heartbeat/IPaddr2': true, '/usr/lib/ocf/resource.d/heartbeat/Filesystem': true, '/etc/ha.d': true, '/etc/ha.d/resource.d/drbddisk': true },
+  files: { '/usr/lib/ocf/resource.d/linbit/drbd': true, '/usr/lib/ocf/resource.d/heartbeat/IPaddr2': true, '/usr/lib/ocf/resource.d/heartbeat/Filesystem': true, '/etc/ha.d': true, '/etc/ha.d/resource.d/drbddisk': true, '/etc/protocols': true },
 };
 
 function goodNode(name: string, peer: string, disk: BlockDeviceState = parseBlockDevice(read('../blockdev/blank-disk.txt'))): NodeFacts {
@@ -394,8 +394,11 @@ describe('preflight checks', () => {
       hint: 'install them: apt-get install drbd-utils corosync pacemaker pacemaker-cli-utils resource-agents iproute2 e2fsprogs',
     });
     expect(find(pm.checks, 'node1', 'ifconfig')).toBeUndefined();
+    // bootstrap installs them: a warning there.
+    const later = evaluateCluster(cluster(), pair({ presence: none }), { ...DEFAULT_PREFLIGHT_OPTIONS, packagesInstalledLater: true });
+    expect(find(later.checks, 'node1', 'packages')).toMatchObject({ status: 'warn', detail: expect.stringMatching(/\(bootstrap installs them\)$/) });
     const hb = cluster('', 'heartbeat');
-    expect(requirements(hb).map((r) => r.package)).toEqual(['drbd-utils', 'heartbeat', 'resource-agents', 'iproute2', 'mon', 'e2fsprogs']);
+    expect(requirements(hb).map((r) => r.package)).toEqual(['drbd-utils', 'heartbeat', 'resource-agents', 'iproute2', 'mon', 'netbase', 'e2fsprogs']);
     const noIfconfig = evaluateCluster(hb, pair({ presence: { ...ALL_TOOLS, tools: { ...ALL_TOOLS.tools, ifconfig: null } } }));
     expect(find(noIfconfig.checks, 'node1', 'packages')!.status).toBe('ok');
     expect(find(noIfconfig.checks, 'node1', 'ifconfig')).toMatchObject({ status: 'warn', detail: expect.stringContaining('legacy IPaddr') });

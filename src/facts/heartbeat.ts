@@ -1,0 +1,48 @@
+// Where Heartbeat's resources are, seen from one node: is Heartbeat running,
+// what it says it holds (cl_status rscstatus), and whether the virtual IP is
+// on this node or answers from another one.
+import type { Fact } from '../engine/fact.js';
+import { quoteWord } from '../util/shell.js';
+import { parseAddresses } from './addresses.js';
+import { sections } from './parse.js';
+
+/** cl_status rscstatus words (v1): which resource groups this node holds. */
+export type HeartbeatRscStatus = 'all' | 'local' | 'foreign' | 'none' | 'transition';
+
+export interface HeartbeatResourcesState {
+  running: boolean;
+  /** Undefined when Heartbeat does not answer. */
+  rscstatus?: HeartbeatRscStatus;
+  /** The interface carrying the VIP here, if any. */
+  vipNic?: string;
+  /** The VIP answers a ping from here (checked only when it is not local). */
+  vipAnswers: boolean;
+}
+
+// cl_status exits 0 with "running" in hbstatus; ping only when the VIP is not
+// ours, one packet, one second: a re-run must not wait on a silent address.
+const SCRIPT = `echo '== hb'; cl_status hbstatus 2>&1
+echo '== rsc'; cl_status rscstatus 2>/dev/null
+echo '== vip'; ip -o -4 addr show 2>/dev/null | grep -F " inet $vip/"
+echo '== ping'
+if ! ip -o -4 addr show 2>/dev/null | grep -qF " inet $vip/" && command -v ping >/dev/null 2>&1; then
+  ping -c 1 -W 1 "$vip" >/dev/null 2>&1 && echo answers
+fi`;
+
+export const heartbeatResourcesFact: Fact<HeartbeatResourcesState, { vip: string }> = {
+  id: 'heartbeat-resources',
+  command: ({ vip }) => ['sh', '-c', `vip=${quoteWord(vip)}\n${SCRIPT}`],
+  parse: (stdout) => parseHeartbeatResources(stdout),
+};
+
+export function parseHeartbeatResources(stdout: string): HeartbeatResourcesState {
+  const s = sections(stdout);
+  const rsc = (s.rsc ?? '').trim().split('\n')[0]?.trim();
+  return {
+    running: /is running/.test(s.hb ?? ''),
+    rscstatus: (['all', 'local', 'foreign', 'none', 'transition'] as const).find((w) => w === rsc),
+    // The script keeps only the `ip -o -4 addr` line of the VIP itself.
+    vipNic: parseAddresses(s.vip ?? '')[0]?.nic,
+    vipAnswers: /^answers$/m.test(s.ping ?? ''),
+  };
+}

@@ -1,0 +1,53 @@
+// What preflight says about a Heartbeat cluster's own settings: things the
+// inventory schema accepts but a Heartbeat v1 cluster cannot do well.
+import type { ClusterSpec } from '../inventory/model.js';
+import { HEARTBEAT_FENCE_AGENTS } from './stonith.js';
+
+export interface HeartbeatCheck {
+  check: string;
+  status: 'ok' | 'warn' | 'fail';
+  detail: string;
+  hint?: string;
+}
+
+/**
+ * How long DRBD takes to notice a silent peer with its defaults (ping-int 10 s
+ * + ping-timeout 0.5 s). drbddisk retries `drbdadm primary` for about 6 s
+ * while the old Primary still counts as connected.
+ */
+const DRBD_PEER_LOSS_S = 10.5;
+const DRBDDISK_RETRY_S = 6;
+
+export function heartbeatChecks(cluster: ClusterSpec): HeartbeatCheck[] {
+  const hb = cluster.heartbeat;
+  if (cluster.stack !== 'heartbeat' || !hb) return [];
+  const out: HeartbeatCheck[] = [];
+  const n = cluster.nodes.length;
+  // haresources names one preferred node and hb_standby hands everything to "the other" node.
+  if (n !== 2) {
+    out.push({ check: 'heartbeat nodes', status: 'fail', detail: `${n} node(s): Heartbeat v1 (haresources) moves its resources between exactly two nodes`, hint: 'use stack: pacemaker for more than two nodes' });
+  } else {
+    out.push({ check: 'heartbeat nodes', status: 'ok', detail: '2 nodes' });
+  }
+  const timing = `keepalive ${hb.keepalive} s, deadtime ${hb.deadtime} s, initdead ${hb.initdead} s`;
+  if (cluster.drbd && hb.deadtime + DRBDDISK_RETRY_S < DRBD_PEER_LOSS_S) {
+    out.push({
+      check: 'heartbeat timing',
+      status: 'warn',
+      detail: `${timing}: the takeover starts before DRBD notices the dead peer (about ${DRBD_PEER_LOSS_S} s), and drbddisk gives up promoting after ${DRBDDISK_RETRY_S} s`,
+      hint: `use deadtime ≥ ${Math.ceil(DRBD_PEER_LOSS_S - DRBDDISK_RETRY_S)} s`,
+    });
+  } else {
+    out.push({ check: 'heartbeat timing', status: 'ok', detail: timing });
+  }
+  const unsupported = (cluster.fencing?.enabled ? cluster.fencing.devices : []).filter((d) => !HEARTBEAT_FENCE_AGENTS.includes(d.agent));
+  if (unsupported.length) {
+    out.push({
+      check: 'heartbeat fencing',
+      status: 'fail',
+      detail: `Heartbeat v1 cannot drive ${unsupported.map((d) => `${d.agent} (${d.name})`).join(', ')}`,
+      hint: `with stack: heartbeat the supported fence agents are ${HEARTBEAT_FENCE_AGENTS.join(', ')}; use stack: pacemaker for other agents`,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,62 @@
+// The Pacemaker configuration (CIB) generated from the inventory, loaded
+// with Pacemaker's own tools only (no crmsh or pcs on the nodes). Only what
+// haforge manages is compared, so a second run is a no-op; a change is
+// checked by crm_verify against the live CIB's schema before cibadmin
+// replaces the configuration in one transaction. Run it on one node: the
+// CIB is cluster-wide.
+import { request } from '../engine/fact.js';
+import type { Operation } from '../engine/operation.js';
+import { change, fail, noop } from '../engine/step.js';
+import { cibFact } from '../facts/cib.js';
+import { fencingWarning } from '../inventory/stack.js';
+import { configurationIsSecret, generateConfiguration } from '../pacemaker/cib.js';
+import { propertyNames } from '../pacemaker/managed.js';
+import { cibForVerify, mergeConfiguration } from '../pacemaker/merge.js';
+import { managedText } from '../pacemaker/normalize.js';
+import { unifiedDiff } from '../util/diff.js';
+import { child, el, serializeXml } from '../util/xml.js';
+
+const LIVE = request(cibFact, undefined);
+
+// crm_verify's reasons come first and its closing advice last; drop the advice so a
+// failed run's message (the last lines of stderr) shows the reasons.
+const VERIFY = `out=$(crm_verify --xml-pipe 2>&1); rc=$?
+printf '%s\\n' "$out" | grep -v '^-V may provide more details' >&2
+exit $rc`;
+
+export const cibOperation: Operation<Record<string, never>> = {
+  name: 'cib',
+  summary: 'The Pacemaker configuration generated from the inventory: checked with crm_verify and loaded with cibadmin when it differs from the live one (run on one node).',
+  idempotent: true,
+  predictable: true,
+  schema: { type: 'object', additionalProperties: false, properties: {} },
+  label: () => 'pacemaker configuration',
+  facts: () => [LIVE],
+  plan(_a, ctx) {
+    const cluster = ctx.cluster;
+    if (cluster.stack !== 'pacemaker') return fail(`cluster ${cluster.name} uses ${cluster.stack}, not pacemaker`, 'run the playbook of the cluster\'s stack');
+    if (!cluster.fencing) return fail(fencingWarning(cluster)!, 'add fencing devices to the inventory, or fencing: { enabled: false } to run without fencing on purpose');
+    const live = ctx.fact(LIVE);
+    if (live.state !== 'running') {
+      return fail(`Pacemaker does not answer on ${ctx.node.name}: ${live.detail}`, 'corosync and pacemaker must run first (the pacemaker playbook starts them)');
+    }
+    const desired = generateConfiguration(cluster);
+    const liveConfiguration = child(live.cib, 'configuration');
+    const properties = propertyNames(desired);
+    const before = managedText(liveConfiguration ?? el('configuration'), properties);
+    const after = managedText(desired, properties);
+    if (before === after) return noop('the live configuration is the inventory\'s');
+
+    const merged = mergeConfiguration(desired, liveConfiguration);
+    const secret = configurationIsSecret(cluster);
+    // XML travels on stdin only: fence passwords never reach an argv, the audit log or a temp file.
+    return change(
+      `the live configuration differs from the inventory${secret ? ' (holds secrets: diff not shown)' : ''}`,
+      [
+        { description: 'crm_verify the new configuration (with the live CIB\'s schema)', argv: ['sh', '-c', VERIFY], stdin: serializeXml(cibForVerify(live.cib, merged)) },
+        { description: 'cibadmin --replace --scope configuration', argv: ['cibadmin', '--replace', '--scope', 'configuration', '--xml-pipe'], stdin: serializeXml(merged) },
+      ],
+      { diff: secret ? undefined : unifiedDiff(before, after, 'pacemaker configuration') },
+    );
+  },
+};

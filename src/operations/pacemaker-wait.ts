@@ -1,0 +1,77 @@
+// Waits on the cluster as crm_mon shows it: every inventory node online
+// (before the configuration is loaded), or the services group started on
+// one node with DRBD promoted there (after). Already there: ok, no wait,
+// so a re-run reports no change.
+import { request } from '../engine/fact.js';
+import type { Operation } from '../engine/operation.js';
+import { noop, type TaskPlan, type WatchState } from '../engine/step.js';
+import { crmMonFact, groupNode, parseCrmMonXml, promotedNodes, type ClusterStatus } from '../facts/pacemaker.js';
+import type { ClusterSpec } from '../inventory/model.js';
+import { drbdCloneId, GROUP_ID } from '../pacemaker/ids.js';
+import { expectsGroup } from '../pacemaker/resources.js';
+
+export interface PacemakerWaitArgs {
+  until: 'online' | 'started';
+  /** Seconds. */
+  timeout?: number;
+}
+
+const STATUS = request(crmMonFact, undefined);
+
+export function nodesOnline(cluster: ClusterSpec, s: ClusterStatus): WatchState {
+  if (!s.running) return { done: false, progress: `Pacemaker not answering yet (${s.error})` };
+  const online = cluster.nodes.filter((n) => s.nodes.some((x) => x.name === n.name && x.online && !x.pending && !x.unclean)).map((n) => n.name);
+  const missing = cluster.nodes.map((n) => n.name).filter((n) => !online.includes(n));
+  if (missing.length === 0 && s.dc) return { done: true, progress: `online: ${online.join(', ')} (DC ${s.dc})` };
+  return { done: false, progress: `online: ${online.join(', ') || 'none'}; waiting for ${missing.join(', ') || 'a DC'}` };
+}
+
+export function servicesStarted(cluster: ClusterSpec, s: ClusterStatus): WatchState {
+  if (!s.running) return { done: false, progress: `Pacemaker not answering (${s.error})` };
+  const clones = (cluster.drbd?.resources ?? []).map((r) => drbdCloneId(r.name));
+  const promoted = clones.map((c) => ({ clone: c, nodes: promotedNodes(s, c) }));
+  const where = expectsGroup(cluster) ? groupNode(s, GROUP_ID) : promoted[0]?.nodes[0];
+  const ready = where !== undefined && promoted.every((p) => p.nodes.length === 1 && p.nodes[0] === where);
+  const blocked = s.resources.filter((r) => r.blocked || !r.managed).map((r) => r.id);
+  const progress = [
+    ...promoted.map((p) => `${p.clone} promoted on ${p.nodes.join(', ') || 'no node'}`),
+    ...(s.groups.find((g) => g.id === GROUP_ID)?.members.map((m) => `${m.id} ${m.role}${m.nodes.length ? ` on ${m.nodes.join(', ')}` : ''}`) ?? []),
+  ].join(', ');
+  if (ready) return { done: true, progress: `running on ${where}: ${progress}` };
+  // A blocked resource (a stop that failed without fencing) waits for a person, not for time.
+  if (blocked.length) return { done: false, progress, error: `${blocked.join(', ')} blocked or unmanaged: look at crm_mon, fix the cause, then crm_resource --cleanup` };
+  return { done: false, progress: progress || 'no resources yet' };
+}
+
+export const pacemakerWaitOperation: Operation<PacemakerWaitArgs> = {
+  name: 'pacemaker_wait',
+  summary: 'Wait until every node is online in Pacemaker (until: online), or until the services run on one node with DRBD promoted there (until: started).',
+  idempotent: true,
+  predictable: false,
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['until'],
+    properties: {
+      until: { type: 'string', enum: ['online', 'started'], description: 'online: all inventory nodes members; started: the services group running.' },
+      timeout: { type: 'integer', minimum: 1, maximum: 3600, description: 'Seconds to wait before failing (default 300).' },
+    },
+  },
+  label: (a) => (a.until === 'online' ? 'pacemaker: all nodes online' : 'pacemaker: services started'),
+  facts: () => [STATUS],
+  plan(a, ctx): TaskPlan {
+    const check = (s: ClusterStatus) => (a.until === 'online' ? nodesOnline(ctx.cluster, s) : servicesStarted(ctx.cluster, s));
+    const now = check(ctx.fact(STATUS));
+    if (now.done) return noop(now.progress ?? 'done');
+    return {
+      reason: now.progress ?? 'waiting',
+      steps: [
+        {
+          description: a.until === 'online' ? 'wait until every node is online' : 'wait until the services run',
+          argv: crmMonFact.command(undefined),
+          watch: { intervalMs: 2000, timeoutMs: (a.timeout ?? 300) * 1000, check: (stdout, code) => check(parseCrmMonXml(stdout, code)) },
+        },
+      ],
+    };
+  },
+};
