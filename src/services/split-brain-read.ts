@@ -124,19 +124,20 @@ export async function withConnections<T>(
 ): Promise<T> {
   const raw = await connectNodes(nodes, opts);
   const conns = new Map<string, AuditedConnection | Error>([...raw].map(([name, c]) => [name, c instanceof Error ? c : new AuditedConnection(c, opts.audit)]));
+  const runId = randomBytes(4).toString('hex');
   const locked: AuditedConnection[] = [];
   try {
     if (opts.lock) {
-      const runId = randomBytes(4).toString('hex');
-      for (const c of conns.values()) {
-        if (c instanceof Error) continue;
-        await takeLock(c, runId);
-        locked.push(c);
-      }
+      // All nodes at once; one refusal (another run holds a node) stops this run before it reads anything.
+      const reachable = [...conns.values()].filter((c): c is AuditedConnection => !(c instanceof Error));
+      const outcomes = await Promise.allSettled(reachable.map(async (c) => (await takeLock(c, runId), c)));
+      for (const o of outcomes) if (o.status === 'fulfilled') locked.push(o.value);
+      const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (refused) throw refused.reason;
     }
     return await work(conns);
   } finally {
-    await Promise.allSettled(locked.map((c) => releaseLock(c)));
+    await Promise.allSettled(locked.map((c) => releaseLock(c, runId)));
     await Promise.allSettled([...raw.values()].map((c) => (c instanceof Error ? undefined : c.close())));
   }
 }
