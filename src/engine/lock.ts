@@ -3,6 +3,7 @@
 // boot, so a crashed run's lock does not outlive a reboot.
 import { hostname, userInfo } from 'node:os';
 import { UserError } from '../errors.js';
+import { quoteWord } from '../util/shell.js';
 import type { AuditedConnection } from './audit.js';
 import type { Fact } from './fact.js';
 
@@ -36,7 +37,7 @@ export async function takeLock(conn: AuditedConnection, runId: string): Promise<
  */
 export const lockFact: Fact<LockOutcome, string> = {
   id: 'run-lock',
-  command: (runId) => ['sh', '-c', `set -- ${LOCK_DIR} '${ownerLine(runId).replace(/'/g, '')}'\n${TAKE}`],
+  command: (runId) => ['sh', '-c', `set -- ${quoteWord(LOCK_DIR)} ${quoteWord(ownerLine(runId))}\n${TAKE}`],
   parse: parseTake,
 };
 

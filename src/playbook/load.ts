@@ -70,7 +70,14 @@ export function parsePlaybook(file: string, text: string): Playbook {
   const plays: Play[] = (value ?? []).map((raw, p) => {
     if (raw.import !== undefined) {
       const extra = Object.keys(raw).filter((k) => k !== 'import' && k !== 'when');
-      if (extra.length) errors.push(new UserError(`an import entry takes no other keys than when (found ${extra.join(', ')})`, { position: positions.of([p]) }));
+      if (extra.length) {
+        errors.push(
+          new UserError(`an import entry takes no other keys than when (found ${extra.join(', ')})`, {
+            position: positions.of([p]),
+            hint: 'hosts, vars and tasks belong to the plays of the imported playbook; here only `when:` narrows where they run',
+          }),
+        );
+      }
       return { name: `import ${raw.import}`, hosts: [], vars: {}, tasks: [], handlers: [], when: asList(raw.when), anyErrorsFatal: false, importFile: raw.import, position: positions.of([p]) };
     }
     for (const key of ['hosts', 'tasks'] as const) {
