@@ -10,7 +10,14 @@ import { sections } from './parse.js';
 export type HeartbeatRscStatus = 'all' | 'local' | 'foreign' | 'none' | 'transition';
 
 export interface HeartbeatResourcesState {
+  /** cl_status signs on: Heartbeat's API answers. */
   running: boolean;
+  /**
+   * systemd runs heartbeat.service. The unit is Type=simple, so it is active
+   * from the first instant while cl_status cannot sign on until Heartbeat has
+   * started its API: active and not running means "still starting".
+   */
+  unitActive: boolean;
   /** Undefined when Heartbeat does not answer. */
   rscstatus?: HeartbeatRscStatus;
   /** The interface carrying the VIP here, if any. */
@@ -22,6 +29,7 @@ export interface HeartbeatResourcesState {
 // cl_status exits 0 with "running" in hbstatus; ping only when the VIP is not
 // ours, one packet, one second: a re-run must not wait on a silent address.
 const SCRIPT = `echo '== hb'; cl_status hbstatus 2>&1
+echo '== unit'; systemctl is-active heartbeat.service 2>/dev/null
 echo '== rsc'; cl_status rscstatus 2>/dev/null
 echo '== vip'; ip -o -4 addr show 2>/dev/null | grep -F " inet $vip/"
 echo '== ping'
@@ -40,9 +48,49 @@ export function parseHeartbeatResources(stdout: string): HeartbeatResourcesState
   const rsc = (s.rsc ?? '').trim().split('\n')[0]?.trim();
   return {
     running: /is running/.test(s.hb ?? ''),
+    unitActive: /^(active|activating|reloading)$/m.test(s.unit ?? ''),
     rscstatus: (['all', 'local', 'foreign', 'none', 'transition'] as const).find((w) => w === rsc),
     // The script keeps only the `ip -o -4 addr` line of the VIP itself.
     vipNic: parseAddresses(s.vip ?? '')[0]?.nic,
     vipAnswers: /^answers$/m.test(s.ping ?? ''),
   };
+}
+
+/** One node as Heartbeat on the reading node sees it (cl_status nodestatus: active, up, dead, ping). */
+export interface HeartbeatMember {
+  name: string;
+  status: string;
+}
+
+/** Heartbeat's view of the cluster from one node, for `haforge status`. */
+export interface HeartbeatView {
+  running: boolean;
+  unitActive: boolean;
+  rscstatus?: HeartbeatRscStatus;
+  /** Cluster nodes (ping nodes left out); empty when Heartbeat does not answer. */
+  members: HeartbeatMember[];
+}
+
+// listnodes -n: the cluster's nodes without the ping nodes; one nodestatus per node.
+const VIEW_SCRIPT = `echo '== hb'; cl_status hbstatus 2>&1
+echo '== unit'; systemctl is-active heartbeat.service 2>/dev/null
+echo '== rsc'; cl_status rscstatus 2>/dev/null
+echo '== members'
+for n in $(cl_status listnodes -n 2>/dev/null); do echo "$n $(cl_status nodestatus "$n" 2>/dev/null)"; done`;
+
+export const heartbeatViewFact: Fact<HeartbeatView> = {
+  id: 'heartbeat-view',
+  command: () => ['sh', '-c', VIEW_SCRIPT],
+  parse: (stdout) => parseHeartbeatView(stdout),
+};
+
+export function parseHeartbeatView(stdout: string): HeartbeatView {
+  const s = sections(stdout);
+  const daemon = parseHeartbeatResources(stdout);
+  const members = (s.members ?? '')
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((w) => w[0])
+    .map(([name, status]) => ({ name: name!, status: status ?? 'unknown' }));
+  return { running: daemon.running, unitActive: daemon.unitActive, rscstatus: daemon.rscstatus, members: daemon.running ? members : [] };
 }

@@ -1,6 +1,23 @@
 // Schema pieces and remote scripts shared by the file-system operations.
 import type { Schema } from '../schema/types.js';
 import type { Step } from '../engine/step.js';
+import { request } from '../engine/fact.js';
+import type { PlanContext } from '../engine/operation.js';
+import { runningManagerFact } from '../facts/running-manager.js';
+
+/** Which cluster manager runs on a node (one fact for every operation that asks). */
+export const MANAGER = request(runningManagerFact, undefined);
+
+/**
+ * The cluster manager running on this node, by name. Once one runs, it and
+ * not haforge decides where DRBD is Primary and the volume mounted: a
+ * promotion or mount behind its back (a re-run after a failover, or while it
+ * keeps the resources stopped) would fight it.
+ */
+export function clusterManagerHere(ctx: PlanContext): 'Pacemaker' | 'Heartbeat' | undefined {
+  const m = ctx.fact(MANAGER);
+  return m.pacemaker ? 'Pacemaker' : m.heartbeat ? 'Heartbeat' : undefined;
+}
 
 export const modeSchema: Schema = {
   anyOf: [

@@ -9,6 +9,7 @@ import { blockDeviceFact, describeSignatures, foreignSignatures, zeroHeadFact } 
 import { drbdMetadataFact } from '../facts/drbd-meta.js';
 import { describeSync, deviceState, drbdStatusFact, whileDrbdDown, parseProcDrbd, parseDrbdsetupStatusJson, type DrbdDeviceState } from '../facts/drbd.js';
 import { sections } from '../facts/parse.js';
+import { clusterManagerHere, MANAGER } from './common.js';
 
 const resourceName = { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'a DRBD resource name' } as const;
 const STATUS = request(drbdStatusFact, undefined);
@@ -157,7 +158,7 @@ export const drbdPrimaryOperation: Operation<DrbdPrimaryArgs> = {
   },
   label: (a) => `drbd primary ${a.resource}`,
   // The blank check reads 16 MiB: only when asked to skip the initial sync.
-  facts: (a) => [STATUS, ...(a.initial_sync === 'skip' ? [request(blockDeviceFact, a.disk), request(zeroHeadFact, { device: a.disk, bytes: SKIP_CHECK_BYTES })] : [])],
+  facts: (a) => [STATUS, MANAGER, ...(a.initial_sync === 'skip' ? [request(blockDeviceFact, a.disk), request(zeroHeadFact, { device: a.disk, bytes: SKIP_CHECK_BYTES })] : [])],
   plan(a, ctx): TaskPlan {
     const dev = deviceState(ctx.fact(STATUS), a.minor);
     if (!dev) return fail(`${a.resource} is not up on ${ctx.node.name}`, 'bring it up first (drbd_up)');
@@ -165,6 +166,8 @@ export const drbdPrimaryOperation: Operation<DrbdPrimaryArgs> = {
     const inSync = dev.disk === 'UpToDate' && dev.peerDisk === 'UpToDate';
     if (dev.role === 'Primary') return inSync || wait.length === 0 ? noop(`Primary, ${dev.disk}/${dev.peerDisk}`) : { steps: wait, reason: `Primary, syncing (${dev.disk}/${dev.peerDisk})` };
     if (dev.peerRole === 'Primary') return noop(`the peer is Primary: ${a.resource} is in use there`);
+    const manager = clusterManagerHere(ctx);
+    if (manager) return noop(`${manager} runs on ${ctx.node.name}: it decides where ${a.resource} is Primary (${dev.role} here, ${dev.disk}/${dev.peerDisk}; haforge status shows where it runs)`);
     if (dev.disk === 'UpToDate') return change(`Secondary with good data (${dev.disk}/${dev.peerDisk})`, [{ description: `drbdadm primary ${a.resource}`, argv: ['drbdadm', 'primary', a.resource] }, ...wait]);
     return initialSync(a, ctx, dev, wait);
   },

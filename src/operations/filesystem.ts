@@ -6,7 +6,7 @@ import { change, fail, noop, type TaskPlan } from '../engine/step.js';
 import { blockDeviceFact, describeSignatures } from '../facts/blockdev.js';
 import { deviceState, drbdStatusFact } from '../facts/drbd.js';
 import { mountsFact } from '../facts/mounts.js';
-import { absolutePath } from './common.js';
+import { absolutePath, clusterManagerHere, MANAGER } from './common.js';
 
 const STATUS = request(drbdStatusFact, undefined);
 const MOUNTS = request(mountsFact, undefined);
@@ -87,7 +87,7 @@ export const mountOperation: Operation<MountArgs> = {
     },
   },
   label: (a) => `mount ${a.device} on ${a.path}`,
-  facts: () => [STATUS, MOUNTS],
+  facts: (a) => [STATUS, MOUNTS, ...(drbdMinor(a.device) === undefined ? [] : [MANAGER])],
   plan(a, ctx) {
     const mounts = ctx.fact(MOUNTS);
     const here = mounts.filter((m) => m.path === a.path);
@@ -101,6 +101,8 @@ export const mountOperation: Operation<MountArgs> = {
     if (elsewhere) return fail(`${a.device} is already mounted on ${elsewhere.path}`);
     const skip = notPrimaryHere(a.device, ctx);
     if (skip) return skip;
+    const manager = drbdMinor(a.device) === undefined ? undefined : clusterManagerHere(ctx);
+    if (manager) return noop(`not mounted, and ${manager} runs on ${ctx.node.name}: it mounts ${a.device} where it runs the services`);
     return change('not mounted', [{ description: `mount ${a.device} ${a.path}`, argv: ['mount', '-t', a.fstype, '-o', a.options ?? 'defaults', a.device, a.path] }]);
   },
 };

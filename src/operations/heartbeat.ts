@@ -15,7 +15,10 @@ export interface HeartbeatResourcesArgs {
 }
 
 const fact = (a: HeartbeatResourcesArgs) => request(heartbeatResourcesFact, { vip: a.vip });
-const says = (s: HeartbeatResourcesState) => `heartbeat ${s.running ? `running, holds ${s.rscstatus ?? '?'}` : 'not running'}`;
+const says = (s: HeartbeatResourcesState) =>
+  `heartbeat ${s.running ? `running, holds ${s.rscstatus ?? '?'}` : s.unitActive ? 'starting (its API does not answer yet)' : 'not running'}`;
+/** Neither systemd nor cl_status knows a Heartbeat here: nothing will take the resources. */
+const stopped = (s: HeartbeatResourcesState) => !s.running && !s.unitActive;
 // The VIP is the group's first resource: up, it says the takeover began; `all`/`local` say it ended.
 const holding = (s: HeartbeatResourcesState) => !!s.vipNic && (s.rscstatus === 'all' || s.rscstatus === 'local');
 
@@ -38,8 +41,9 @@ export const heartbeatResourcesOperation: Operation<HeartbeatResourcesArgs> = {
   plan(a, ctx): TaskPlan {
     const now = ctx.fact(fact(a));
     if (holding(now)) return noop(`${a.vip} is up on ${now.vipNic} (${says(now)})`);
-    if (!now.running) return fail(`Heartbeat is not running on ${ctx.node.name}`, 'start it (systemctl start heartbeat) and look at its log (journalctl -u heartbeat) if it stops');
-    if (now.vipAnswers && now.rscstatus === 'none') return noop(`${a.vip} answers from another node, which holds the resources (auto_failback off keeps them there)`);
+    if (stopped(now)) return fail(`Heartbeat is not running on ${ctx.node.name}`, 'start it (systemctl start heartbeat) and look at its log (journalctl -u heartbeat) if it stops');
+    // rscstatus alone cannot say it: a standby node reports `local` (its own, empty, set of groups) as often as `none`.
+    if (now.running && now.vipAnswers && now.rscstatus !== 'transition') return noop(`${a.vip} answers from another node, which holds the resources (auto_failback off keeps them there)`);
     const started = Date.now();
     const waited = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
     return {
@@ -54,7 +58,7 @@ export const heartbeatResourcesOperation: Operation<HeartbeatResourcesArgs> = {
             check(stdout) {
               const s = parseHeartbeatResources(stdout);
               if (holding(s)) return { done: true, progress: `${a.vip} up on ${s.vipNic}, resources started after ${waited()}` };
-              if (!s.running) return { done: false, error: 'Heartbeat stopped (journalctl -u heartbeat says why)' };
+              if (stopped(s)) return { done: false, error: 'Heartbeat stopped (journalctl -u heartbeat says why)' };
               return { done: false, progress: `${s.vipNic ? `${a.vip} up, resources still starting` : `${a.vip} not up yet`}, ${says(s)} (${waited()})` };
             },
           },

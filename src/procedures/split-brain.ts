@@ -8,6 +8,7 @@ import type { ChangedFiles } from '../facts/changed-files.js';
 import type { MountEntry } from '../facts/mounts.js';
 import type { RunningManager } from '../facts/running-manager.js';
 import type { DrbdVersions } from '../facts/system.js';
+import type { ClusterSpec } from '../inventory/model.js';
 
 /** What one node told us (or why it could not). */
 export interface NodeReading {
@@ -32,6 +33,13 @@ export interface ResourceRef {
   mount?: string;
   /** The filesystem the inventory puts on it. */
   filesystem?: string;
+}
+
+/** The inventory's DRBD resources of a cluster (one, when `only` names it). */
+export function resourceRefs(cluster: ClusterSpec, only?: string): ResourceRef[] {
+  return (cluster.drbd?.resources ?? [])
+    .filter((r) => only === undefined || r.name === only)
+    .map((r) => ({ cluster: cluster.name, name: r.name, minor: r.minor, device: r.device, mount: r.mount, filesystem: r.filesystem }));
 }
 
 export interface SideReport {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { AuditedConnection, type AuditLog } from '../engine/audit.js';
 import { request, type FactRequest } from '../engine/fact.js';
-import { gatherFacts } from '../engine/gather.js';
+import { gatherFacts, type FactStore } from '../engine/gather.js';
 import { describeError } from '../engine/describe-error.js';
 import { changedFilesFact, type ChangedFilesArgs } from '../facts/changed-files.js';
 import { drbdLineageFact } from '../facts/drbd-gi.js';
@@ -19,16 +19,12 @@ import { releaseLock, takeLock } from '../engine/lock.js';
 import type { ClusterSpec, Inventory, NodeSpec } from '../inventory/model.js';
 import { didYouMean } from '../schema/suggest.js';
 import { connectNodes, type ConnectOptions } from './connect.js';
-import { analyseResource, changesSince, type NodeReading, type ResourceReport, type ResourceRef } from '../procedures/split-brain.js';
+import { analyseResource, changesSince, resourceRefs, type NodeReading, type ResourceReport, type ResourceRef } from '../procedures/split-brain.js';
 
 /** At most this many changed paths per side are listed (all are counted, and all are rescued). */
 export const LISTED_FILES = 200;
 
-export function resourceRefs(cluster: ClusterSpec, only?: string): ResourceRef[] {
-  return (cluster.drbd?.resources ?? [])
-    .filter((r) => only === undefined || r.name === only)
-    .map((r) => ({ cluster: cluster.name, name: r.name, minor: r.minor, device: r.device, mount: r.mount, filesystem: r.filesystem }));
-}
+export { resourceRefs };
 
 const SYSTEM = request(systemFact, undefined);
 const STATUS = request(drbdStatusFact, undefined);
@@ -36,21 +32,29 @@ const MOUNTS = request(mountsFact, undefined);
 const LOG = request(drbdKernelLogFact, undefined);
 const MANAGER = request(runningManagerFact, undefined);
 
+/** The fact requests behind a NodeReading: gathered alone here, or with more in one batch (status). */
+export function readingRequests(refs: ResourceRef[]): FactRequest[] {
+  return [SYSTEM, STATUS, MOUNTS, LOG, MANAGER, ...refs.map((r) => request(drbdLineageFact, r.name))];
+}
+
+/** A NodeReading out of a store that holds `readingRequests(refs)`. */
+export function readingFrom(node: string, store: FactStore, refs: ResourceRef[]): NodeReading {
+  return {
+    node,
+    family: store.get(SYSTEM).drbd.family,
+    status: store.get(STATUS),
+    mounts: store.get(MOUNTS),
+    log: store.get(LOG),
+    manager: store.get(MANAGER),
+    lineage: Object.fromEntries(refs.map((r) => [r.name, store.get(request(drbdLineageFact, r.name))])),
+  };
+}
+
 /** One node, one command: everything detection needs about every resource. */
 export async function readNode(node: string, conn: AuditedConnection | Error, refs: ResourceRef[]): Promise<NodeReading> {
   if (conn instanceof Error) return { node, error: describeError(conn) };
-  const lineage = Object.fromEntries(refs.map((r) => [r.name, request(drbdLineageFact, r.name)]));
   try {
-    const store = await gatherFacts(conn, [SYSTEM, STATUS, MOUNTS, LOG, MANAGER, ...Object.values(lineage)]);
-    return {
-      node,
-      family: store.get(SYSTEM).drbd.family,
-      status: store.get(STATUS),
-      mounts: store.get(MOUNTS),
-      log: store.get(LOG),
-      manager: store.get(MANAGER),
-      lineage: Object.fromEntries(Object.entries(lineage).map(([name, req]) => [name, store.get(req)])),
-    };
+    return readingFrom(node, await gatherFacts(conn, readingRequests(refs)), refs);
   } catch (err) {
     return { node, error: describeError(err) };
   }

@@ -248,10 +248,14 @@ describe('Heartbeat resources (captured cl_status and ip output)', () => {
   const state = (name: string) => parseHeartbeatResources(fixture('heartbeat', name));
 
   it('parses a holding node, a standby node and a stopped Heartbeat', () => {
-    expect(state('lab-node1-holds-all.txt')).toEqual({ running: true, rscstatus: 'all', vipNic: 'eth1', vipAnswers: false });
-    expect(state('lab-node2-standby.txt')).toEqual({ running: true, rscstatus: 'none', vipNic: undefined, vipAnswers: true });
-    expect(state('lab-node2-heartbeat-stopped.txt')).toEqual({ running: false, rscstatus: undefined, vipNic: undefined, vipAnswers: true });
-    expect(parseHeartbeatResources('')).toEqual({ running: false, rscstatus: undefined, vipNic: undefined, vipAnswers: false });
+    // Captured before the fact read systemd's view (no `== unit` section): the unit counts as not active.
+    expect(state('lab-node1-holds-all.txt')).toEqual({ running: true, unitActive: false, rscstatus: 'all', vipNic: 'eth1', vipAnswers: false });
+    expect(state('lab-node2-standby.txt')).toEqual({ running: true, unitActive: false, rscstatus: 'none', vipNic: undefined, vipAnswers: true });
+    expect(state('lab-node2-heartbeat-stopped.txt')).toEqual({ running: false, unitActive: false, rscstatus: undefined, vipNic: undefined, vipAnswers: true });
+    expect(parseHeartbeatResources('')).toEqual({ running: false, unitActive: false, rscstatus: undefined, vipNic: undefined, vipAnswers: false });
+    // Captured with systemd's view of the unit: just started (API not up yet), and holding the group with rscstatus `local`.
+    expect(state('lab-node2-heartbeat-starting.txt')).toEqual({ running: false, unitActive: true, rscstatus: undefined, vipNic: undefined, vipAnswers: true });
+    expect(state('lab-node1-holds-local.txt')).toEqual({ running: true, unitActive: true, rscstatus: 'local', vipNic: 'eth1', vipAnswers: false });
   });
 
   const plan = (name: string) => {
@@ -262,7 +266,17 @@ describe('Heartbeat resources (captured cl_status and ip output)', () => {
   it('is done where the VIP is up or answers from the node that holds the resources, fails where Heartbeat is stopped', () => {
     expect(plan('lab-node1-holds-all.txt')).toMatchObject({ steps: [], reason: '10.99.0.100 is up on eth1 (heartbeat running, holds all)' });
     expect(plan('lab-node2-standby.txt')).toMatchObject({ steps: [], reason: expect.stringMatching(/answers from another node/) });
+    expect(plan('lab-node1-holds-local.txt')).toMatchObject({ steps: [], reason: '10.99.0.100 is up on eth1 (heartbeat running, holds local)' });
     expect(plan('lab-node2-heartbeat-stopped.txt').failure?.message).toBe('Heartbeat is not running on node1');
+  });
+
+  it('waits, not fails, for a Heartbeat that systemd has just started and whose API does not answer yet', () => {
+    const starting = plan('lab-node2-heartbeat-starting.txt');
+    expect(starting.failure).toBeUndefined();
+    expect(starting.reason).toMatch(/heartbeat starting \(its API does not answer yet\)/);
+    const check = starting.steps[0]!.watch!.check;
+    expect(check(fixture('heartbeat', 'lab-node2-heartbeat-starting.txt'), 0)).toMatchObject({ done: false, progress: expect.stringMatching(/starting/) });
+    expect(check(fixture('heartbeat', 'lab-node2-heartbeat-stopped.txt'), 0)).toMatchObject({ done: false, error: expect.stringMatching(/Heartbeat stopped/) });
   });
 
   it('waits with Heartbeat\'s view as progress until the VIP is up here and the group started', () => {

@@ -1,0 +1,56 @@
+// `haforge status` as text: one screen per cluster. Nodes, DRBD per
+// resource, the resources and where they run, then the warnings, worst first.
+import type { ClusterReport, DrbdNodeStatus, StatusWarning } from '../procedures/cluster-status.js';
+import type { StatusReport } from '../services/status.js';
+import { color } from './color.js';
+import { renderTable } from './table.js';
+
+const yesNo = (b: boolean) => (b ? 'yes' : '-');
+
+function drbdCell(n: DrbdNodeStatus): string {
+  if (n.connection === undefined) return 'not up';
+  const sync = n.sync ? ` ${n.sync.percent.toFixed(1)}%${n.sync.etaSeconds !== undefined ? ` eta ${n.sync.etaSeconds}s` : ''}` : '';
+  return `${n.role}/${n.disk} ${n.replication && n.replication !== 'Established' ? n.replication : n.connection}${sync}`;
+}
+
+function renderWarning(w: StatusWarning): string[] {
+  const mark = w.severity === 'critical' ? color.red('CRITICAL') : color.yellow('warning');
+  return [`  ${mark} ${w.message}`, ...(w.hint ? [color.dim(`           hint: ${w.hint}`)] : [])];
+}
+
+export function renderCluster(c: ClusterReport): string {
+  const out: string[] = [];
+  const state = c.healthy ? color.green('healthy') : color.red('NOT HEALTHY');
+  out.push(color.bold(`cluster ${c.cluster} (${c.stack ?? 'no cluster manager'}): ${state}, primary ${c.primary ?? color.red('none')}`));
+  out.push(
+    renderTable(
+      ['node', 'reachable', c.stack === 'pacemaker' ? 'pacemaker' : 'heartbeat', 'member', 'vip', ...c.drbd.map((r) => `drbd ${r.name}`)],
+      c.nodes.map((n) => ({
+        cells: [n.name, yesNo(n.reachable), n.managerRunning ? 'running' : 'stopped', n.membership, yesNo(n.vip), ...c.drbd.map((r) => drbdCell(r.nodes.find((x) => x.node === n.name) ?? { node: n.name }))],
+      })),
+    ),
+  );
+  if (c.resources.length) {
+    out.push('');
+    out.push(
+      renderTable(
+        ['resource', 'agent', 'role', 'where'],
+        c.resources.map((r) => ({
+          cells: [r.id, r.agent, r.failed ? 'FAILED' : r.managed ? r.role : `${r.role} (unmanaged)`, r.nodes.join(', ') || '-'],
+          paint: (col, text) => (col === 2 && r.failed ? color.red(text) : text),
+        })),
+      ),
+    );
+  }
+  if (c.vip) out.push('', `vip ${c.vip.address}: ${c.vip.holders.join(', ') || 'on no node'}`);
+  const fencing = c.fencing.inventory === 'configured' ? `configured (${c.fencing.devices.join(', ')})` : c.fencing.inventory === 'disabled' ? 'disabled by the inventory' : 'not configured';
+  out.push(`fencing: ${fencing}${c.fencing.stonithEnabled !== undefined ? `, stonith-enabled=${c.fencing.stonithEnabled}` : ''}`);
+  if (c.viewFrom) out.push(color.dim(`cluster manager's view read on ${c.viewFrom}`));
+  const sorted = [...c.warnings].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'critical' ? -1 : 1));
+  if (sorted.length) out.push('', ...sorted.flatMap(renderWarning));
+  return out.join('\n');
+}
+
+export function renderStatus(report: StatusReport): string {
+  return [...report.clusters.map(renderCluster), color.dim(`read at ${report.readAt} in ${report.readMs} ms`)].join('\n\n');
+}

@@ -1,0 +1,70 @@
+// drbd_primary and mount planned over captured facts: once a cluster
+// manager runs on the node, neither promotes nor mounts behind its back
+// (a re-run after a failover, or while the manager keeps the group stopped).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { FactRequest } from '../../src/engine/fact.js';
+import type { PlanContext } from '../../src/engine/operation.js';
+import { drbdStatusFact } from '../../src/facts/drbd.js';
+import { parseMounts } from '../../src/facts/mounts.js';
+import { parseRunningManager } from '../../src/facts/running-manager.js';
+import { drbdPrimaryOperation } from '../../src/operations/drbd.js';
+import { mountOperation } from '../../src/operations/filesystem.js';
+
+const fixture = (dir: string, name: string) => readFileSync(path.join(__dirname, '../fixtures', dir, name), 'utf8');
+const procSection = (proc: string) => drbdStatusFact.parse(`== proc\n${proc}`, 0);
+// Captured on the lab's standby node (Secondary/Primary); with the peer's role rewritten it is the
+// state a cluster manager leaves when it keeps the group stopped on both nodes.
+const SECONDARY_PEER_PRIMARY = fixture('drbd', 'lab-8.4-proc-connected-secondary.txt');
+const BOTH_SECONDARY = SECONDARY_PEER_PRIMARY.replace('ro:Secondary/Primary', 'ro:Secondary/Secondary');
+const PRIMARY = fixture('drbd', 'lab-8.4-proc-connected-primary.txt');
+// `systemctl is-active pacemaker heartbeat` as the running-manager fact prints it.
+const MANAGERS = {
+  none: parseRunningManager('== active\ninactive\ninactive\n== maintenance\n'),
+  heartbeat: parseRunningManager('== active\ninactive\nactive\n== maintenance\n'),
+  pacemaker: parseRunningManager('== active\nactive\ninactive\n== maintenance\nfalse\n'),
+};
+const NOT_MOUNTED = parseMounts(fixture('drbd', 'lab-8.4-sb-mounts-node2.txt').split('\n').filter((l) => !l.includes('drbd0')).join('\n'));
+
+function ctx(proc: string, manager: keyof typeof MANAGERS): PlanContext {
+  const values: Record<string, unknown> = { 'drbd-status': procSection(proc), 'running-manager': MANAGERS[manager], mounts: NOT_MOUNTED };
+  return {
+    node: { name: 'node1' },
+    fact: (req: FactRequest) => {
+      if (!(req.fact.id in values)) throw new Error(`unexpected fact ${req.fact.id}`);
+      return values[req.fact.id];
+    },
+  } as unknown as PlanContext;
+}
+
+const PRIMARY_ARGS = { resource: 'r0', minor: 0, disk: '/dev/vdb' };
+const MOUNT_ARGS = { path: '/replicated', device: '/dev/drbd0', fstype: 'ext4' };
+
+describe('drbd_primary and mount under a running cluster manager', () => {
+  it('ask for the running-manager fact (mount only for DRBD devices)', () => {
+    expect(drbdPrimaryOperation.facts!(PRIMARY_ARGS).map((r) => r.fact.id)).toContain('running-manager');
+    expect(mountOperation.facts!(MOUNT_ARGS).map((r) => r.fact.id)).toContain('running-manager');
+    expect(mountOperation.facts!({ ...MOUNT_ARGS, device: '/dev/vdc' }).map((r) => r.fact.id)).not.toContain('running-manager');
+  });
+
+  it('promote a Secondary with good data when no manager runs', () => {
+    const plan = drbdPrimaryOperation.plan(PRIMARY_ARGS, ctx(BOTH_SECONDARY, 'none'));
+    expect(plan.steps.map((s) => s.argv)).toContainEqual(['drbdadm', 'primary', 'r0']);
+  });
+
+  it.each(['heartbeat', 'pacemaker'] as const)('leave promotion and mounting to %s', (manager) => {
+    const name = manager === 'heartbeat' ? 'Heartbeat' : 'Pacemaker';
+    const primary = drbdPrimaryOperation.plan(PRIMARY_ARGS, ctx(BOTH_SECONDARY, manager));
+    expect(primary).toMatchObject({ steps: [], reason: expect.stringMatching(new RegExp(`^${name} runs on node1: it decides where r0 is Primary \\(Secondary here, UpToDate/UpToDate`)) });
+    const mount = mountOperation.plan(MOUNT_ARGS, ctx(PRIMARY, manager));
+    expect(mount).toMatchObject({ steps: [], reason: expect.stringMatching(new RegExp(`^not mounted, and ${name} runs on node1`)) });
+  });
+
+  it('a node that already is Primary, or whose peer is, is done whatever runs', () => {
+    expect(drbdPrimaryOperation.plan(PRIMARY_ARGS, ctx(PRIMARY, 'pacemaker'))).toMatchObject({ steps: [], reason: 'Primary, UpToDate/UpToDate' });
+    expect(drbdPrimaryOperation.plan(PRIMARY_ARGS, ctx(SECONDARY_PEER_PRIMARY, 'none'))).toMatchObject({ steps: [], reason: expect.stringMatching(/the peer is Primary/) });
+    // With no manager the Primary node mounts the volume.
+    expect(mountOperation.plan(MOUNT_ARGS, ctx(PRIMARY, 'none')).steps.map((s) => s.argv)).toEqual([['mount', '-t', 'ext4', '-o', 'defaults', '/dev/drbd0', '/replicated']]);
+  });
+});

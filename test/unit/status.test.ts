@@ -1,0 +1,175 @@
+// haforge status as a pure function over output captured in the lab: crm_mon
+// XML (test/fixtures/pacemaker), /proc/drbd, mounts and addresses of the lab
+// VMs, cl_status (test/fixtures/heartbeat). Readings are assembled from
+// captures of the same lab state; the VIP's line comes from the capture of
+// the node that held it.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { parseAddresses } from '../../src/facts/addresses.js';
+import { parseProcDrbd } from '../../src/facts/drbd.js';
+import { parseHeartbeatView } from '../../src/facts/heartbeat.js';
+import { parseMounts } from '../../src/facts/mounts.js';
+import { parseCrmMonXml } from '../../src/facts/pacemaker.js';
+import { parseRunningManager } from '../../src/facts/running-manager.js';
+import { parseInventory } from '../../src/inventory/load.js';
+import { clusterStatus, type StatusReading } from '../../src/procedures/cluster-status.js';
+import { renderCluster } from '../../src/ui/status.js';
+
+const fx = (dir: string, name: string) => readFileSync(path.join(__dirname, '../fixtures', dir, name), 'utf8');
+const VIP_LINE = fx('heartbeat', 'lab-node1-holds-all.txt').split('\n').find((l) => l.includes('10.99.0.100/'))!;
+const addresses = (node: 'node1' | 'node2', vip: boolean) => parseAddresses(fx('addresses', `lab-${node}-ip-o-4-addr.txt`) + (vip ? `${VIP_LINE}\n` : ''));
+const mounts = (withVolume: boolean) => parseMounts(fx('drbd', 'lab-8.4-sb-mounts-node1.txt').split('\n').filter((l) => withVolume || !l.includes('drbd0')).join('\n'));
+const MANAGER = { pacemaker: parseRunningManager('== active\nactive\ninactive\n== maintenance\nfalse\n'), heartbeat: parseRunningManager('== active\ninactive\nactive\n== maintenance\n') };
+
+function cluster(stack: 'pacemaker' | 'heartbeat', extra: Record<string, unknown> = {}) {
+  const lab = {
+    stack,
+    primary: 'node1',
+    nodes: {
+      node1: { address: '127.0.0.1', replication_address: '10.99.0.11' },
+      node2: { address: '127.0.0.1', replication_address: '10.99.0.12' },
+    },
+    drbd: { resources: { r0: { disk: '/dev/vdb', mount: '/replicated' } } },
+    services: { web: { unit: 'lighttpd', paths: ['/var/www/html'], port: 80 } },
+    vip: { address: '10.99.0.100', cidr_netmask: 24, nic: 'eth1' },
+    fencing: { enabled: false },
+    ...extra,
+  };
+  return parseInventory('inv.yaml', stringify({ version: 1, clusters: { lab } })).clusters[0]!;
+}
+
+interface Side {
+  proc: string;
+  mounted?: boolean;
+  vip?: boolean;
+  crmMon?: string;
+  heartbeat?: string;
+  lighttpd?: boolean;
+}
+
+function read(node: 'node1' | 'node2', stack: 'pacemaker' | 'heartbeat', s: Side | string): StatusReading {
+  if (typeof s === 'string') return { node, error: s };
+  return {
+    node,
+    family: '8.4',
+    status: parseProcDrbd(fx('drbd', s.proc)),
+    mounts: mounts(!!s.mounted),
+    manager: MANAGER[stack],
+    addresses: addresses(node, !!s.vip),
+    pacemaker: s.crmMon ? parseCrmMonXml(fx('pacemaker', s.crmMon)) : undefined,
+    heartbeat: s.heartbeat ? parseHeartbeatView(s.heartbeat) : undefined,
+    services: { lighttpd: { init: 'systemd', exists: true, active: !!s.lighttpd, enabled: false, enabledState: 'disabled' } },
+  };
+}
+
+const messages = (r: ReturnType<typeof clusterStatus>, severity: 'critical' | 'warning') => r.warnings.filter((w) => w.severity === severity).map((w) => w.message);
+
+describe('status: Pacemaker cluster', () => {
+  it('everything on node1: primary node1, healthy, resources and VIP where crm_mon says', () => {
+    const r = clusterStatus(cluster('pacemaker'), [
+      read('node1', 'pacemaker', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-running.xml' }),
+      read('node2', 'pacemaker', { proc: 'lab-8.4-proc-connected-secondary.txt', crmMon: 'lab-crm-mon-running.xml' }),
+    ]);
+    expect(r).toMatchObject({ primary: 'node1', healthy: true, vip: { address: '10.99.0.100', holders: ['node1'] } });
+    expect(r.nodes.map((n) => [n.name, n.reachable, n.managerRunning, n.membership, n.vip])).toEqual([
+      ['node1', true, true, 'online', true],
+      ['node2', true, true, 'online', false],
+    ]);
+    expect(r.drbd[0]!.verdict).toBe('healthy');
+    expect(r.drbd[0]!.nodes.map((n) => `${n.node} ${n.role}/${n.disk} ${n.connection} ${n.mountedAt ?? '-'}`)).toEqual(['node1 Primary/UpToDate Connected /replicated', 'node2 Secondary/UpToDate Connected -']);
+    const running = r.resources.filter((x) => x.role === 'Started' || x.role === 'Promoted').map((x) => `${x.id}@${x.nodes.join(',')}`);
+    expect(running).toEqual(expect.arrayContaining(['p_vip@node1', 'p_svc_web@node1']));
+    // Fencing off on purpose: said every time, but not critical.
+    expect(messages(r, 'warning')).toEqual(['fencing is disabled by the inventory: a node that hangs can corrupt data']);
+    expect(r.fencing).toEqual({ inventory: 'disabled', stonithEnabled: false, devices: [] });
+  });
+
+  it('node1 powered off: not readable, no primary yet, degraded, VIP nowhere', () => {
+    const r = clusterStatus(cluster('pacemaker'), [
+      read('node1', 'pacemaker', 'node1: cannot connect to 127.0.0.1:2222: connect ECONNREFUSED'),
+      read('node2', 'pacemaker', { proc: 'lab-8.4-proc-cut-secondary.txt', crmMon: 'lab-crm-mon-node1-lost.xml' }),
+    ]);
+    expect(r).toMatchObject({ primary: null, healthy: false, viewFrom: 'node2' });
+    expect(r.nodes.map((n) => [n.name, n.reachable, n.membership])).toEqual([
+      ['node1', false, 'offline'],
+      ['node2', true, 'online'],
+    ]);
+    expect(messages(r, 'critical')).toEqual([
+      'node1 cannot be read: node1: cannot connect to 127.0.0.1:2222: connect ECONNREFUSED',
+      'DRBD r0 on node2 is WFConnection (UpToDate/DUnknown): degraded, no replication',
+      'the VIP 10.99.0.100 is up on no node',
+      'no node is Primary for all DRBD resources: the services cannot run',
+    ]);
+  });
+
+  it('after the failover: primary node2, still degraded until node1 is back', () => {
+    const r = clusterStatus(cluster('pacemaker'), [
+      read('node1', 'pacemaker', 'node1: cannot connect'),
+      read('node2', 'pacemaker', { proc: 'lab-8.4-proc-cut-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-after-failover.xml' }),
+    ]);
+    expect(r.primary).toBe('node2');
+    expect(r.resources.find((x) => x.id === 'p_svc_web')).toMatchObject({ role: 'Started', nodes: ['node2'] });
+    expect(messages(r, 'critical')).toContain('DRBD r0 on node2 is WFConnection (UpToDate/DUnknown): degraded, no replication');
+  });
+
+  it('a fail count, a ban left by a move and a standby node are shown with what to do', () => {
+    const failed = clusterStatus(cluster('pacemaker'), [
+      read('node1', 'pacemaker', { proc: 'lab-8.4-proc-connected-secondary.txt', crmMon: 'lab-crm-mon-failcount.xml' }),
+      read('node2', 'pacemaker', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-failcount.xml' }),
+    ]);
+    expect(failed.failCounts).toEqual([{ node: 'node2', resource: 'p_svc_web', count: 1 }]);
+    expect(failed.warnings).toContainEqual({ severity: 'warning', message: 'p_svc_web failed 1 time(s) on node2', hint: 'haforge cleanup p_svc_web' });
+    const banned = clusterStatus(cluster('pacemaker'), [
+      read('node1', 'pacemaker', { proc: 'lab-8.4-proc-connected-secondary.txt', crmMon: 'lab-crm-mon-standby-ban-unmanaged.xml' }),
+      read('node2', 'pacemaker', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-standby-ban-unmanaged.xml' }),
+    ]);
+    expect(banned.nodes.find((n) => n.name === 'node1')!.membership).toBe('standby');
+    expect(banned.warnings).toContainEqual(expect.objectContaining({ message: 'g_services is kept off node1 by cli-ban-g_services-on-node1', hint: 'left by a move: haforge unmigrate node1' }));
+    expect(messages(banned, 'warning')).toContain('p_svc_web is unmanaged: Pacemaker leaves it alone');
+    expect(banned.primary).toBe('node2');
+  });
+
+  it('a cluster whose inventory says nothing about fencing is warned about', () => {
+    const spec = cluster('pacemaker');
+    delete spec.fencing;
+    const r = clusterStatus(spec, [
+      read('node1', 'pacemaker', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-running.xml' }),
+      read('node2', 'pacemaker', { proc: 'lab-8.4-proc-connected-secondary.txt', crmMon: 'lab-crm-mon-running.xml' }),
+    ]);
+    expect(messages(r, 'warning')).toEqual(['no fencing configured: a node that hangs can corrupt data']);
+    expect(r.healthy).toBe(true);
+  });
+});
+
+describe('status: split brain', () => {
+  it('both StandAlone, both Primary: split brain, and primary is the VIP holder among them', () => {
+    const r = clusterStatus(cluster('pacemaker'), [
+      read('node1', 'pacemaker', { proc: 'lab-8.4-sb-proc-standalone-primary.txt', mounted: true, vip: true }),
+      read('node2', 'pacemaker', { proc: 'lab-8.4-sb-proc-standalone-promoted.txt', mounted: true }),
+    ]);
+    expect(r.drbd[0]!.verdict).toBe('split-brain');
+    expect(r.primary).toBe('node1');
+    expect(messages(r, 'critical')).toContain('DRBD r0: SPLIT BRAIN');
+    expect(r.healthy).toBe(false);
+  });
+});
+
+describe('status: the screen', () => {
+  it('shows the primary, a row per node with DRBD, the resources and the warnings, worst first', () => {
+    const r = clusterStatus(cluster('pacemaker'), [
+      read('node1', 'pacemaker', 'node1: cannot connect'),
+      read('node2', 'pacemaker', { proc: 'lab-8.4-proc-cut-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-after-failover.xml' }),
+    ]);
+    const text = renderCluster(r);
+    expect(text.split('\n')[0]).toBe('cluster lab (pacemaker): NOT HEALTHY, primary node2');
+    expect(text).toMatch(/^node2 +yes +running +online +yes +Primary\/UpToDate WFConnection$/m);
+    expect(text).toMatch(/^node1 +- +stopped +offline +- +not up$/m);
+    expect(text).toMatch(/^p_svc_web +systemd:lighttpd +Started +node2$/m);
+    expect(text).toMatch(/^vip 10\.99\.0\.100: node2$/m);
+    const warnings = text.split('\n').filter((l) => /^ {2}(CRITICAL|warning) /.test(l));
+    expect(warnings[0]).toMatch(/^ {2}CRITICAL node1 cannot be read/);
+    expect(warnings.at(-1)).toMatch(/^ {2}warning fencing is disabled/);
+  });
+});
