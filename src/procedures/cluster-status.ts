@@ -75,7 +75,10 @@ export interface ResourceStatus {
   nodes: string[];
   failed: boolean;
   managed: boolean;
+  /** The group it belongs to (Heartbeat: "haresources"). */
   group?: string;
+  /** The clone it is an instance of. */
+  clone?: string;
 }
 
 export interface FencingStatus {
@@ -99,6 +102,8 @@ export interface ClusterReport {
   vip?: { address: string; holders: string[] };
   failCounts: { node: string; resource: string; count: number }[];
   bans: { id: string; resource: string; node: string; weight: number }[];
+  /** Pacemaker's promotable clones of DRBD (ocf:linbit:drbd): what a planned move moves. */
+  drbdClones: string[];
   fencing: FencingStatus;
   warnings: StatusWarning[];
   /** No critical warning. */
@@ -127,6 +132,7 @@ export function clusterStatus(cluster: ClusterSpec, readings: StatusReading[]): 
     vip: cluster.vip ? { address: cluster.vip.address, holders: vipHolders } : undefined,
     failCounts: (view?.pacemaker?.failCounts ?? []).filter((f) => f.failCount > 0).map((f) => ({ node: f.node, resource: f.resource, count: f.failCount })),
     bans: view?.pacemaker?.bans ?? [],
+    drbdClones: (view?.pacemaker?.clones ?? []).filter((c) => c.promotable && c.instances.some((i) => i.agent === 'ocf:linbit:drbd')).map((c) => c.id),
     fencing: fencingStatus(cluster, view?.pacemaker),
     warnings,
     healthy: true,
@@ -187,7 +193,7 @@ function primaryOf(cluster: ClusterSpec, drbd: DrbdResourceStatus[], readings: S
 }
 
 function pacemakerResources(p: PacemakerStatus): ResourceStatus[] {
-  return p.resources.map((r) => ({ id: r.id, agent: r.agent, role: r.role, nodes: r.nodes, failed: r.failed, managed: r.managed, group: r.group ?? r.clone }));
+  return p.resources.map((r) => ({ id: r.id, agent: r.agent, role: r.role, nodes: r.nodes, failed: r.failed, managed: r.managed, group: r.group, clone: r.clone }));
 }
 
 /**

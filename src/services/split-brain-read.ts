@@ -50,6 +50,17 @@ export function readingFrom(node: string, store: FactStore, refs: ResourceRef[])
   };
 }
 
+/**
+ * What a wait re-reads every second (a move, a drill): roles, connections,
+ * mounts and the running manager; no versions, kernel log or generation
+ * UUIDs, a third of the processes of a full reading.
+ */
+export const LIGHT_REQUESTS: FactRequest[] = [STATUS, MOUNTS, MANAGER];
+
+export function lightReadingFrom(node: string, store: FactStore): NodeReading {
+  return { node, status: store.get(STATUS), mounts: store.get(MOUNTS), manager: store.get(MANAGER) };
+}
+
 /** One node, one command: everything detection needs about every resource. */
 export async function readNode(node: string, conn: AuditedConnection | Error, refs: ResourceRef[]): Promise<NodeReading> {
   if (conn instanceof Error) return { node, error: describeError(conn) };

@@ -20,7 +20,7 @@ import { resourceRefs } from '../procedures/split-brain.js';
 import { didYouMean } from '../schema/suggest.js';
 import type { Connection } from '../transport/types.js';
 import { connectNodes, type ConnectOptions } from './connect.js';
-import { readingFrom, readingRequests } from './split-brain-read.js';
+import { LIGHT_REQUESTS, lightReadingFrom, readingFrom, readingRequests } from './split-brain-read.js';
 
 export interface StatusRequest extends ConnectOptions {
   inventoryFile: string;
@@ -48,15 +48,18 @@ function statusRequests(cluster: ClusterSpec): FactRequest[] {
   return [ADDRESSES, ...manager, ...cluster.services.map((s) => request(serviceFact, s.unit))];
 }
 
-async function readStatusNode(cluster: ClusterSpec, node: string, conn: AuditedConnection | Error | undefined): Promise<StatusReading> {
+/** full: everything status shows; light: what a wait needs to see a move (no split-brain evidence). */
+export type StatusDepth = 'full' | 'light';
+
+async function readStatusNode(cluster: ClusterSpec, node: string, conn: AuditedConnection | Error | undefined, depth: StatusDepth): Promise<StatusReading> {
   if (!conn) return { node, error: 'not connected' };
   if (conn instanceof Error) return { node, error: describeError(conn) };
   const refs = resourceRefs(cluster);
   const extra = statusRequests(cluster);
   try {
-    const store = await gatherFacts(conn, [...readingRequests(refs), ...extra]);
+    const store = await gatherFacts(conn, [...(depth === 'full' ? readingRequests(refs) : LIGHT_REQUESTS), ...extra]);
     return {
-      ...readingFrom(node, store, refs),
+      ...(depth === 'full' ? readingFrom(node, store, refs) : lightReadingFrom(node, store)),
       addresses: store.get(ADDRESSES),
       pacemaker: extra.includes(PACEMAKER) ? store.get(PACEMAKER) : undefined,
       heartbeat: extra.includes(HEARTBEAT) ? store.get(HEARTBEAT) : undefined,
@@ -77,15 +80,24 @@ export function pickStatusClusters(inventory: Inventory, name?: string): Cluster
   return found;
 }
 
+/** Where a reading gets its connections, and tells which one failed. */
+export interface StatusSource {
+  get(nodes: NodeSpec[]): Promise<Map<string, AuditedConnection | Error>>;
+  drop(name: string): Promise<void>;
+}
+
 /**
  * Connections kept across readings: dialled on first use, dropped when a
  * reading through them fails, dialled again on the next reading.
  */
-export class StatusConnections {
+export class StatusConnections implements StatusSource {
   private readonly open = new Map<string, Connection>();
-  private readonly audit = new AuditLog();
 
-  constructor(private readonly opts: ConnectOptions) {}
+  /** audit: memory only by default (status only reads); the drill passes its run's log. */
+  constructor(
+    private readonly opts: ConnectOptions,
+    private readonly audit = new AuditLog(),
+  ) {}
 
   async get(nodes: NodeSpec[]): Promise<Map<string, AuditedConnection | Error>> {
     const missing = nodes.filter((n) => !this.open.has(n.name));
@@ -108,12 +120,12 @@ export class StatusConnections {
   }
 }
 
-export async function readStatusWith(inventory: Inventory, clusters: ClusterSpec[], conns: StatusConnections): Promise<StatusReport> {
+export async function readStatusWith(inventory: Inventory, clusters: ClusterSpec[], conns: StatusSource, depth: StatusDepth = 'full'): Promise<StatusReport> {
   const started = Date.now();
   const reports = await Promise.all(
     clusters.map(async (cluster) => {
       const open = await conns.get(cluster.nodes);
-      const readings = await Promise.all(cluster.nodes.map((n) => readStatusNode(cluster, n.name, open.get(n.name))));
+      const readings = await Promise.all(cluster.nodes.map((n) => readStatusNode(cluster, n.name, open.get(n.name), depth)));
       await Promise.all(readings.filter((r) => r.error).map((r) => conns.drop(r.node)));
       return clusterStatus(cluster, readings);
     }),

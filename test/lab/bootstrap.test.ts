@@ -1,8 +1,11 @@
 // `haforge bootstrap` on real VMs, the one-shot path: preflight, DRBD, the
 // cluster manager and its monitor, and the final check that the web server
-// answers on the VIP; then a second bootstrap that changes nothing. The
+// answers on the VIP; then a second bootstrap that changes nothing. Then the
+// day-2 commands on the cluster it built: status --json against the lab's
+// known state, switchover both ways (timed), migrate / unmigrate, a drill
+// that powers the primary off. The
 // stack-specific behaviour (failover, monitors) is tested in
-// heartbeat.test.ts and pacemaker.test.ts; this file proves the command.
+// heartbeat.test.ts and pacemaker.test.ts.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -33,6 +36,18 @@ describe.skipIf(skip).each(['heartbeat', 'pacemaker'] as const)('haforge bootstr
     }
     return { ran, report, audit };
   };
+  /** A haforge command with --json against the lab's inventory: its exit code and parsed output. */
+  const haforge = async (...args: string[]) => {
+    const ran = await runCli([...args, '-i', inventory, '--json'], s.env, 10 * MIN);
+    try {
+      return { ran, json: JSON.parse(ran.stdout) };
+    } catch {
+      throw new Error(`haforge ${args.join(' ')} printed no JSON (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`);
+    }
+  };
+  const status = async () => (await haforge('status')).json.clusters[0];
+  /** The page on the VIP as a node sees it. */
+  const page = (node: string) => s.ssh(node, 'curl -s -m 5 http://10.99.0.100/');
 
   beforeAll(async () => {
     s = await openLab(NAME, 'hfbs-');
@@ -69,4 +84,70 @@ describe.skipIf(skip).each(['heartbeat', 'pacemaker'] as const)('haforge bootstr
     expect(report.run.results.filter((r: any) => r.status !== 'ok').map((r: any) => `${r.host} ${r.task}: ${r.msg}`)).toEqual([]);
     expect(audit.filter((r) => r.kind === 'change')).toEqual([]);
   }, 10 * MIN);
+
+  it('status --json tells the lab\'s state: node1 primary and holding the VIP, DRBD healthy, fencing off said', async () => {
+    const { ran, json } = await haforge('status');
+    expect(ran.code, ran.stderr).toBe(0);
+    const c = json.clusters[0];
+    if (process.env.HAFORGE_CAPTURE_STATUS) await fs.writeFile(path.join(process.env.HAFORGE_CAPTURE_STATUS, `status-${stack}.json`), ran.stdout);
+    expect(c).toMatchObject({ cluster: 'lab', stack, primary: 'node1', healthy: true, vip: { address: '10.99.0.100', holders: ['node1'] } });
+    expect(c.nodes.map((n: any) => `${n.name} ${n.reachable} ${n.managerRunning} ${n.membership} ${n.vip}`)).toEqual(['node1 true true online true', 'node2 true true online false']);
+    expect(c.drbd.map((r: any) => [r.name, r.verdict, r.nodes.map((n: any) => `${n.node} ${n.role}/${n.disk} ${n.connection} ${n.mountedAt ?? '-'}`)])).toEqual([
+      ['r0', 'healthy', ['node1 Primary/UpToDate Connected /replicated', 'node2 Secondary/UpToDate Connected -']],
+    ]);
+    expect(c.resources.find((r: any) => r.agent.endsWith(':lighttpd'))).toMatchObject({ nodes: ['node1'] });
+    expect(c.warnings).toEqual([{ severity: 'warning', message: 'fencing is disabled by the inventory: a node that hangs can corrupt data' }]);
+  }, 5 * MIN);
+
+  it('switchover moves the services to node2 and back, each timed, and a second one to the same node does nothing', async () => {
+    const there = await haforge('switchover', '--to', 'node2');
+    expect(there.ran.code, there.ran.stderr).toBe(0);
+    expect(there.json).toMatchObject({ status: 'done', from: 'node1', to: 'node2' });
+    timings.switchoverToNode2 = there.json.movedMs / 1000;
+    expect(await page('node1')).toBe('bootstrapped by haforge\n');
+    expect(await status()).toMatchObject({ primary: 'node2', healthy: true, vip: { holders: ['node2'] }, bans: [] });
+
+    const again = await haforge('switchover', '--to', 'node2');
+    expect(again.json).toMatchObject({ status: 'noop', noop: 'the services already run on node2' });
+
+    const back = await haforge('switchover');
+    expect(back.ran.code, back.ran.stderr).toBe(0);
+    expect(back.json).toMatchObject({ status: 'done', from: 'node2', to: 'node1' });
+    timings.switchoverToNode1 = back.json.movedMs / 1000;
+    expect(await page('node2')).toBe('bootstrapped by haforge\n');
+    expect(await status()).toMatchObject({ primary: 'node1', healthy: true });
+    console.info(`switchover (${stack}): node1 -> node2 ${timings.switchoverToNode2} s, back ${timings.switchoverToNode1} s`);
+  }, 15 * MIN);
+
+  it('migrate moves the services off node1 (and, on Pacemaker, keeps them off until unmigrate, which leaves them where they are)', async () => {
+    const away = await haforge('migrate', 'node1');
+    expect(away.ran.code, away.ran.stderr).toBe(0);
+    expect(away.json).toMatchObject({ status: 'done', from: 'node1', to: 'node2' });
+    const moved = await status();
+    expect(moved.primary).toBe('node2');
+    if (stack === 'pacemaker') {
+      expect(moved.bans.map((b: any) => b.id)).toEqual(['cli-ban-ms_drbd_r0-on-node1']);
+      expect((await haforge('migrate', 'node1')).json).toMatchObject({ status: 'noop' });
+      const lifted = await haforge('unmigrate', 'node1');
+      expect(lifted.json).toMatchObject({ status: 'done' });
+      expect(await status()).toMatchObject({ primary: 'node2', bans: [] });
+    } else {
+      expect((await haforge('unmigrate', 'node1')).json).toMatchObject({ status: 'noop', noop: 'Heartbeat v1 keeps no ban: nothing to lift' });
+    }
+    expect(await page('node1')).toBe('bootstrapped by haforge\n');
+  }, 10 * MIN);
+
+  it('drill: the primary loses power, the services answer from the other node with the same data, the node comes back and resyncs', async () => {
+    const check = await haforge('drill', '--method', 'lab', '--lab', NAME, '--check');
+    expect(check.json).toMatchObject({ status: 'planned', primary: 'node2', survivor: 'node1' });
+    const { ran, json } = await haforge('drill', '--method', 'lab', '--lab', NAME);
+    expect(ran.code, `${ran.stderr}\n${ran.stdout}`).toBe(0);
+    expect(json).toMatchObject({ status: 'passed', dataIntact: true, primary: 'node2', survivor: 'node1', finalPrimary: 'node1' });
+    expect(json.before[0]).toMatchObject({ mount: '/replicated' });
+    Object.assign(timings, { drillFailover: json.failoverMs / 1000, drillRejoin: json.rejoinMs / 1000, drillResync: json.resyncMs / 1000 });
+    console.info(`drill (${stack}): power off -> services answer again ${timings.drillFailover} s, node back ${timings.drillRejoin} s, UpToDate ${timings.drillResync} s`);
+    expect(await page('node2')).toBe('bootstrapped by haforge\n');
+    expect(await status()).toMatchObject({ primary: 'node1', healthy: true });
+  }, 20 * MIN);
 });
+

@@ -1,0 +1,56 @@
+import { Flags } from '@oclif/core';
+import { runDrill, type DrillReport } from '../services/drill.js';
+import { acceptNewFlag, BaseCommand, inventoryFlag, jsonFlag } from '../ui/base-command.js';
+import { renderDrill } from '../ui/drill.js';
+
+export default class Drill extends BaseCommand {
+  static override summary = 'A failover drill: fail the primary, time until the VIP serves again, verify the data, bring the node back.';
+
+  static override description = `Refused unless the cluster could survive a failure (a primary, an online standby, DRBD UpToDate/UpToDate). Then:
+1. writes a marker file on every replicated volume (synced: the last write must survive) and checksums every file there, on the primary;
+2. fails the primary: --method stop (default) stops its cluster stack; --method power-off runs your --power-off-command on this workstation; --method lab powers the lab VM off;
+3. times until the services run on the other node and answer on the VIP (a TCP connect to every service port, from that node);
+4. checksums the volume there: the data must be the same, marker included;
+5. brings the failed node back (starts its stack, or --power-on-command, or powers the lab VM on) and times until it is a member again and DRBD is UpToDate on both nodes.
+The services stay on the survivor (no fail-back: haforge switchover moves them back). Exit 0 when the drill passed, 2 when the data differed.`;
+
+  static override examples = [
+    '<%= config.bin %> drill -i inventory.yaml',
+    '<%= config.bin %> drill -i inventory.yaml --check',
+    "<%= config.bin %> drill -i inventory.yaml --method power-off --power-off-command 'ipmitool -I lanplus -H {node}-bmc -U admin -E chassis power off' --power-on-command 'ipmitool -I lanplus -H {node}-bmc -U admin -E chassis power on'",
+    '<%= config.bin %> drill -i "$(haforge lab status --json | jq -r .inventory)" --method lab --lab default',
+  ];
+
+  static override flags = {
+    inventory: inventoryFlag,
+    json: jsonFlag,
+    cluster: Flags.string({ description: 'The cluster (needed when the inventory has several).' }),
+    method: Flags.string({ description: 'How the primary fails.', options: ['stop', 'power-off', 'lab'], default: 'stop' }),
+    'power-off-command': Flags.string({ description: 'With --method power-off: a shell command run here; {node} is the node\'s name.' }),
+    'power-on-command': Flags.string({ description: 'With --method power-off: the command that powers the node on again.' }),
+    lab: Flags.string({ description: 'With --method lab: the lab\'s name (haforge lab status).' }),
+    timeout: Flags.integer({ description: 'Seconds for each wait (failover, rejoin, resync).', default: 600, min: 1 }),
+    check: Flags.boolean({ description: 'Only check that the cluster could survive the drill, and say who would fail; change nothing.' }),
+    'accept-new-host-keys': acceptNewFlag,
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Drill);
+    const report: DrillReport = await runDrill({
+      inventoryFile: flags.inventory,
+      cluster: flags.cluster,
+      method: flags.method as DrillReport['method'],
+      powerOffCommand: flags['power-off-command'],
+      powerOnCommand: flags['power-on-command'],
+      lab: flags.lab,
+      timeout: flags.timeout,
+      check: flags.check,
+      acceptNewHostKeys: flags['accept-new-host-keys'],
+      interactive: !flags.json,
+      onProgress: flags.json ? undefined : (line) => this.logToStderr(line),
+    });
+    if (flags.json) this.printJson(report);
+    else this.log(renderDrill(report));
+    process.exitCode = report.status === 'failed' ? 2 : 0;
+  }
+}

@@ -1,0 +1,124 @@
+// Use case: a planned move (switchover, migrate, unmigrate, standby,
+// cleanup). Under the run lock on every node: read the status, plan (pure,
+// src/procedures/moves.ts), run the commands, re-read the status every
+// second until the move shows, run what comes after, and report how long
+// each part took. --check plans and runs nothing.
+import { AuditedConnection, AuditLog } from '../engine/audit.js';
+import { RemoteCommandError, UserError } from '../errors.js';
+import { loadInventory } from '../inventory/load.js';
+import type { ClusterSpec, Inventory } from '../inventory/model.js';
+import type { ClusterReport } from '../procedures/cluster-status.js';
+import { MoveRefused, type MovePlan, type MoveStep } from '../procedures/moves.js';
+import { didYouMean } from '../schema/suggest.js';
+import type { ConnectOptions } from './connect.js';
+import { withConnections } from './split-brain-read.js';
+import { readStatusWith, type StatusDepth, type StatusSource } from './status.js';
+
+export interface MoveRequest extends ConnectOptions {
+  inventoryFile: string;
+  cluster?: string;
+  check?: boolean;
+  /** Seconds to wait for the move to show (default 300). */
+  timeout?: number;
+  auditLog?: AuditLog;
+  /** Progress lines while waiting. */
+  onProgress?: (line: string) => void;
+}
+
+export interface StepRun extends MoveStep {
+  ms?: number;
+}
+
+export interface MoveReport {
+  cluster: string;
+  action: string;
+  status: 'planned' | 'done' | 'noop';
+  noop?: string;
+  steps: StepRun[];
+  waitFor?: string;
+  after: StepRun[];
+  /** From the first command until the status showed the move. */
+  movedMs?: number;
+  totalMs?: number;
+  /** The primary before and after. */
+  from: string | null;
+  to?: string | null;
+  auditLog?: string;
+}
+
+/** The one cluster a move is about: --cluster, else the only one. */
+export function pickCluster(inventory: Inventory, name?: string): ClusterSpec {
+  const names = inventory.clusters.map((c) => c.name);
+  if (name === undefined) {
+    if (inventory.clusters.length === 1) return inventory.clusters[0]!;
+    throw new UserError(`${inventory.file} has ${names.length} clusters: say which`, { hint: `--cluster ${names[0]} (clusters: ${names.join(', ')})` });
+  }
+  const found = inventory.clusters.find((c) => c.name === name);
+  if (!found) throw new UserError(`no cluster '${name}' in ${inventory.file}${didYouMean(name, names)}`, { hint: `clusters: ${names.join(', ')}` });
+  return found;
+}
+
+/** Runs a planner; its refusal becomes the user's error (message and hint). */
+export function planOrRefuse<T>(planner: () => T): T {
+  try {
+    return planner();
+  } catch (err) {
+    if (err instanceof MoveRefused) throw new UserError(err.message, { hint: err.hint });
+    throw err;
+  }
+}
+
+/** A fixed set of connections as a status source (the move holds them for its whole length). */
+function fixedSource(conns: Map<string, AuditedConnection | Error>): StatusSource {
+  return { get: async (nodes) => new Map(nodes.map((n) => [n.name, conns.get(n.name) ?? new Error('not connected')])), drop: async () => undefined };
+}
+
+async function runStep(conns: Map<string, AuditedConnection | Error>, step: MoveStep): Promise<StepRun> {
+  const conn = conns.get(step.node);
+  if (!conn || conn instanceof Error) throw new UserError(`${step.node} is not connected: cannot ${step.description}`, { hint: conn instanceof Error ? conn.message : undefined });
+  const started = Date.now();
+  const r = await conn.exec('change', step.argv);
+  if (r.exitCode !== 0) throw new RemoteCommandError(step.node, step.argv, r.exitCode, r.stderr, `haforge status shows where the cluster stands; ${step.description} failed`, r.signal);
+  return { ...step, ms: Date.now() - started };
+}
+
+export async function runMove(req: MoveRequest, planFor: (report: ClusterReport) => MovePlan): Promise<MoveReport> {
+  const inventory = await loadInventory(req.inventoryFile);
+  const cluster = pickCluster(inventory, req.cluster);
+  const audit = req.auditLog ?? (req.check ? new AuditLog() : AuditLog.forNewRun());
+  return withConnections(cluster.nodes, { ...req, audit, lock: !req.check }, async (conns) => {
+    const source = fixedSource(conns);
+    const read = async (depth: StatusDepth = 'light') => (await readStatusWith(inventory, [cluster], source, depth)).clusters[0]!;
+    // The plan is made on a full reading (split-brain evidence included); the waits re-read light.
+    const before = await read('full');
+    const plan = planOrRefuse(() => planFor(before));
+    const report: MoveReport = { cluster: plan.cluster, action: plan.action, status: plan.noop ? 'noop' : 'planned', noop: plan.noop, steps: plan.steps, waitFor: plan.wait?.description, after: plan.after, from: before.primary, auditLog: audit.file };
+    if (plan.noop || req.check) return report;
+    const started = Date.now();
+    report.steps = [];
+    for (const step of plan.steps) report.steps.push(await runStep(conns, step));
+    let now = before;
+    if (plan.wait) {
+      const limitMs = (req.timeout ?? 300) * 1000;
+      for (;;) {
+        now = await read();
+        if (plan.wait.done(now)) break;
+        const waited = Date.now() - started;
+        if (waited > limitMs) {
+          throw new UserError(`${plan.action}: ${plan.wait.description} did not show within ${req.timeout ?? 300} s (primary now: ${now.primary ?? 'none'})`, {
+            hint: 'haforge status shows where things stand; the commands ran (see the audit log), the cluster manager may still be moving',
+          });
+        }
+        req.onProgress?.(`waiting for ${plan.wait.description}: primary ${now.primary ?? 'none'}, ${(waited / 1000).toFixed(0)} s`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    report.movedMs = Date.now() - started;
+    report.after = [];
+    for (const step of plan.after) report.after.push(await runStep(conns, step));
+    report.totalMs = Date.now() - started;
+    report.to = (plan.after.length ? await read() : now).primary;
+    report.status = 'done';
+    return report;
+  });
+}

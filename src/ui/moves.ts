@@ -1,0 +1,59 @@
+// The planned-move commands' shared flags and output.
+import { Flags } from '@oclif/core';
+import type { ClusterReport } from '../procedures/cluster-status.js';
+import type { MovePlan } from '../procedures/moves.js';
+import { runMove, type MoveReport } from '../services/moves.js';
+import { quoteArgv } from '../util/shell.js';
+import { acceptNewFlag, BaseCommand, inventoryFlag, jsonFlag } from './base-command.js';
+import { color } from './color.js';
+
+export const moveFlags = {
+  inventory: inventoryFlag,
+  json: jsonFlag,
+  cluster: Flags.string({ description: 'The cluster (needed when the inventory has several).' }),
+  check: Flags.boolean({ description: 'Print the commands and what the move waits for; change nothing.' }),
+  timeout: Flags.integer({ description: 'Seconds to wait for the move to show in the status.', default: 300, min: 1 }),
+  'accept-new-host-keys': acceptNewFlag,
+};
+
+const secs = (ms?: number) => (ms === undefined ? '' : ` (${(ms / 1000).toFixed(1)} s)`);
+
+export function renderMove(r: MoveReport): string {
+  const out = [color.bold(`cluster ${r.cluster}: ${r.action}`)];
+  if (r.status === 'noop') return [...out, `nothing to do: ${r.noop}`].join('\n');
+  const steps = [...r.steps, ...(r.waitFor ? [{ node: '', description: `wait for ${r.waitFor}`, argv: [] as string[], ms: r.movedMs }] : []), ...r.after];
+  steps.forEach((s, i) => {
+    out.push(`${i + 1}. ${s.node ? `${s.node}: ` : ''}${s.description}${r.status === 'done' ? color.dim(secs(s.ms)) : ''}`);
+    if (s.argv.length) out.push(`   ${color.cyan('$')} ${quoteArgv(s.argv)}`);
+  });
+  if (r.status === 'planned') out.push('check mode: nothing was changed');
+  else {
+    const primary = r.from === r.to ? `primary ${r.to ?? 'none'}` : `primary ${r.from ?? 'none'} -> ${r.to ?? 'none'}`;
+    const waited = r.waitFor ? `${r.waitFor} after ${((r.movedMs ?? 0) / 1000).toFixed(1)} s, ` : '';
+    out.push(color.green(`done: ${waited}${((r.totalMs ?? 0) / 1000).toFixed(1)} s in all; ${primary}`));
+    if (r.auditLog) out.push(color.dim(`audit log: ${r.auditLog}`));
+  }
+  return out.join('\n');
+}
+
+type MoveFlags = { inventory: string; json: boolean; cluster?: string; check: boolean; timeout: number; 'accept-new-host-keys': boolean };
+
+/** The move commands: flags in, one runMove, the report out. */
+export abstract class MoveCommand extends BaseCommand {
+  protected async move(flags: MoveFlags, planFor: (status: ClusterReport) => MovePlan): Promise<void> {
+    const report = await runMove(
+      {
+        inventoryFile: flags.inventory,
+        cluster: flags.cluster,
+        check: flags.check,
+        timeout: flags.timeout,
+        acceptNewHostKeys: flags['accept-new-host-keys'],
+        interactive: !flags.json,
+        onProgress: flags.json ? undefined : (line) => this.logToStderr(color.dim(line)),
+      },
+      planFor,
+    );
+    if (flags.json) this.printJson(report);
+    else this.log(renderMove(report));
+  }
+}

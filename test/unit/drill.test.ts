@@ -1,0 +1,86 @@
+// The drill's pure pieces: who fails and who survives, and the scripts it
+// runs on the nodes, run here for real (sh, find, sort, sha256sum, bash's
+// /dev/tcp: the same Debian tools as on the nodes).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { clusterStatus } from '../../src/procedures/cluster-status.js';
+import { checksumScript, MARKER, parseChecksums, planDrill, servesScript } from '../../src/procedures/drill.js';
+import { MoveRefused } from '../../src/procedures/moves.js';
+import { cluster, read } from '../support/status-readings.js';
+
+const run = (argv: string[]) => execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function volume(): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'hf-drill-'));
+  dirs.push(d);
+  mkdirSync(path.join(d, 'var/www/html'), { recursive: true });
+  writeFileSync(path.join(d, 'var/www/html/index.html'), 'page\n');
+  writeFileSync(path.join(d, 'name with space'), 'x');
+  return d;
+}
+
+describe('drill plan', () => {
+  it('fails the primary, the online standby survives', () => {
+    const healthy = clusterStatus(cluster('pacemaker'), [
+      read('node1', 'pacemaker', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-running.xml' }),
+      read('node2', 'pacemaker', { proc: 'lab-8.4-proc-connected-secondary.txt', crmMon: 'lab-crm-mon-running.xml' }),
+    ]);
+    expect(planDrill(healthy)).toEqual({ cluster: 'lab', primary: 'node1', survivor: 'node2', mounts: ['/replicated'] });
+  });
+
+  it('refuses a cluster that could not survive: DRBD not in sync, or no standby', () => {
+    const degraded = clusterStatus(cluster('pacemaker'), [
+      read('node1', 'pacemaker', { proc: 'lab-8.4-proc-cut-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-running.xml' }),
+      read('node2', 'pacemaker', { proc: 'lab-8.4-proc-cut-secondary.txt', crmMon: 'lab-crm-mon-running.xml' }),
+    ]);
+    expect(() => planDrill(degraded)).toThrow(MoveRefused);
+    expect(() => planDrill(degraded)).toThrow(/DRBD r0 is not in sync \(node1: WFConnection UpToDate\/DUnknown\)/);
+    const alone = clusterStatus(cluster('pacemaker'), [
+      read('node1', 'pacemaker', 'node1: cannot connect'),
+      read('node2', 'pacemaker', { proc: 'lab-8.4-proc-cut-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-after-failover.xml' }),
+    ]);
+    expect(() => planDrill(alone)).toThrow(/no other node of cluster lab is an online member: a failure of node2 would stop the services/);
+  });
+});
+
+describe('drill scripts', () => {
+  it('the checksum covers every file and the marker: equal data, equal sum; any change shows', () => {
+    const a = volume();
+    const b = volume();
+    const [sumA] = parseChecksums(run(checksumScript([a], 'drill 1')));
+    const [sumB] = parseChecksums(run(checksumScript([b], 'drill 1')));
+    expect(sumA).toMatchObject({ mount: a, files: 3 });
+    expect(sumA!.sha256).toBe(sumB!.sha256);
+    expect(run(['cat', path.join(a, MARKER)])).toBe('drill 1\n');
+    // Verifying reads only: the sum stays.
+    expect(parseChecksums(run(checksumScript([a])))[0]!.sha256).toBe(sumA!.sha256);
+    writeFileSync(path.join(b, 'var/www/html/index.html'), 'other\n');
+    expect(parseChecksums(run(checksumScript([b])))[0]!.sha256).not.toBe(sumA!.sha256);
+    expect(parseChecksums(run(checksumScript([a], 'drill 2')))[0]!.sha256).not.toBe(sumA!.sha256);
+  });
+
+  it('ignores lines that are not checksums', () => {
+    expect(parseChecksums('find: ‘/x’: Permission denied\n/replicated 2 ' + 'a'.repeat(64) + '\n')).toEqual([{ mount: '/replicated', files: 2, sha256: 'a'.repeat(64) }]);
+  });
+
+  it('serves: a TCP connect to every service port on the VIP', async () => {
+    const server = net.createServer((s) => s.end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const spec = cluster('pacemaker', { vip: { address: '127.0.0.1', cidr_netmask: 8 }, services: { web: { unit: 'lighttpd', port } } });
+      const argv = servesScript(spec)!;
+      expect(() => run(argv)).not.toThrow();
+      const closed = cluster('pacemaker', { vip: { address: '127.0.0.1', cidr_netmask: 8 }, services: { web: { unit: 'lighttpd', port }, db: { unit: 'mariadb', port: 1 } } });
+      expect(() => run(servesScript(closed)!)).toThrow();
+      expect(servesScript(cluster('pacemaker', { services: { web: { unit: 'lighttpd' } } }))).toBeUndefined();
+    } finally {
+      server.close();
+    }
+  });
+});

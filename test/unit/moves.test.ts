@@ -1,0 +1,130 @@
+// The planned-move planners over status readings assembled from lab
+// captures (test/support/status-readings.ts): the commands, where they run,
+// what they wait for, and the refusals.
+import { describe, expect, it } from 'vitest';
+import { clusterStatus } from '../../src/procedures/cluster-status.js';
+import { MoveRefused, planCleanup, planMigrate, planStandby, planSwitchover, planUnmigrate, runsOn } from '../../src/procedures/moves.js';
+import { cluster, read } from '../support/status-readings.js';
+
+const pcmkOnNode1 = () =>
+  clusterStatus(cluster('pacemaker'), [
+    read('node1', 'pacemaker', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-running.xml' }),
+    read('node2', 'pacemaker', { proc: 'lab-8.4-proc-connected-secondary.txt', crmMon: 'lab-crm-mon-running.xml' }),
+  ]);
+const pcmkOnNode2 = (crmMon = 'lab-crm-mon-rejoined.xml') =>
+  clusterStatus(cluster('pacemaker'), [
+    read('node1', 'pacemaker', { proc: 'lab-8.4-proc-connected-secondary.txt', crmMon }),
+    read('node2', 'pacemaker', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true, crmMon }),
+  ]);
+const hbOnNode1 = () =>
+  clusterStatus(cluster('heartbeat'), [
+    read('node1', 'heartbeat', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true, lighttpd: true, heartbeat: HB_VIEW }),
+    read('node2', 'heartbeat', { proc: 'lab-8.4-proc-connected-secondary.txt', heartbeat: HB_VIEW }),
+  ]);
+const argv = (steps: { node: string; argv: string[] }[]) => steps.map((s) => `${s.node}: ${s.argv.join(' ')}`);
+const refusal = (f: () => unknown) => {
+  try {
+    f();
+  } catch (err) {
+    if (err instanceof MoveRefused) return err.message;
+    throw err;
+  }
+  throw new Error('not refused');
+};
+
+// heartbeat-view output of a lab node with both members active (cl_status lines as captured in the lab, test/fixtures/heartbeat).
+const HB_VIEW = '== hb\nHeartbeat is running on this machine.\n== unit\nactive\n== rsc\nlocal\n== members\nnode2 active\nnode1 active\n';
+
+describe('switchover', () => {
+  it('Pacemaker: moves the promoted DRBD instance to the peer, waits for the services there, then lifts the temporary constraint', () => {
+    const before = pcmkOnNode1();
+    expect(runsOn(before, 'node1')).toBe(true);
+    const plan = planSwitchover(before);
+    expect(plan.action).toBe('switchover node1 -> node2');
+    // Run on the DC (node2 in these captures): the node whose view status read.
+    expect(argv(plan.steps)).toEqual(['node2: crm_resource --move --promoted --resource ms_drbd_r0 --node node2']);
+    expect(argv(plan.after)).toEqual(['node2: crm_resource --clear --resource ms_drbd_r0 --node node2']);
+    expect(plan.wait!.done(before)).toBe(false);
+    expect(plan.wait!.done(pcmkOnNode2())).toBe(true);
+  });
+
+  it('Heartbeat: hb_standby on the node that holds the resources', () => {
+    const plan = planSwitchover(hbOnNode1(), 'node2');
+    expect(argv(plan.steps)).toEqual(['node1: /usr/share/heartbeat/hb_standby all']);
+    expect(plan.after).toEqual([]);
+    expect(plan.wait!.description).toBe('the services running on node2');
+  });
+
+  it('does nothing when the services already run on the target', () => {
+    expect(planSwitchover(pcmkOnNode1(), 'node1')).toMatchObject({ noop: 'the services already run on node1', steps: [] });
+  });
+
+  it('refuses a target that is down or whose data is not UpToDate and connected, and a cluster with no primary', () => {
+    const peerDown = clusterStatus(cluster('pacemaker'), [
+      read('node1', 'pacemaker', 'node1: cannot connect'),
+      read('node2', 'pacemaker', { proc: 'lab-8.4-proc-cut-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-after-failover.xml' }),
+    ]);
+    expect(refusal(() => planSwitchover(peerDown))).toBe('node1 cannot be read: node1: cannot connect');
+    const degraded = clusterStatus(cluster('pacemaker'), [
+      read('node1', 'pacemaker', { proc: 'lab-8.4-proc-cut-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-running.xml' }),
+      read('node2', 'pacemaker', { proc: 'lab-8.4-proc-cut-secondary.txt', crmMon: 'lab-crm-mon-running.xml' }),
+    ]);
+    expect(refusal(() => planSwitchover(degraded))).toBe('node2 cannot take r0: its DRBD disk is UpToDate (WFConnection)');
+    const lost = clusterStatus(cluster('pacemaker'), [
+      read('node1', 'pacemaker', 'node1: cannot connect'),
+      read('node2', 'pacemaker', { proc: 'lab-8.4-proc-cut-secondary.txt', crmMon: 'lab-crm-mon-node1-lost.xml' }),
+    ]);
+    expect(refusal(() => planSwitchover(lost))).toBe('no node runs the services of cluster lab: nothing to switch over');
+  });
+});
+
+describe('migrate, unmigrate, standby, cleanup', () => {
+  it('migrate bans the promoted instance from the node and waits only when the node held the services', () => {
+    const plan = planMigrate(pcmkOnNode1(), 'node1');
+    expect(argv(plan.steps)).toEqual(['node2: crm_resource --ban --promoted --resource ms_drbd_r0 --node node1']);
+    expect(plan.wait!.done(pcmkOnNode2())).toBe(true);
+    expect(planMigrate(pcmkOnNode2(), 'node1').wait).toBeUndefined();
+    expect(planMigrate(hbOnNode1(), 'node2')).toMatchObject({ noop: 'node2 does not hold the resources (Heartbeat v1 has no lasting ban to add)' });
+  });
+
+  it('unmigrate lifts the cli- constraints naming the node, and only those', () => {
+    const banned = pcmkOnNode2('lab-crm-mon-standby-ban-unmanaged.xml');
+    expect(argv(planUnmigrate(banned, 'node1').steps)).toEqual([expect.stringMatching(/: crm_resource --clear --resource g_services --node node1$/)]);
+    expect(planUnmigrate(banned, 'node2')).toMatchObject({ noop: 'nothing keeps the services off node2' });
+    expect(planUnmigrate(hbOnNode1(), 'node1').noop).toBe('Heartbeat v1 keeps no ban: nothing to lift');
+  });
+
+  it('standby sets the node attribute and waits for the services to leave; --off on a standby node brings it back', () => {
+    const on = planStandby(pcmkOnNode1(), 'node1', true);
+    expect(argv(on.steps)).toEqual(['node2: crm_attribute --node node1 --name standby --update on']);
+    expect(on.wait!.description).toBe('node1 standby and the services running elsewhere');
+    const standby = pcmkOnNode2('lab-crm-mon-standby-ban-unmanaged.xml');
+    expect(argv(planStandby(standby, 'node1', false).steps)).toEqual([expect.stringMatching(/crm_attribute --node node1 --name standby --update off$/)]);
+    expect(planStandby(standby, 'node1', true).noop).toBe('node1 is standby');
+    // Back means online and replicating again: standby stopped the node's DRBD instance too.
+    const off = planStandby(standby, 'node1', false);
+    expect(off.wait!.description).toBe('node1 online and its DRBD UpToDate again');
+    expect(off.wait!.done(pcmkOnNode1())).toBe(true);
+    const degraded = clusterStatus(cluster('pacemaker'), [
+      read('node1', 'pacemaker', { proc: 'lab-8.4-proc-cut-secondary.txt', crmMon: 'lab-crm-mon-rejoined.xml' }),
+      read('node2', 'pacemaker', { proc: 'lab-8.4-proc-cut-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-rejoined.xml' }),
+    ]);
+    expect(off.wait!.done(degraded)).toBe(false);
+  });
+
+  it('cleanup clears fail counts where there are some, and says so where there are none', () => {
+    const failed = clusterStatus(cluster('pacemaker'), [
+      read('node1', 'pacemaker', { proc: 'lab-8.4-proc-connected-secondary.txt', crmMon: 'lab-crm-mon-failcount.xml' }),
+      read('node2', 'pacemaker', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-failcount.xml' }),
+    ]);
+    const plan = planCleanup(failed, 'p_svc_web');
+    expect(argv(plan.steps)).toEqual([expect.stringMatching(/: crm_resource --cleanup --resource p_svc_web$/)]);
+    expect(plan.wait!.done(failed)).toBe(false);
+    // Captured before lighttpd was killed: no fail count yet (the rejoined capture still has it).
+    expect(plan.wait!.done(pcmkOnNode2('lab-crm-mon-after-failover.xml'))).toBe(true);
+    expect(plan.wait!.done(pcmkOnNode2('lab-crm-mon-rejoined.xml'))).toBe(false);
+    expect(planCleanup(pcmkOnNode1()).noop).toBe('no fail count and no failed action');
+    expect(refusal(() => planCleanup(pcmkOnNode1(), 'p_nope'))).toBe("no resource 'p_nope' in cluster lab");
+    expect(planCleanup(hbOnNode1()).noop).toMatch(/^Heartbeat v1 keeps no fail counts/);
+  });
+});
