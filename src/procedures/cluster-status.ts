@@ -137,7 +137,7 @@ export function clusterStatus(cluster: ClusterSpec, readings: StatusReading[]): 
     warnings,
     healthy: true,
   };
-  warnings.push(...nodeWarnings(report, cluster), ...drbdWarnings(drbd), ...managerWarnings(report, view), ...fencingWarnings(report.fencing, cluster));
+  warnings.push(...nodeWarnings(report, cluster, readings), ...drbdWarnings(drbd), ...managerWarnings(report, view), ...fencingWarnings(report.fencing, cluster));
   if (cluster.vip && vipHolders.length === 0) warnings.push(critical(`the VIP ${cluster.vip.address} is up on no node`, 'the services do not answer; haforge status on a node that runs the cluster manager, or its log, tells why'));
   if (vipHolders.length > 1) warnings.push(critical(`the VIP ${cluster.vip!.address} is up on ${vipHolders.join(' and ')} at once`, 'an address conflict: the cluster manager lost track; check it before anything else'));
   if (primary === null && drbd.length) warnings.push(critical('no node is Primary for all DRBD resources: the services cannot run'));
@@ -219,11 +219,15 @@ function fencingStatus(cluster: ClusterSpec, p: PacemakerStatus | undefined): Fe
   return { inventory, stonithEnabled: p?.running ? p.stonithEnabled : undefined, devices };
 }
 
-function nodeWarnings(report: ClusterReport, cluster: ClusterSpec): StatusWarning[] {
+function nodeWarnings(report: ClusterReport, cluster: ClusterSpec, readings: StatusReading[]): StatusWarning[] {
   const out: StatusWarning[] = [];
   const manager = cluster.stack === 'pacemaker' ? 'Pacemaker' : 'Heartbeat';
+  const other = cluster.stack === 'pacemaker' ? 'Heartbeat' : 'Pacemaker';
   for (const n of report.nodes) {
+    const running = readings.find((r) => r.node === n.name)?.manager;
+    const otherRuns = cluster.stack === 'pacemaker' ? running?.heartbeat : running?.pacemaker;
     if (!n.reachable) out.push(critical(`${n.name} cannot be read: ${n.error ?? 'not connected'}`, 'a node that is down leaves the cluster without a standby; haforge lab status / the node\'s console'));
+    else if (!n.managerRunning && otherRuns) out.push(critical(`${other} runs on ${n.name}, not ${manager}`, `the inventory says stack: ${cluster.stack}; is it the right inventory?`));
     else if (!n.managerRunning) out.push(critical(`${manager} is not running on ${n.name}`, `the node cannot take over; start it (systemctl start ${cluster.stack === 'pacemaker' ? 'corosync pacemaker' : 'heartbeat'})`));
     else if (n.membership !== 'online' && n.membership !== 'unknown') out.push((n.membership === 'standby' || n.membership === 'maintenance' ? warning : critical)(`${n.name} is ${n.membership} in the cluster`));
   }

@@ -7,7 +7,7 @@
 import type { ClusterSpec } from '../inventory/model.js';
 import { quoteWord } from '../util/shell.js';
 import type { ClusterReport } from './cluster-status.js';
-import { MoveRefused } from './moves.js';
+import { MoveRefused, refuseIfBanned } from './moves.js';
 
 export interface DrillPlan {
   cluster: string;
@@ -26,6 +26,7 @@ export function planDrill(report: ClusterReport): DrillPlan {
   const others = report.nodes.filter((n) => n.name !== primary);
   const survivor = others.find((n) => n.reachable && n.managerRunning && n.membership === 'online');
   if (!survivor) throw new MoveRefused(`no other node of cluster ${report.cluster} is an online member: a failure of ${primary} would stop the services`, 'haforge status; bring the standby node back first');
+  refuseIfBanned(report, survivor.name);
   for (const r of report.drbd) {
     // drbdInSync's test, per resource, to name the node that is behind.
     const bad = r.nodes.find((n) => n.connection !== 'Connected' || n.disk !== 'UpToDate' || n.peerDisk !== 'UpToDate');
@@ -62,14 +63,6 @@ export function parseChecksums(stdout: string): VolumeChecksum[] {
     .map((l) => l.trim().split(/\s+/))
     .filter((w) => w.length === 3 && /^[0-9a-f]{64}$/.test(w[2]!))
     .map(([mount, files, sha256]) => ({ mount: mount!, files: Number(files), sha256: sha256! }));
-}
-
-/** The VIP answers a TCP connect on every service port (bash's /dev/tcp: no client needed on the node). */
-export function servesScript(cluster: ClusterSpec): string[] | undefined {
-  const ports = [...new Set(cluster.services.flatMap((s) => (s.port ? [s.port] : [])))];
-  if (!cluster.vip || !ports.length) return undefined;
-  const vip = cluster.vip.address;
-  return ['bash', '-c', `for p in ${ports.join(' ')}; do timeout 3 bash -c "exec 3<>/dev/tcp/${vip}/$p" 2>/dev/null || exit 1; done`];
 }
 
 /** The cluster stack's units in start order (stop: the reverse). */

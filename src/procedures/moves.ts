@@ -4,6 +4,7 @@
 // and cleanup, for both stacks. Each returns the commands, where they run,
 // what the status must show for the move to be done, and what to run after
 // (Pacemaker: the temporary constraint of a switchover removed). No I/O.
+import type { ClusterSpec } from '../inventory/model.js';
 import type { ClusterReport } from './cluster-status.js';
 
 export interface MoveStep {
@@ -16,6 +17,8 @@ export interface MoveWait {
   /** What the wait waits for, in words. */
   description: string;
   done(report: ClusterReport): boolean;
+  /** The services moved: done also needs every service port answering on the VIP (checked on the new primary). */
+  services?: boolean;
 }
 
 export interface MovePlan {
@@ -63,12 +66,19 @@ export function runsOn(report: ClusterReport, node: string): boolean {
   return grouped.every((r) => r.nodes.length === 1 && r.nodes[0] === node && r.role !== 'Stopped');
 }
 
+/** A ban (a negative location constraint) on the node would keep the cluster manager from moving anything there. */
+export function refuseIfBanned(report: ClusterReport, node: string): void {
+  const ban = report.bans.find((b) => b.node === node && b.weight < 0);
+  if (ban) throw new MoveRefused(`${node} cannot take the services: ${ban.resource} is kept off it by ${ban.id}`, ban.id.startsWith('cli-') ? `haforge unmigrate ${node} lifts it` : 'a location constraint of the configuration: change it there');
+}
+
 /** A node able to take the services: readable, its cluster manager a member, its DRBD disks UpToDate. */
 function checkCanTake(report: ClusterReport, node: string): void {
   const n = report.nodes.find((x) => x.name === node);
   if (!n) throw new MoveRefused(`no node '${node}' in cluster ${report.cluster}`, `nodes: ${report.nodes.map((x) => x.name).join(', ')}`);
   if (!n.reachable) throw new MoveRefused(`${node} cannot be read: ${n.error ?? 'not connected'}`);
   if (!n.managerRunning || n.membership !== 'online') throw new MoveRefused(`${node} cannot take the services: its cluster manager is ${n.managerRunning ? n.membership : 'not running'}`, 'haforge status shows the cluster; bring the node back first');
+  refuseIfBanned(report, node);
   for (const r of report.drbd) {
     const d = r.nodes.find((x) => x.node === node);
     if (d?.disk !== 'UpToDate' || d.connection !== 'Connected') {
@@ -95,7 +105,7 @@ export function planSwitchover(report: ClusterReport, to?: string): MovePlan {
   const action = target === from ? `switchover to ${target}` : `switchover ${from} -> ${target}`;
   if (target === from && runsOn(report, target)) return noop(report, action, `the services already run on ${target}`);
   checkCanTake(report, target);
-  const wait = { description: `the services running on ${target}`, done: (r: ClusterReport) => runsOn(r, target) };
+  const wait = { description: `the services running on ${target}`, done: (r: ClusterReport) => runsOn(r, target), services: true };
   if (report.stack === 'pacemaker') {
     const at = pacemakerNode(report);
     const clones = drbdClones(report);
@@ -118,7 +128,7 @@ export function planMigrate(report: ClusterReport, node: string): MovePlan {
   if (!report.nodes.some((n) => n.name === node)) throw new MoveRefused(`no node '${node}' in cluster ${report.cluster}`, `nodes: ${report.nodes.map((x) => x.name).join(', ')}`);
   const holds = report.primary === node;
   if (holds) checkCanTake(report, otherNode(report, node));
-  const wait = holds ? { description: `the services running on a node other than ${node}`, done: (r: ClusterReport) => r.primary !== null && r.primary !== node && runsOn(r, r.primary) } : undefined;
+  const wait = holds ? { description: `the services running on a node other than ${node}`, done: (r: ClusterReport) => r.primary !== null && r.primary !== node && runsOn(r, r.primary), services: true } : undefined;
   if (report.stack === 'pacemaker') {
     const at = pacemakerNode(report);
     const missing = drbdClones(report).filter((c) => !report.bans.some((b) => b.id === banId(c, node)));
@@ -170,7 +180,7 @@ export function planStandby(report: ClusterReport, node: string, on: boolean): M
     action,
     steps: [{ node: pacemakerNode(report), description: `${on ? 'put' : 'take'} ${node} ${on ? 'in' : 'out of'} standby`, argv: ['crm_attribute', '--node', node, '--name', 'standby', '--update', on ? 'on' : 'off'] }],
     wait: holds
-      ? { description: `${node} standby and the services running elsewhere`, done: (r) => r.primary !== null && r.primary !== node && runsOn(r, r.primary) }
+      ? { description: `${node} standby and the services running elsewhere`, done: (r) => r.primary !== null && r.primary !== node && runsOn(r, r.primary), services: true }
       : on
         ? { description: `${node} standby`, done: (r) => r.nodes.find((x) => x.name === node)?.membership === 'standby' }
         : // Standby stopped the node's DRBD instance too: back means online and replicating again.
@@ -195,4 +205,12 @@ export function planCleanup(report: ClusterReport, resource?: string): MovePlan 
     wait: { description: 'the fail counts gone', done: (r) => !r.failCounts.some(about) },
     after: [],
   };
+}
+
+/** The VIP answers a TCP connect on every service port (bash's /dev/tcp: no client needed on the node). */
+export function servesScript(cluster: ClusterSpec): string[] | undefined {
+  const ports = [...new Set(cluster.services.flatMap((s) => (s.port ? [s.port] : [])))];
+  if (!cluster.vip || !ports.length) return undefined;
+  const vip = cluster.vip.address;
+  return ['bash', '-c', `for p in ${ports.join(' ')}; do timeout 3 bash -c "exec 3<>/dev/tcp/${vip}/$p" 2>/dev/null || exit 1; done`];
 }

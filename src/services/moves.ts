@@ -8,7 +8,7 @@ import { RemoteCommandError, UserError } from '../errors.js';
 import { loadInventory } from '../inventory/load.js';
 import type { ClusterSpec, Inventory } from '../inventory/model.js';
 import type { ClusterReport } from '../procedures/cluster-status.js';
-import { MoveRefused, type MovePlan, type MoveStep } from '../procedures/moves.js';
+import { MoveRefused, servesScript, type MovePlan, type MoveStep } from '../procedures/moves.js';
 import { didYouMean } from '../schema/suggest.js';
 import type { ConnectOptions } from './connect.js';
 import { withConnections } from './split-brain-read.js';
@@ -100,9 +100,16 @@ export async function runMove(req: MoveRequest, planFor: (report: ClusterReport)
     let now = before;
     if (plan.wait) {
       const limitMs = (req.timeout ?? 300) * 1000;
+      const serves = plan.wait.services ? servesScript(cluster) : undefined;
+      // The services answer on the VIP, checked from the node that runs them (the cluster manager's
+      // "started" can come before a daemon listens).
+      const answering = async (node: string | null) => {
+        const conn = node === null ? undefined : conns.get(node);
+        return !!conn && !(conn instanceof Error) && (await conn.exec('read', serves!)).exitCode === 0;
+      };
       for (;;) {
         now = await read();
-        if (plan.wait.done(now)) break;
+        if (plan.wait.done(now) && (!serves || (await answering(now.primary)))) break;
         const waited = Date.now() - started;
         if (waited > limitMs) {
           throw new UserError(`${plan.action}: ${plan.wait.description} did not show within ${req.timeout ?? 300} s (primary now: ${now.primary ?? 'none'})`, {

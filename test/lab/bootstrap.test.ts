@@ -38,7 +38,7 @@ describe.skipIf(skip).each(['heartbeat', 'pacemaker'] as const)('haforge bootstr
   };
   /** A haforge command with --json against the lab's inventory: its exit code and parsed output. */
   const haforge = async (...args: string[]) => {
-    const ran = await runCli([...args, '-i', inventory, '--json'], s.env, 10 * MIN);
+    const ran = await runCli([...args, '-i', inventory, '--json'], s.env, 15 * MIN);
     try {
       return { ran, json: JSON.parse(ran.stdout) };
     } catch {
@@ -46,13 +46,14 @@ describe.skipIf(skip).each(['heartbeat', 'pacemaker'] as const)('haforge bootstr
     }
   };
   const status = async () => (await haforge('status')).json.clusters[0];
-  /** The page on the VIP as a node sees it. */
-  const page = (node: string) => s.ssh(node, 'curl -s -m 5 http://10.99.0.100/');
+  /** The page on the VIP as a node sees it (a few retries: its ARP entry for the VIP may still name the old holder). */
+  const page = (node: string) => s.ssh(node, 'curl -s -m 5 --retry 5 --retry-connrefused --retry-delay 1 http://10.99.0.100/');
 
   beforeAll(async () => {
     s = await openLab(NAME, 'hfbs-');
     const inv = parse(await fs.readFile(s.status.inventory, 'utf8'));
-    Object.assign(inv.clusters.lab, { heartbeat: { keepalive: 1, warntime: 3, deadtime: 6, initdead: 12 } });
+    // The stack in the inventory too: the day-2 commands read it from there (bootstrap's --stack only overrides it for the run).
+    Object.assign(inv.clusters.lab, { stack, heartbeat: { keepalive: 1, warntime: 3, deadtime: 6, initdead: 12 } });
     inventory = path.join(s.stateRoot, 'bootstrap.yaml');
     await fs.writeFile(inventory, stringify(inv));
   }, 10 * MIN);
@@ -140,7 +141,7 @@ describe.skipIf(skip).each(['heartbeat', 'pacemaker'] as const)('haforge bootstr
   it('drill: the primary loses power, the services answer from the other node with the same data, the node comes back and resyncs', async () => {
     const check = await haforge('drill', '--method', 'lab', '--lab', NAME, '--check');
     expect(check.json).toMatchObject({ status: 'planned', primary: 'node2', survivor: 'node1' });
-    const { ran, json } = await haforge('drill', '--method', 'lab', '--lab', NAME);
+    const { ran, json } = await haforge('drill', '--method', 'lab', '--lab', NAME, '--timeout', '300');
     expect(ran.code, `${ran.stderr}\n${ran.stdout}`).toBe(0);
     expect(json).toMatchObject({ status: 'passed', dataIntact: true, primary: 'node2', survivor: 'node1', finalPrimary: 'node1' });
     expect(json.before[0]).toMatchObject({ mount: '/replicated' });

@@ -59,6 +59,8 @@ describe.skipIf(skip)('split brain in the lab (real VMs)', () => {
     }
     return { ran, json, audit };
   };
+  /** haforge status --json's cluster (no cluster manager runs here: only DRBD is configured). */
+  const statusNow = async () => JSON.parse((await runCli(['status', '-i', status.inventory, '--json'], env)).stdout).clusters[0];
   const detect = async () => {
     const ran = await runCli(['split-brain', '-i', status.inventory, '--json'], env);
     return { code: ran.code, json: JSON.parse(ran.stdout) };
@@ -131,6 +133,10 @@ describe.skipIf(skip)('split brain in the lab (real VMs)', () => {
     expect(r0.explanation.join('\n')).toMatch(/node2: Secondary, StandAlone; filesystem not mounted; became Primary at .* UTC while apart/);
     // The look at node2's disk left nothing behind.
     expect(await ssh('node2', 'losetup -a; ls -d /run/haforge-look.* 2>/dev/null; true')).toBe('');
+    // status says it too: split brain, critical; node1, the only Primary, is the primary.
+    const st = await statusNow();
+    expect(st).toMatchObject({ primary: 'node1', healthy: false, drbd: [{ name: 'r0', verdict: 'split-brain' }] });
+    expect(st.warnings).toContainEqual(expect.objectContaining({ severity: 'critical', message: 'DRBD r0: SPLIT BRAIN' }));
   }, 5 * MIN);
 
   it('--check prints the exact sequence and changes nothing', async () => {
@@ -177,6 +183,9 @@ describe.skipIf(skip)('split brain in the lab (real VMs)', () => {
     expect(await ssh('node1', 'cat /replicated/node1-file.txt; test ! -e /replicated/node2-file.txt && echo gone')).toBe('from node1\ngone\n');
     expect(await proc('node1')).toMatch(/cs:Connected ro:Primary\/Secondary ds:UpToDate\/UpToDate/);
     expect(await proc('node2')).toMatch(/cs:Connected ro:Secondary\/Primary ds:UpToDate\/UpToDate[\s\S]*oos:0/);
+    const after = await statusNow();
+    expect(after).toMatchObject({ primary: 'node1', drbd: [{ name: 'r0', verdict: 'healthy' }] });
+    expect(after.warnings.filter((w: any) => /DRBD/.test(w.message))).toEqual([]);
     const destructive = audit.filter((a) => a.destructive).map((a) => `${a.host} ${a.argv.join(' ')}`);
     expect(destructive).toEqual(['node2 drbdadm connect --discard-my-data r0']);
     // The disconnect of a StandAlone resource exits 10, which the repair takes as "already StandAlone".

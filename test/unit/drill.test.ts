@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clusterStatus } from '../../src/procedures/cluster-status.js';
-import { checksumScript, MARKER, parseChecksums, planDrill, servesScript } from '../../src/procedures/drill.js';
-import { MoveRefused } from '../../src/procedures/moves.js';
+import { checksumScript, MARKER, parseChecksums, planDrill } from '../../src/procedures/drill.js';
+import { MoveRefused, servesScript } from '../../src/procedures/moves.js';
 import { cluster, read } from '../support/status-readings.js';
 
 const run = (argv: string[]) => execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });

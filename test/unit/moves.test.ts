@@ -3,6 +3,7 @@
 // what they wait for, and the refusals.
 import { describe, expect, it } from 'vitest';
 import { clusterStatus } from '../../src/procedures/cluster-status.js';
+import { planDrill } from '../../src/procedures/drill.js';
 import { MoveRefused, planCleanup, planMigrate, planStandby, planSwitchover, planUnmigrate, runsOn } from '../../src/procedures/moves.js';
 import { cluster, read } from '../support/status-readings.js';
 
@@ -75,6 +76,31 @@ describe('switchover', () => {
       read('node2', 'pacemaker', { proc: 'lab-8.4-proc-cut-secondary.txt', crmMon: 'lab-crm-mon-node1-lost.xml' }),
     ]);
     expect(refusal(() => planSwitchover(lost))).toBe('no node runs the services of cluster lab: nothing to switch over');
+  });
+});
+
+describe('bans', () => {
+  it('a move or a drill towards a node a ban keeps the services off is refused, with the way out', () => {
+    // node1 standby and banned (cli-ban-g_services-on-node1), the services on node2.
+    const banned = pcmkOnNode2('lab-crm-mon-standby-ban-unmanaged.xml');
+    expect(() => planSwitchover(banned, 'node1')).toThrow(MoveRefused);
+    const unbanned = { ...banned, nodes: banned.nodes.map((n) => ({ ...n, membership: 'online' })) };
+    expect(refusal(() => planSwitchover(unbanned, 'node1'))).toBe('node1 cannot take the services: g_services is kept off it by cli-ban-g_services-on-node1');
+    expect(refusal(() => planDrill(unbanned))).toBe('node1 cannot take the services: g_services is kept off it by cli-ban-g_services-on-node1');
+    try {
+      planSwitchover(unbanned, 'node1');
+    } catch (err) {
+      expect((err as MoveRefused).hint).toBe('haforge unmigrate node1 lifts it');
+    }
+  });
+
+  it('moves that move the services also wait for them to answer on the VIP', () => {
+    expect(planSwitchover(pcmkOnNode1()).wait!.services).toBe(true);
+    expect(planMigrate(pcmkOnNode1(), 'node1').wait!.services).toBe(true);
+    expect(planCleanup(clusterStatus(cluster('pacemaker'), [
+      read('node1', 'pacemaker', { proc: 'lab-8.4-proc-connected-secondary.txt', crmMon: 'lab-crm-mon-failcount.xml' }),
+      read('node2', 'pacemaker', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-failcount.xml' }),
+    ])).wait!.services).toBeUndefined();
   });
 });
 

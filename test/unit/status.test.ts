@@ -117,3 +117,14 @@ describe('status: the screen', () => {
     expect(warnings.at(-1)).toMatch(/^ {2}warning fencing is disabled/);
   });
 });
+
+describe('status: the wrong stack', () => {
+  it('says which cluster manager runs when it is not the inventory\'s', () => {
+    const r = clusterStatus(cluster('pacemaker'), [
+      { ...read('node1', 'heartbeat', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true }) },
+      { ...read('node2', 'heartbeat', { proc: 'lab-8.4-proc-connected-secondary.txt' }) },
+    ]);
+    expect(r.warnings).toContainEqual({ severity: 'critical', message: 'Heartbeat runs on node1, not Pacemaker', hint: 'the inventory says stack: pacemaker; is it the right inventory?' });
+    expect(r.healthy).toBe(false);
+  });
+});
