@@ -1,7 +1,7 @@
 // Gathers facts with one remote command per host.
 import { BugError, RemoteCommandError } from '../errors.js';
 import type { AuditedConnection } from './audit.js';
-import { buildBatchScript, newNonce, parseBatchOutput } from './batch.js';
+import { batchPieces, buildBatchScript, newNonce, parseBatchOutput, pieceValues } from './batch.js';
 import type { FactRequest } from './fact.js';
 
 export class FactStore {
@@ -40,16 +40,14 @@ export function dedupe(requests: readonly FactRequest[]): FactRequest[] {
 export async function gatherFacts(conn: AuditedConnection, requests: readonly FactRequest[], store = new FactStore()): Promise<FactStore> {
   const unique = dedupe(requests);
   if (unique.length === 0) return store;
+  const pieces = batchPieces(unique);
   const nonce = newNonce();
-  const argv = ['sh', '-c', buildBatchScript(unique, nonce)];
+  const argv = ['sh', '-c', buildBatchScript(pieces, nonce)];
   const result = await conn.exec('fact', argv);
-  const outputs = parseBatchOutput(result.stdout, unique, nonce);
-  if (outputs.size !== unique.length) {
+  const outputs = parseBatchOutput(result.stdout, pieces, nonce);
+  if (outputs.size !== pieces.length) {
     throw new RemoteCommandError(conn.host, ['sh', '-c', '(fact batch)'], result.exitCode, result.stderr, 'the fact command was cut short; is the host out of memory or the shell not POSIX sh?');
   }
-  for (const r of unique) {
-    const out = outputs.get(r.key)!;
-    store.set(r.key, r.fact.parse(out.stdout, out.exitCode));
-  }
+  for (const [key, value] of pieceValues(pieces, outputs)) store.set(key, value);
   return store;
 }

@@ -44,7 +44,8 @@ export const lockFact: Fact<LockOutcome, string> = {
 /** Removes the lock; with runId, only if this run holds it (after an unclear failure). */
 export async function releaseLock(conn: AuditedConnection, runId?: string): Promise<void> {
   if (runId === undefined) await conn.exec('lock', ['rm', '-rf', LOCK_DIR]);
-  else await conn.exec('lock', ['sh', '-c', 'if grep -qs " run $2 " "$1/owner"; then rm -rf "$1"; fi', 'haforge-lock', LOCK_DIR, runId]);
+  // The owner line is read by the shell's read builtin: rm is the only process.
+  else await conn.exec('lock', ['sh', '-c', 'o=; read -r o 2>/dev/null < "$1/owner"; case $o in *" run $2 "*) rm -rf "$1" ;; esac', 'haforge-lock', LOCK_DIR, runId]);
 }
 
 /** The lock's owner line, or null when no lock is held. */

@@ -83,7 +83,9 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
     await Promise.all(
       [...hosts.values()].filter(usable).map(async (host) => {
         try {
-          const requests = [...(lock ? [lock] : []), SYSTEM, ...plays.flatMap((p) => (p.tasks.get(host.node.name) ?? []).flatMap((t) => t.facts))];
+          // Not the handlers' facts: a handler runs only after a change, which makes
+          // anything read now stale, so it reads its facts then (applyPlay).
+          const requests = [...(lock ? [lock] : []), SYSTEM, ...plays.flatMap((p) => (p.tasks.get(host.node.name) ?? []).filter((t) => !t.handler).flatMap((t) => t.facts))];
           await gatherFacts(host.conn!, requests, host.facts);
           host.system = host.facts.get(SYSTEM);
           const outcome = lock && host.facts.get(lock);

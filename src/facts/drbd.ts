@@ -142,9 +142,12 @@ export function parseDrbdsetupStatusJson(text: string): DrbdDeviceState[] {
   return out;
 }
 
-// DRBD 9's /proc/drbd lists no devices: drbdsetup's JSON does.
-const STATUS_SCRIPT = `echo '== proc'; cat /proc/drbd 2>/dev/null
-echo '== json'; if grep -qs '^version: 9' /proc/drbd; then drbdsetup status --json 2>/dev/null; fi`;
+// DRBD 9's /proc/drbd lists no devices: drbdsetup's JSON does. The file is
+// read by the shell's read builtin (as cat and grep would, without their
+// two processes): the batch reads it several times and a watch every second.
+const STATUS_SCRIPT = `echo '== proc'; v=
+if [ -r /proc/drbd ]; then while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; case $l in 'version: 9'*) v=9 ;; esac; done < /proc/drbd; fi
+echo '== json'; if [ -n "$v" ]; then drbdsetup status --json 2>/dev/null; fi`;
 
 export const drbdStatusFact: Fact<DrbdKernelState> = {
   id: 'drbd-status',
@@ -183,7 +186,13 @@ export function whileDrbdDown<T, A>(fact: Fact<T, A>, minor: number): Fact<T | u
   return {
     id: `${fact.id}@drbd${minor}-down`,
     // 8.3 lists a minor that was taken down as cs:Unconfigured: that one is down.
-    command: (args) => ['sh', '-c', `if grep -s '^ *${minor}: cs:' /proc/drbd | grep -qv 'cs:Unconfigured'; then echo ${UP_MARK}; else ${inline(fact.command(args))}; fi`],
+    // Shell builtins only (read strips the leading blanks grep's '^ *' allowed).
+    command: (args) => [
+      'sh',
+      '-c',
+      `u=; if [ -r /proc/drbd ]; then while read -r l || [ -n "$l" ]; do case $l in '${minor}: cs:'*) case $l in *cs:Unconfigured*) ;; *) u=1 ;; esac ;; esac; done < /proc/drbd; fi
+if [ -n "$u" ]; then echo ${UP_MARK}; else ${inline(fact.command(args))}; fi`,
+    ],
     parse: (stdout, exitCode) => (stdout.trim() === UP_MARK ? undefined : fact.parse(stdout, exitCode)),
   };
 }

@@ -21,6 +21,7 @@ export function parseMounts(text: string): MountEntry[] {
 
 export const mountsFact: Fact<MountEntry[]> = {
   id: 'mounts',
-  command: () => ['cat', '/proc/self/mounts'],
+  // The shell's read builtin, as cat would print it, without a process.
+  command: () => ['sh', '-c', `while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; done < /proc/self/mounts`],
   parse: parseMounts,
 };

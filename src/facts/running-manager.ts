@@ -14,12 +14,15 @@ export interface RunningManager {
 
 // `systemctl is-active` prints one word per unit, in order; without systemd,
 // the daemons' process names tell the same. crm_attribute (a third of a
-// second under emulation) only runs where Pacemaker does.
-const SCRIPT = `echo '== active'
+// second under emulation) only runs where Pacemaker does. running is
+// `pgrep -x` in shell builtins (a process name is /proc/PID/comm): pgrep
+// costs about 0.1 s under emulation (measured in the lab), the loop only reads.
+const SCRIPT = `running() { for f in /proc/[0-9]*/comm; do IFS= read -r c 2>/dev/null < "$f" && [ "$c" = "$1" ] && return 0; done; return 1; }
+echo '== active'
 if [ -d /run/systemd/system ]; then systemctl is-active pacemaker heartbeat 2>/dev/null
-else for p in pacemakerd heartbeat; do if pgrep -x "$p" >/dev/null 2>&1; then echo active; else echo inactive; fi; done; fi
+else for p in pacemakerd heartbeat; do if running "$p"; then echo active; else echo inactive; fi; done; fi
 echo '== maintenance'
-if pgrep -x pacemakerd >/dev/null 2>&1; then crm_attribute --type crm_config --name maintenance-mode --query --quiet 2>/dev/null; fi`;
+if running pacemakerd; then crm_attribute --type crm_config --name maintenance-mode --query --quiet 2>/dev/null; fi`;
 
 export function parseRunningManager(stdout: string): RunningManager {
   const s = sections(stdout);

@@ -33,13 +33,15 @@ export interface DrbdVersions {
 }
 
 // Every process costs (tens of ms on an emulated node): shell builtins where
-// they do, one awk for two /proc files, modinfo only when no module is loaded.
+// they do (uid, memory and CPUs from /proc and /sys), modinfo only when no
+// module is loaded.
 const SCRIPT = `echo '== uname'; uname -n -r -m
-echo '== id'; id -u
+echo '== id'; while read -r k r e x; do case $k in Uid:) echo "$e"; break ;; esac; done < /proc/self/status
 echo '== os'; while IFS= read -r l; do echo "$l"; done < /etc/os-release 2>/dev/null
 echo '== pm'; for p in apt-get dnf yum zypper; do command -v $p >/dev/null 2>&1 && { echo $p; break; }; done
 echo '== init'; if [ -d /run/systemd/system ]; then echo systemd; else echo sysv; fi
-awk '/^MemTotal:/ { print "== mem"; print } /^processor/ { n++ } END { print "== cpus"; print n }' /proc/meminfo /proc/cpuinfo
+while read -r l; do case $l in MemTotal:*) echo '== mem'; echo "$l"; break ;; esac; done < /proc/meminfo
+echo '== cpus'; n=0; if read -r c < /sys/devices/system/cpu/online; then IFS=,; for r in $c; do n=$((n + \${r#*-} - \${r%-*} + 1)); done; unset IFS; fi; echo "$n"
 echo '== drbdproc'; if [ -r /proc/drbd ]; then read -r l < /proc/drbd; echo "$l"; else echo '== drbdmod'; modinfo -F version drbd 2>/dev/null; fi
 echo '== drbdadm'; drbdadm --version 2>/dev/null | while read -r l; do case $l in DRBDADM_VERSION=*) echo "$l";; esac; done
 echo '== addr'; ip -o -4 addr show 2>/dev/null`;

@@ -3,17 +3,18 @@ import { mkdtempSync, symlinkSync, writeFileSync, mkdirSync, chmodSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildBatchScript, newNonce, parseBatchOutput } from '../../src/engine/batch.js';
+import { batchPieces, buildBatchScript, newNonce, parseBatchOutput, pieceValues } from '../../src/engine/batch.js';
 import { request } from '../../src/engine/fact.js';
 import { commandFact } from '../../src/facts/command.js';
-import { pathFact } from '../../src/facts/files.js';
+import { pathFact, type PathState } from '../../src/facts/files.js';
 import { quoteArgv } from '../../src/util/shell.js';
 
 // The batch runs under the real /bin/sh here, as it does on a node.
 function runBatch(requests: ReturnType<typeof request>[]) {
+  const pieces = batchPieces(requests);
   const nonce = newNonce();
-  const stdout = execFileSync('sh', ['-c', buildBatchScript(requests, nonce)], { encoding: 'utf8' });
-  return parseBatchOutput(stdout, requests, nonce);
+  const stdout = execFileSync('sh', ['-c', buildBatchScript(pieces, nonce)], { encoding: 'utf8' });
+  return pieceValues(pieces, parseBatchOutput(stdout, pieces, nonce));
 }
 
 describe('quoteArgv', () => {
@@ -37,6 +38,8 @@ describe('fact batch', () => {
     expect(out.get(reqs[1]!.key)).toEqual({ stdout: 'fake marker @@HF0000 0 0\n', exitCode: 3 });
     expect(out.get(reqs[2]!.key)).toEqual({ stdout: 'two blank\n\n', exitCode: 0 });
     expect(out.get(reqs[3]!.key)).toEqual({ stdout: '', exitCode: 0 });
+    // Unmerged facts: one piece each, in order.
+    expect(batchPieces(reqs).map((p) => p.requests)).toEqual(reqs.map((r) => [r]));
   });
 
   it('reads path state: file with content, dir, link, absent, odd names', () => {
@@ -51,7 +54,7 @@ describe('fact batch', () => {
       request(pathFact, { path: p, content: true }),
     );
     const out = runBatch(reqs);
-    const parsed = reqs.map((r) => pathFact.parse(out.get(r.key)!.stdout, out.get(r.key)!.exitCode));
+    const parsed = reqs.map((r) => out.get(r.key) as PathState);
     expect(parsed[0]).toMatchObject({ type: 'file', mode: '0640', size: 12 });
     expect((parsed[0] as { content: Buffer }).content.toString()).toBe('hello\nworld\n');
     expect(parsed[1]).toMatchObject({ type: 'dir', mode: '0750' });

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeSync, parseDrbdsetupStatusJson, parseProcDrbd } from '../../src/facts/drbd.js';
@@ -94,7 +95,18 @@ describe('whileDrbdDown', () => {
     // This host has no /proc/drbd: minor 9 is down, the inner command runs under a real shell.
     const [sh, flag, script] = wrapped.command('hello');
     expect(wrapped.parse(execFileSync(sh!, [flag!, script!], { encoding: 'utf8' }), 0)).toBe('hello');
-    expect(script).toContain("grep -s '^ *9: cs:' /proc/drbd | grep -qv 'cs:Unconfigured'");
     expect(wrapped.parse('@@drbd-minor-up\n', 0)).toBeUndefined();
+    // The same check on captured /proc/drbd files (the script pointed at them): up once configured, 8.3's Unconfigured is down.
+    const run = (proc: string, minor: number) => {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'hf-drbd-')), 'drbd');
+      writeFileSync(file, proc);
+      return execFileSync('sh', ['-c', whileDrbdDown(inner, minor).command('hello')[2]!.replaceAll('/proc/drbd', file)], { encoding: 'utf8' }).trim();
+    };
+    expect(run(fixture('lab-8.4-proc-connected-primary.txt'), 0)).toBe('@@drbd-minor-up');
+    expect(run(fixture('proc-8.3-wfconnection.txt'), 0)).toBe('@@drbd-minor-up');
+    expect(run(fixture('lab-8.4-proc-connected-primary.txt'), 1)).toBe('hello');
+    expect(run(`${fixture('proc-8.3-connected-primary.txt')} 1: cs:Unconfigured\n`, 1)).toBe('hello');
+    // A last line without its newline still counts.
+    expect(run(fixture('lab-8.4-proc-cut-primary.txt').split('\n').slice(0, 3).join('\n'), 0)).toBe('@@drbd-minor-up');
   });
 });
