@@ -3,9 +3,11 @@
 // says what was expected; the same parser checks flags and prompt answers.
 import { isIPv4 } from 'node:net';
 import { UserError } from '../errors.js';
+import { HEARTBEAT_FENCE_AGENTS, stonithHostLine } from '../heartbeat/stonith.js';
 import { didYouMean } from '../schema/suggest.js';
 import type { Stack } from './model.js';
 import { NAME_PATTERN } from './schema.js';
+import { SECRET_PARAM } from './stack.js';
 
 export interface SshAddress {
   /** Address or DNS name haforge connects to. */
@@ -39,6 +41,27 @@ export interface VipAnswer {
   nic?: string;
 }
 
+export interface FenceDeviceAnswer {
+  /** The device's name in the inventory (ipmilan, ipmilan-alice, ...). */
+  name: string;
+  /** A fence agent from fence-agents: fence_ipmilan, fence_virsh, ... */
+  agent: string;
+  /** The nodes it powers off. */
+  targets: string[];
+  /** The agent's parameters; names matching SECRET_PARAM hold secrets. */
+  params: Record<string, string>;
+}
+
+/** The fencing decision: devices, or none on purpose. */
+export type FencingAnswer = { enabled: true; devices: FenceDeviceAnswer[] } | { enabled: false };
+
+/** `[NODE:]NAME=VALUE`: a fence agent parameter, for every device or for one node's own. */
+export interface FenceParam {
+  node?: string;
+  name: string;
+  value: string;
+}
+
 /** SSH settings every node inherits (`defaults.ssh`). */
 export interface SshDefaults {
   user?: string;
@@ -60,6 +83,8 @@ export interface InitAnswers {
   mount: string;
   vip: VipAnswer;
   services: ServiceAnswer[];
+  /** Undefined: not decided yet (the file gets a commented example, and preflight fails until it says). */
+  fencing?: FencingAnswer;
 }
 
 export const STACKS: readonly Stack[] = ['pacemaker', 'heartbeat'];
@@ -234,6 +259,159 @@ export function parseUnit(text: string): string {
   return v;
 }
 
+// ---- fencing ------------------------------------------------------------------
+
+/** A fence agent name, as the inventory schema wants it. */
+const FENCE_AGENT = /^fence_[a-z0-9_]+$/;
+const FENCE_PARAM_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+/** Agents that drive one machine's management controller: one device per node. */
+export const BMC_AGENT = /^fence_(ipmilan|ipmilanplus|ipmilan_lanplus|idrac|ilo[2-5]?|ilo[3-5]_ssh|ilo_ssh|imm|redfish|amt|amt_ws)$/;
+
+export function parseFenceAgent(text: string): string {
+  const v = text.trim();
+  if (!FENCE_AGENT.test(v)) throw bad(`'${v}' is not a fence agent name`, 'an agent from fence-agents, e.g. fence_ipmilan, fence_virsh, fence_vmware_rest (`ls /usr/sbin/fence_*` on a node lists them)');
+  return v;
+}
+
+/** A parameter whose value is a secret (the project's SECRET_PARAM rule): never printed. */
+export const isSecretParam = (name: string): boolean => SECRET_PARAM.test(name);
+
+/** `[NODE:]NAME` and the value of a `[NODE:]NAME=VALUE` text, without judging them. */
+function splitParam(text: string): { head: string; name: string; value?: string } {
+  const eq = text.indexOf('=');
+  const head = (eq < 0 ? text : text.slice(0, eq)).trim();
+  return { head, name: head.slice(head.indexOf(':') + 1).trim(), value: eq < 0 ? undefined : text.slice(eq + 1) };
+}
+
+/**
+ * `[NODE:]NAME=VALUE`: a fence agent parameter for every device, or for one
+ * node's own device. Errors never repeat the value: it may be a password.
+ * A secret's value is kept as typed (a password may start or end with a
+ * blank); other values are trimmed.
+ */
+export function parseFenceParam(text: string): FenceParam {
+  const { head, name, value } = splitParam(text);
+  const node = head.includes(':') ? parseName(head.slice(0, head.indexOf(':')), 'node name') : undefined;
+  if (!FENCE_PARAM_NAME.test(name)) throw bad(`'${name}' is not a fence parameter name`, "NAME=VALUE, e.g. ip=192.0.2.111 or username=admin; NODE:NAME=VALUE for one node's own device");
+  const kept = value === undefined ? '' : isSecretParam(name) ? value : value.trim();
+  if (!kept.trim()) throw bad(`fence parameter '${name}' has no value`, `write ${node ? `${node}:` : ''}${name}=VALUE`);
+  if (/[\r\n]/.test(kept)) throw bad(`the value of fence parameter '${name}' has a line break`, 'a value is one line');
+  return { node, name, value: kept };
+}
+
+/** A fence parameter as it may be shown in a message: a secret's value is hidden. */
+export function showFenceParam(text: string): string {
+  const { head, name, value } = splitParam(text);
+  return value !== undefined && value !== '' && (isSecretParam(name) || !name) ? `${head}=(hidden)` : text;
+}
+
+/** A fence parameter as it is typed at a prompt: a secret's value shows as stars. */
+export function maskFenceParam(text: string): string {
+  const { name, value } = splitParam(text);
+  if (value === undefined || !isSecretParam(name)) return text;
+  return `${text.slice(0, text.length - value.length)}${'*'.repeat(value.length)}`;
+}
+
+/** `--fence-targets alice,bob`: node names, checked against the nodes by the caller. */
+export function parseNodeList(text: string, what = 'node'): string[] {
+  const names = text.split(/[\s,]+/).filter(Boolean).map((t) => parseName(t, `${what} name`));
+  if (!names.length) throw bad(`no ${what}s given`, 'node names separated by commas, e.g. alice,bob');
+  return [...new Set(names)];
+}
+
+/**
+ * The devices for one agent: one device for all its targets, or (`perNode`,
+ * for management controllers that power one machine each) one device per
+ * target, named `<agent>-<node>`, with the shared parameters and that node's
+ * own. Names in `taken` get a number.
+ */
+export function fenceDevices(agent: string, params: FenceParam[], targets: string[], perNode: boolean, taken: string[] = []): FenceDeviceAnswer[] {
+  const used = new Set(taken);
+  const unique = (name: string) => {
+    let n = name;
+    for (let i = 2; used.has(n); i++) n = `${name}-${i}`;
+    used.add(n);
+    return n;
+  };
+  const base = agent.replace(/^fence_/, '');
+  const of = (node: string | undefined) => Object.fromEntries(params.filter((p) => p.node === node).map((p) => [p.name, p.value]));
+  if (!perNode) return [{ name: unique(base), agent, targets, params: of(undefined) }];
+  // The node's own values first (its address reads best at the front), then the shared ones it does not override.
+  const shared = Object.entries(of(undefined));
+  return targets.map((t) => {
+    const own = of(t);
+    return { name: unique(`${base}-${t}`), agent, targets: [t], params: { ...own, ...Object.fromEntries(shared.filter(([k]) => !(k in own))) } };
+  });
+}
+
+/** A device's parameters given twice, or for a node it does not fence. */
+export function checkFenceParams(params: FenceParam[], targets: string[]): UserError[] {
+  const errors: UserError[] = [];
+  const seen = new Set<string>();
+  for (const p of params) {
+    const key = `${p.node ?? ''}:${p.name}`;
+    if (seen.has(key)) errors.push(bad(`fence parameter '${p.node ? `${p.node}:` : ''}${p.name}' is given twice`, 'give each parameter once (NODE:NAME=VALUE for one node\'s own value)'));
+    seen.add(key);
+    if (p.node && !targets.includes(p.node)) errors.push(bad(`fence parameter '${p.node}:${p.name}' is for ${p.node}, which the device does not fence${didYouMean(p.node, targets)}`, `fenced nodes: ${targets.join(', ')}`));
+  }
+  return errors;
+}
+
+const fenceHint = "as flags: --fence-agent AGENT --fence-param NAME=VALUE (NODE:NAME=VALUE for one node's own device) [--fence-targets NODE,NODE], or --no-fencing";
+
+/** Everything wrong with a fencing answer; never names a parameter's value. */
+export function checkFencing(a: Pick<InitAnswers, 'fencing' | 'nodes' | 'stack'>): UserError[] {
+  const f = a.fencing;
+  if (!f || !f.enabled) return [];
+  const errors: UserError[] = [];
+  const names = a.nodes.map((n) => n.name);
+  if (!f.devices.length) errors.push(bad('fencing is on but names no fence device', fenceHint));
+  const devices = new Set<string>();
+  for (const d of f.devices) {
+    if (!RESOURCE.test(d.name)) errors.push(bad(`fence device name '${d.name}' is not valid`, 'letters, digits, _ and -'));
+    if (devices.has(d.name)) errors.push(bad(`fence device '${d.name}' is named twice`, 'every device needs its own name'));
+    devices.add(d.name);
+    if (!FENCE_AGENT.test(d.agent)) errors.push(bad(`'${d.agent}' is not a fence agent name`, 'an agent from fence-agents, e.g. fence_ipmilan'));
+    if (!d.targets.length) errors.push(bad(`fence device '${d.name}' powers off no node`, 'give the nodes it fences (--fence-targets)'));
+    for (const t of d.targets) {
+      if (!names.includes(t)) errors.push(bad(`fence device '${d.name}' targets '${t}', which is not a node${didYouMean(t, names)}`, `nodes: ${names.join(', ')}`));
+    }
+    for (const [k, v] of Object.entries(d.params)) {
+      if (!FENCE_PARAM_NAME.test(k)) errors.push(bad(`'${k}' is not a fence parameter name`, 'letters, digits, _ and -'));
+      if (!v.trim() || /[\r\n]/.test(v)) errors.push(bad(`fence parameter '${k}' of device '${d.name}' has no value, or a line break in it`, 'a value is one line'));
+    }
+    if (a.stack === 'heartbeat') errors.push(...heartbeatFenceErrors(d));
+  }
+  for (const n of names) {
+    if (!f.devices.some((d) => d.targets.includes(n))) errors.push(bad(`no fence device powers off node '${n}'`, `every node needs one: add ${n} to --fence-targets (default: every node)`));
+  }
+  return errors;
+}
+
+/** What Heartbeat v1 cannot write for a device (it maps fence_ipmilan to a STONITH plugin, one machine each). */
+function heartbeatFenceErrors(d: FenceDeviceAnswer): UserError[] {
+  if (!HEARTBEAT_FENCE_AGENTS.includes(d.agent)) {
+    return [bad(`Heartbeat cannot drive ${d.agent} (device '${d.name}')`, `with --stack heartbeat the fence agents are ${HEARTBEAT_FENCE_AGENTS.join(', ')}; use --stack pacemaker for ${d.agent}`)];
+  }
+  if (d.targets.length !== 1) {
+    return [
+      bad(`fence device '${d.name}' (${d.agent}) is to power off ${d.targets.join(', ')}: Heartbeat drives one IPMI controller per machine`, `give each node its controller's address, which makes one device per node: ${d.targets.map((t) => `--fence-param ${t}:ip=ADDRESS`).join(' ')}`),
+    ];
+  }
+  try {
+    stonithHostLine(d);
+    return [];
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    return [bad(err.message, `${err.hint ?? ''}${err.hint ? '; ' : ''}as a flag: --fence-param NAME=VALUE (NODE:NAME=VALUE for one node)`)];
+  }
+}
+
+/** True when the answers put a secret (a fence password) into the file: it is then written 0600. */
+export function holdsSecret(a: Pick<InitAnswers, 'fencing'>): boolean {
+  return !!a.fencing?.enabled && a.fencing.devices.some((d) => Object.keys(d.params).some(isSecretParam));
+}
+
 /** For prompts: a parser as a validate function (true, or the message to show). */
 export function validator(parse: (text: string) => unknown): (text: string) => true | string {
   return (text) => {
@@ -303,5 +481,6 @@ export function checkAnswers(a: InitAnswers): UserError[] {
       if (p === a.mount || p.startsWith(`${a.mount}/`)) errors.push(bad(`service '${s.name}': ${p} is already on the replicated volume (${a.mount})`, 'list the paths where the service keeps them now; haforge moves them onto the volume'));
     }
   }
+  errors.push(...checkFencing(a));
   return errors;
 }

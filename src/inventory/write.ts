@@ -3,7 +3,7 @@
 // the loader itself, so what `haforge init` writes always loads.
 import { Document, isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
 import { UserErrors } from '../errors.js';
-import { checkAnswers, type InitAnswers, type NodeAnswer } from './answers.js';
+import { checkAnswers, holdsSecret, isSecretParam, type FencingAnswer, type InitAnswers, type NodeAnswer } from './answers.js';
 import { parseInventory } from './load.js';
 import type { Inventory } from './model.js';
 
@@ -70,12 +70,35 @@ export function renderInventory(a: InitAnswers, opts: RenderOptions): string {
     true,
   );
   if (!a.vip.nic) notes.after([...c, 'vip', 'cidr_netmask'], 'nic: left out, the interface that routes to it');
-  notes.trailing(
-    c,
-    'Fencing (STONITH) is not set up yet. Add fence devices, or say\n`fencing: { enabled: false }` to run without on purpose; until then the\ncluster manager is not configured. For example:\n  fencing:\n    devices:\n      ipmi:\n        agent: fence_ipmilan\n        targets: [' +
-      a.nodes.map((n) => n.name).join(', ') +
-      ']\n        params: { ip: 192.0.2.200, username: admin, password: secret }',
-  );
+  const names = a.nodes.map((n) => n.name);
+  if (!a.fencing) {
+    notes.trailing(
+      c,
+      `Fencing (STONITH) is not decided yet: haforge preflight fails, and the\ncluster manager is not configured, until this cluster says how a node that\nstops answering is powered off. Add fence devices, or say\n\`fencing: { enabled: false }\` to run without on purpose. For example:\n${exampleFencing(names)}`,
+    );
+  } else if (!a.fencing.enabled) {
+    notes.before(
+      [...c, 'fencing'],
+      `Fencing (STONITH) is off on purpose. The risk: a node that only looks dead\n(hung, or cut off from the others) keeps its disk and may go on writing while\nanother node takes over: split brain, and one side's writes are lost when it\nis repaired. haforge preflight and status warn about it every time. To fence,\nreplace this with devices, e.g.:\n${exampleFencing(names)}`,
+      true,
+    );
+  } else {
+    const secret = holdsSecret(a);
+    notes.before(
+      [...c, 'fencing'],
+      `Fencing (STONITH): a node that stops answering is powered off before its\nservices start on another, so it cannot go on writing (split brain).${
+        secret ? '\nThis file holds the fence password: it is written with mode 0600 (keep it\nso); haforge never prints parameters named like passwords.' : ''
+      }`,
+      true,
+    );
+    a.fencing.devices.forEach((d, i) => {
+      const p = [...c, 'fencing', 'devices', d.name];
+      notes.after([...p, 'agent'], i === 0 ? 'from fence-agents' : undefined);
+      notes.flow([...p, 'targets']);
+      notes.after([...p, 'targets'], i === 0 ? 'the nodes it powers off' : undefined);
+      notes.flow([...p, 'params']);
+    });
+  }
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 
@@ -140,8 +163,30 @@ function inventoryValue(a: InitAnswers): object {
         }
       : {}),
     vip: compact({ address: a.vip.address, cidr_netmask: a.vip.cidrNetmask, nic: a.vip.nic }),
+    ...(a.fencing ? { fencing: fencingValue(a.fencing) } : {}),
   };
   return { version: 1, ...defaults, clusters: { [a.cluster]: cluster } };
+}
+
+function fencingValue(f: FencingAnswer): object {
+  if (!f.enabled) return { enabled: false };
+  return {
+    devices: Object.fromEntries(f.devices.map((d) => [d.name, { agent: d.agent, targets: d.targets, ...(Object.keys(d.params).length ? { params: paramsValue(d.params) } : {}) }])),
+  };
+}
+
+/** Whole numbers (lanplus: 1, ipport: 623) as YAML numbers; everything else, and every secret, a string. */
+function paramsValue(params: Record<string, string>): Record<string, string | number> {
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, !isSecretParam(k) && /^(0|[1-9]\d{0,8})$/.test(v) ? Number(v) : v]));
+}
+
+/** A commented example of fence devices: one IPMI controller per node, as inventory.example.yaml has it. */
+function exampleFencing(nodes: string[]): string {
+  const out = ['  fencing:', '    devices:'];
+  nodes.forEach((n, i) => {
+    out.push(`      ipmi-${n}:`, '        agent: fence_ipmilan', `        targets: [${n}]`, `        params: { ip: 192.0.2.${(201 + i) % 255}, username: admin, password: change-me, lanplus: 1 }`);
+  });
+  return out.join('\n');
 }
 
 function compact<T extends Record<string, unknown>>(o: T): Partial<T> {
@@ -179,10 +224,10 @@ class Notes {
     if (text && p && (isScalar(p.value) || (isSeq(p.value) && p.value.flow))) p.value.comment = ` ${text}`;
   }
 
-  /** A list on one line: [a, b]. */
+  /** A list or map on one line: [a, b], { k: v }. */
   flow(path: string[]): void {
     const p = this.pair(path);
-    if (p && isSeq(p.value)) p.value.flow = true;
+    if (p && (isSeq(p.value) || isMap(p.value))) p.value.flow = true;
   }
 
   /** A comment at the end of a key whose value is a map. */

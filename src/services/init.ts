@@ -6,12 +6,21 @@
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { UserError } from '../errors.js';
+import { UserError, UserErrors } from '../errors.js';
 import { nicFor } from '../facts/addresses.js';
 import { describeSignatures, foreignSignatures, type BlockDeviceState } from '../facts/blockdev.js';
 import {
+  BMC_AGENT,
+  checkFenceParams,
+  checkFencing,
   FILESYSTEMS,
+  fenceDevices,
+  holdsSecret,
   isName,
+  maskFenceParam,
+  parseFenceAgent,
+  parseFenceParam,
+  parseNodeList,
   parseAddress,
   parseDevice,
   parseMount,
@@ -23,6 +32,9 @@ import {
   parseUnit,
   parseVip,
   validator,
+  type FenceDeviceAnswer,
+  type FenceParam,
+  type FencingAnswer,
   type InitAnswers,
   type NodeAnswer,
   type NodeFlag,
@@ -57,6 +69,16 @@ export interface InitGiven {
   stack?: Stack;
   primary?: string;
   services: ServiceAnswer[];
+  /** The fencing flags; none given: asked, or (without prompts) left undecided. */
+  fencing?: FencingGiven;
+}
+
+/** --no-fencing, or --fence-agent with its --fence-param and --fence-targets. */
+export interface FencingGiven {
+  disabled?: boolean;
+  agent?: string;
+  params: FenceParam[];
+  targets?: string[];
 }
 
 export interface InitRequest extends ConnectOptions {
@@ -70,7 +92,13 @@ export interface InitRequest extends ConnectOptions {
 
 /** What the wizard needs from a terminal; tests pass scripted answers. */
 export interface Prompts {
-  input(q: { message: string; default?: string; validate?: (text: string) => true | string }): Promise<string>;
+  input(q: {
+    message: string;
+    default?: string;
+    validate?: (text: string) => true | string;
+    /** How the typed text is shown (a password's value as stars). */
+    transformer?: (text: string, state: { isFinal: boolean }) => string;
+  }): Promise<string>;
   confirm(q: { message: string; default?: boolean }): Promise<boolean>;
   select<T extends string>(q: { message: string; choices: { name: string; value: T }[]; default?: T }): Promise<T>;
 }
@@ -102,7 +130,16 @@ export interface InitReport {
   notes: Note[];
   /** The loader's own warnings about the written inventory. */
   warnings: string[];
+  /** The fencing decision; parameters by name only (their values may be secrets). */
+  fencing: FencingReport;
+  /** The file's mode: 0600 when it holds a secret (a fence password). */
+  mode: '0644' | '0600';
 }
+
+export type FencingReport =
+  | { state: 'undecided' }
+  | { state: 'disabled' }
+  | { state: 'devices'; devices: { name: string; agent: string; targets: string[]; params: string[] }[] };
 
 export const SCHEMA_FILE = path.join(PACKAGE_ROOT, 'schemas', 'inventory.schema.json');
 
@@ -152,6 +189,8 @@ class Wizard {
   private readonly notes: Note[] = [];
   private readonly nodes: NodeState[] = [];
   private readonly outDir: string;
+  /** The fence agent offered: the last one answered. */
+  private fenceAgent = 'fence_ipmilan';
 
   constructor(
     private readonly req: InitRequest,
@@ -178,6 +217,7 @@ class Wizard {
       g.primary ??
       (this.prompts ? await this.prompts.select({ message: 'Primary node (DRBD primary first, preferred for the services)', choices: names.map((n) => ({ name: n, value: n })), default: names[0] }) : names[0]!);
     const services = g.services.length || !this.prompts ? g.services : await this.askServices(mount);
+    const fencing = await this.collectFencing(stack);
 
     const answers: InitAnswers = {
       cluster,
@@ -191,13 +231,15 @@ class Wizard {
       mount,
       vip,
       services,
+      fencing,
     };
     // Every answer checked, then the text loaded by the real loader: what is written loads.
     const { text, inventory } = renderAndCheck(answers, { file: this.req.output, schemaRef: this.schemaRef(), path: this.req.output });
     if (this.prompts && !(await this.prompts.confirm({ message: `Write ${this.req.output}?`, default: true }))) {
       throw new UserError('nothing written', { hint: 'run haforge init again; flags skip the questions you already answered' });
     }
-    const backup = await this.write(text);
+    const mode = holdsSecret(answers) ? 0o600 : 0o644;
+    const backup = await this.write(text, mode);
     return {
       file: this.req.output,
       backup,
@@ -208,6 +250,8 @@ class Wizard {
       probed: !!this.prober,
       notes: this.notes,
       warnings: inventory.warnings,
+      fencing: fencingReport(fencing),
+      mode: mode === 0o600 ? '0600' : '0644',
     };
   }
 
@@ -412,6 +456,114 @@ class Wizard {
     return services;
   }
 
+  // ---- fencing -------------------------------------------------------------------
+
+  /** Fencing from the flags, else asked (until it is a valid answer), else undecided. */
+  private async collectFencing(stack: Stack): Promise<FencingAnswer | undefined> {
+    const f = this.req.given.fencing;
+    const names = this.nodes.map((n) => n.answer.name);
+    if (f && (f.disabled || f.agent || f.params.length || f.targets)) {
+      const fencing = fencingFromFlags(f, names);
+      // Heartbeat refuses such a device outright (checkFencing): no warning on top.
+      if (fencing.enabled && stack !== 'heartbeat') this.warnSharedControllers(fencing.devices);
+      return fencing;
+    }
+    if (!this.prompts) return undefined;
+    this.say('info', 'fencing (STONITH) powers off a node that stops answering before its services start on another: a node that only looks dead could otherwise go on writing (split brain)');
+    for (;;) {
+      const fencing = await this.askFencing(stack, names);
+      const errors = checkFencing({ fencing, nodes: this.nodes.map((n) => n.answer), stack });
+      if (!errors.length) {
+        if (fencing.enabled) this.warnSharedControllers(fencing.devices);
+        if (holdsSecret({ fencing })) this.say('info', `the fence password goes into ${this.req.output} only, written with mode 0600; it is never shown`);
+        return fencing;
+      }
+      for (const e of errors) this.say('warn', e.message, e.hint);
+      this.say('info', 'fencing again, from the start');
+    }
+  }
+
+  private async askFencing(stack: Stack, names: string[]): Promise<FencingAnswer> {
+    const p = this.prompts!;
+    const how = await p.select<'device' | 'none'>({ message: 'Fencing (STONITH)', choices: FENCING_CHOICES, default: 'device' });
+    if (how === 'none') return { enabled: false };
+    const heartbeat = stack === 'heartbeat';
+    const devices: FenceDeviceAnswer[] = [];
+    for (;;) {
+      const uncovered = names.filter((n) => !devices.some((d) => d.targets.includes(n)));
+      const agent = await this.ask(
+        heartbeat ? 'Fence agent (Heartbeat drives fence_ipmilan)' : 'Fence agent (from fence-agents: fence_ipmilan, fence_idrac, fence_virsh, fence_vmware_rest, ...)',
+        (t) => {
+          const a = parseFenceAgent(t);
+          if (heartbeat && a !== 'fence_ipmilan') throw new UserError(`Heartbeat cannot drive ${a}`, { hint: 'with the heartbeat stack the agent is fence_ipmilan; choose the pacemaker stack for other agents' });
+          return a;
+        },
+        this.fenceAgent,
+      );
+      this.fenceAgent = agent; // the default of the next device, or of the next try
+      let perNode = true;
+      if (heartbeat) this.say('info', 'Heartbeat drives one IPMI controller per node: one fence device per node');
+      else {
+        const layout = await p.select<'each' | 'one'>({ message: `What does one ${agent} device power off?`, choices: LAYOUT_CHOICES, default: BMC_AGENT.test(agent) ? 'each' : 'one' });
+        perNode = layout === 'each';
+      }
+      const targets = await this.ask(
+        perNode ? `Nodes that each have such a device (comma-separated)` : `Nodes this device powers off (comma-separated)`,
+        (t) => {
+          const list = parseNodeList(t);
+          const unknown = list.find((n) => !names.includes(n));
+          if (unknown) throw new UserError(`'${unknown}' is not a node${didYouMean(unknown, names)}`, { hint: `nodes: ${names.join(', ')}` });
+          return list;
+        },
+        (uncovered.length ? uncovered : names).join(','),
+      );
+      const ipmi = BMC_AGENT.test(agent);
+      const params = await this.askFenceParams(
+        perNode ? `Parameter every node's ${agent} device shares` : `Parameter of the ${agent} device`,
+        perNode ? (ipmi ? 'username=admin, password=..., lanplus=1' : 'username=admin, password=...') : 'ip=192.0.2.200, username=admin, password=...',
+      );
+      if (perNode) {
+        for (const node of targets) params.push(...(await this.askFenceParams(`Parameter of ${node}'s own device`, ipmi ? `ip=ADDRESS of ${node}'s controller` : 'ip=ADDRESS', node)));
+      }
+      devices.push(...fenceDevices(agent, params, targets, perNode, devices.map((d) => d.name)));
+      const left = names.filter((n) => !devices.some((d) => d.targets.includes(n)));
+      if (!left.length || !(await p.confirm({ message: `No device powers off ${left.join(', ')} yet. Add another fence device?`, default: true }))) {
+        return { enabled: true, devices };
+      }
+    }
+  }
+
+  /** NAME=VALUE answers until an empty one; a password is shown as stars while it is typed. */
+  private async askFenceParams(label: string, example: string, node?: string): Promise<FenceParam[]> {
+    const params: FenceParam[] = [];
+    for (;;) {
+      const param = await this.askOptional(
+        `${label}, as NAME=VALUE (e.g. ${example}; empty: done)`,
+        (t) => {
+          const p = parseFenceParam(t);
+          if (p.node) throw new UserError(`no NODE: here`, { hint: node ? `this is ${node}'s own device: write ${p.name}=VALUE` : "a node's own values are asked next" });
+          if (params.some((x) => x.name === p.name)) throw new UserError(`'${p.name}' is already given`);
+          return { ...p, node };
+        },
+        undefined,
+        (text) => maskFenceParam(text),
+      );
+      if (!param) return params;
+      params.push(param);
+    }
+  }
+
+  /** A management controller (IPMI, iLO, iDRAC) powers one machine: one device for several nodes is a mistake. */
+  private warnSharedControllers(devices: FenceDeviceAnswer[]): void {
+    for (const d of devices.filter((x) => BMC_AGENT.test(x.agent) && x.targets.length > 1)) {
+      this.say(
+        'warn',
+        `fence device '${d.name}': ${d.agent} drives one machine's management controller, but it is to power off ${d.targets.join(', ')}`,
+        `give each node its own controller's address, which makes one device per node: ${d.targets.map((t) => `--fence-param ${t}:ip=ADDRESS`).join(' ')}`,
+      );
+    }
+  }
+
   // ---- output ----------------------------------------------------------------
 
   /** SSH defaults as the file should say them: relative paths relative to the file, not to the shell. */
@@ -428,14 +580,14 @@ class Wizard {
     return `./${rel}`;
   }
 
-  private async write(text: string): Promise<string | undefined> {
+  private async write(text: string, mode: number): Promise<string | undefined> {
     let backup: string | undefined;
     if (await exists(this.req.output)) {
       if (!this.req.force) throw existsError(this.req.output);
       backup = `${this.req.output}.${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}.bak`;
       await copyFile(this.req.output, backup);
     }
-    await writeFileAtomic(this.req.output, text, 0o644);
+    await writeFileAtomic(this.req.output, text, mode);
     return backup;
   }
 
@@ -453,16 +605,49 @@ class Wizard {
   }
 
   /** Asks; an empty answer is undefined. */
-  private askOptional<T>(message: string, parse: (text: string) => T, def?: string): Promise<T | undefined> {
-    return this.input(message, parse, def, true);
+  private askOptional<T>(message: string, parse: (text: string) => T, def?: string, transformer?: (text: string) => string): Promise<T | undefined> {
+    return this.input(message, parse, def, true, transformer);
   }
 
-  private async input<T>(message: string, parse: (text: string) => T, def: string | undefined, optional: boolean): Promise<T | undefined> {
+  private async input<T>(message: string, parse: (text: string) => T, def: string | undefined, optional: boolean, transformer?: (text: string) => string): Promise<T | undefined> {
     if (!this.prompts) throw new UserError(`no answer for: ${message}`, { hint: 'give it as a flag (see haforge init --help)' });
     const check = validator(parse);
-    const text = await this.prompts.input({ message, default: def, validate: (t) => (optional && !t.trim() ? true : check(t)) });
+    const text = await this.prompts.input({ message, default: def, validate: (t) => (optional && !t.trim() ? true : check(t)), ...(transformer ? { transformer } : {}) });
     return optional && !text.trim() ? undefined : parse(text);
   }
+}
+
+const FENCING_CHOICES: { name: string; value: 'device' | 'none' }[] = [
+  { name: 'configure a fence device now    (a BMC: IPMI, iLO, iDRAC; a hypervisor; a power switch)', value: 'device' },
+  { name: 'run without fencing on purpose  (split brain stays possible; preflight and status warn about it)', value: 'none' },
+];
+
+const LAYOUT_CHOICES: { name: string; value: 'each' | 'one' }[] = [
+  { name: 'one node: each node has its own   (a management controller: IPMI, iLO, iDRAC)', value: 'each' },
+  { name: 'several nodes: one device for all (a hypervisor, a power switch)', value: 'one' },
+];
+
+/** The flags' fencing: --no-fencing, or one agent's devices (one per node when a parameter names a node). */
+export function fencingFromFlags(f: FencingGiven, names: string[]): FencingAnswer {
+  const fenceFlags = [f.agent && '--fence-agent', f.params.length && '--fence-param', f.targets && '--fence-targets'].filter(Boolean).join(', ');
+  if (f.disabled) {
+    if (fenceFlags) throw new UserError(`--no-fencing contradicts ${fenceFlags}`, { hint: 'either fence devices (--fence-agent ...), or --no-fencing to run without fencing on purpose' });
+    return { enabled: false };
+  }
+  if (!f.agent) throw new UserError(`${fenceFlags} need${fenceFlags.includes(',') ? '' : 's'} --fence-agent`, { hint: 'e.g. --fence-agent fence_ipmilan (or --no-fencing to run without fencing on purpose)' });
+  for (const n of [...(f.targets ?? []), ...f.params.flatMap((p) => (p.node ? [p.node] : []))]) {
+    if (!names.includes(n)) throw new UserError(`'${n}' (in --fence-targets or --fence-param) is not a node${didYouMean(n, names)}`, { hint: `nodes: ${names.join(', ')}` });
+  }
+  const targets = f.targets ?? names;
+  const errors = checkFenceParams(f.params, targets);
+  if (errors.length) throw errors.length === 1 ? errors[0]! : new UserErrors(errors);
+  return { enabled: true, devices: fenceDevices(f.agent, f.params, targets, f.params.some((p) => p.node)) };
+}
+
+function fencingReport(f: FencingAnswer | undefined): FencingReport {
+  if (!f) return { state: 'undecided' };
+  if (!f.enabled) return { state: 'disabled' };
+  return { state: 'devices', devices: f.devices.map((d) => ({ name: d.name, agent: d.agent, targets: d.targets, params: Object.keys(d.params) })) };
 }
 
 const STACK_CHOICES: { name: string; value: Stack }[] = [

@@ -28,6 +28,9 @@ describe('haforge init without nodes', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--node [NAME=][USER@]HOST[:PORT]');
     expect(help.stdout).toContain('haforge init --cluster web --node alice=192.0.2.11');
+    expect(help.stdout).toContain('--fence-param [NODE:]NAME=VALUE');
+    expect(help.stdout).toMatch(/--no-fencing +Run without fencing on purpose/);
+    expect(help.stdout).toContain('--fence-param alice:ip=192.0.2.111');
     expect(haforge(['--help']).stdout).toMatch(/\binit\b/);
   });
 
@@ -38,6 +41,13 @@ describe('haforge init without nodes', () => {
     const bad = haforge([...offline(path.join(dir, 'never.yaml')), '--service', 'web:prot=80']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("error: --service web:prot=80: unknown service setting 'prot' (did you mean 'port'?)");
+    // A password in a bad fence flag is not repeated.
+    const secret = haforge([...offline(path.join(dir, 'never.yaml')), '--fence-agent', 'fence_ipmilan', '--fence-param', 'bob.x:password=hunter2']);
+    expect(secret.code).toBe(1);
+    expect(secret.stderr).toContain("error: --fence-param bob.x:password=(hidden): node name 'bob.x' is not a valid name");
+    expect(secret.stdout + secret.stderr).not.toContain('hunter2');
+    const contradiction = haforge([...offline(path.join(dir, 'never.yaml')), '--no-fencing', '--fence-agent', 'fence_virsh']);
+    expect(contradiction.stderr).toContain('error: --no-fencing contradicts --fence-agent');
     expect(existsSync(path.join(dir, 'never.yaml'))).toBe(false);
   });
 
@@ -46,6 +56,10 @@ describe('haforge init without nodes', () => {
     const first = haforge(offline(file));
     expect(first.code).toBe(0);
     expect(first.stdout).toContain(`wrote ${file}: cluster web (pacemaker), nodes alice, bob; primary alice`);
+    // No fencing flag and nothing asked: written, with a clear word on stderr that preflight will refuse it.
+    expect(first.stderr).toContain(`warning: ${file} has no fencing decision yet: haforge preflight fails`);
+    expect(first.stdout).toContain(`next: decide on fencing in ${file}`);
+    expect(readFileSync(file, 'utf8')).toContain('# Fencing (STONITH) is not decided yet');
     expect(haforge(['inventory', 'validate', '-i', file]).code).toBe(0);
     const again = haforge(offline(file));
     expect(again.code).toBe(1);
@@ -56,6 +70,48 @@ describe('haforge init without nodes', () => {
     expect(backups).toHaveLength(1);
     expect(readFileSync(path.join(dir, backups[0]!), 'utf8')).toContain('stack: pacemaker');
     expect(readFileSync(file, 'utf8')).toContain('stack: heartbeat');
+  });
+
+  it('fencing as flags: devices (file 0600 for the password, never printed) or --no-fencing', async () => {
+    const file = path.join(dir, 'fenced.yaml');
+    const fenced = haforge([
+      ...offline(file),
+      '--fence-agent', 'fence_ipmilan',
+      '--fence-param', 'alice:ip=192.0.2.111',
+      '--fence-param', 'bob:ip=192.0.2.112',
+      '--fence-param', 'username=admin',
+      '--fence-param', 'password=hunter2 #x',
+      '--fence-param', 'lanplus=1',
+    ]);
+    expect(fenced.stderr).toBe('');
+    expect(fenced.code).toBe(0);
+    expect(fenced.stdout).toContain('fencing: ipmilan-alice (fence_ipmilan → alice), ipmilan-bob (fence_ipmilan → bob); mode 0600: the file holds the fence password');
+    expect(fenced.stdout).not.toContain('hunter2');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, 'utf8')).toContain('password: "hunter2 #x"'); // quoted: a plain # would start a comment
+    const c = (await loadInventory(file)).clusters[0]!;
+    expect(c.fencing!.devices.map((d) => [d.name, d.targets, d.params])).toEqual([
+      ['ipmilan-alice', ['alice'], { ip: '192.0.2.111', username: 'admin', password: 'hunter2 #x', lanplus: '1' }],
+      ['ipmilan-bob', ['bob'], { ip: '192.0.2.112', username: 'admin', password: 'hunter2 #x', lanplus: '1' }],
+    ]);
+    expect(haforge(['inventory', 'validate', '-i', file]).code).toBe(0);
+
+    // Heartbeat cannot write that password into ha.cf: refused, without showing it, and nothing written.
+    const hb = haforge([...offline(path.join(dir, 'never.yaml')), '--stack', 'heartbeat', '--vip-nic', 'eth0', '--fence-agent', 'fence_ipmilan', '--fence-param', 'alice:ip=192.0.2.111', '--fence-param', 'bob:ip=192.0.2.112', '--fence-param', 'username=admin', '--fence-param', 'password=hunter2 #x', '--json']);
+    expect(hb.code).toBe(1);
+    expect(hb.stdout + hb.stderr).not.toContain('hunter2');
+    expect(hb.stdout + hb.stderr).toContain("fence device 'ipmilan-alice': a parameter contains a blank or '#', which ha.cf cannot hold");
+    expect(existsSync(path.join(dir, 'never.yaml'))).toBe(false);
+
+    const off = path.join(dir, 'unfenced.yaml');
+    const json = haforge([...offline(off), '--no-fencing', '--json']);
+    expect(json.code).toBe(0);
+    expect(json.stderr).toBe('');
+    expect(JSON.parse(json.stdout)).toMatchObject({ fencing: { state: 'disabled' }, mode: '0644' });
+    expect(statSync(off).mode & 0o777).toBe(0o644);
+    expect((await loadInventory(off)).clusters[0]!.fencing).toEqual({ enabled: false, devices: [] });
+    const valid = haforge(['inventory', 'validate', '-i', off]);
+    expect(valid.code).toBe(0);
   });
 
   it.skipIf(!!ptyUnavailableReason())('Ctrl-C at a question writes nothing and is no crash', async () => {
@@ -123,6 +179,7 @@ describe.skipIf(!!skip)('haforge init against real nodes', () => {
       '--mount', '/replicated',
       '--vip', `${subnet}.50/24`,
       '--service', 'web:unit=nginx,paths=/var/www:/etc/nginx,port=80',
+      '--no-fencing',
       '--yes',
     ]);
     expect(out.stderr).toBe('');
@@ -223,9 +280,26 @@ describe.skipIf(!!skip)('haforge init against real nodes', () => {
       await pty.answer(/\? Paths of web to move onto \/replicated/, '/var/www /etc/nginx');
       await pty.answer(/\? TCP port of web/, '80');
       await pty.answer(/\? Add another service\? \(y\/N\)/, 'n');
+      // Fencing: one IPMI controller per node, a shared login; the password shows as stars.
+      await pty.expect(/fencing \(STONITH\) powers off a node that stops answering/);
+      await pty.answer(/\? Fencing \(STONITH\)[^]*configure a fence device now[^]*run without fencing on purpose/, ''); // the first choice
+      await pty.answer(/\? Fence agent \(from fence-agents: [^)]*\) \(fence_ipmilan\)/, '');
+      await pty.answer(/\? What does one fence_ipmilan device power off\?[^]*one node: each node has its own/, ''); // a BMC: one per node
+      await pty.answer(/\? Nodes that each have such a device \(comma-separated\) \(hfi1,hfi2\)/, '');
+      await pty.answer(/\? Parameter every node's fence_ipmilan device shares, as NAME=VALUE/, 'username=admin');
+      await pty.answer(/\? Parameter every node's fence_ipmilan device shares/, 'password=s3cret-pty');
+      await pty.expect(/password=\*{10}/);
+      await pty.answer(/\? Parameter every node's fence_ipmilan device shares/, '');
+      await pty.answer(/\? Parameter of hfi1's own device/, 'ip=192.0.2.201');
+      await pty.answer(/\? Parameter of hfi1's own device/, '');
+      await pty.answer(/\? Parameter of hfi2's own device/, 'ip=192.0.2.202');
+      await pty.answer(/\? Parameter of hfi2's own device/, '');
+      await pty.expect(/the fence password goes into .*interactive\.yaml only, written with mode 0600; it is never shown/);
       await pty.answer(/\? Write .*interactive\.yaml\? \(Y\/n\)/, '');
       await pty.expect(/wrote .*interactive\.yaml: cluster it \(pacemaker\), nodes hfi1, hfi2; primary hfi2/);
+      await pty.expect(/fencing: ipmilan-hfi1 \(fence_ipmilan → hfi1\), ipmilan-hfi2 \(fence_ipmilan → hfi2\); mode 0600/);
       expect(await pty.exit()).toBe(0);
+      expect(pty.output).not.toContain('s3cret-pty');
     } finally {
       pty.kill();
     }
@@ -239,5 +313,10 @@ describe.skipIf(!!skip)('haforge init against real nodes', () => {
       ['hfi2', a2, undefined, loop?.device ?? MISSING_DISK],
     ]);
     expect(c.services).toEqual([expect.objectContaining({ name: 'web', unit: 'nginx', paths: ['/var/www', '/etc/nginx'], port: 80 })]);
+    expect(c.fencing!.devices.map((d) => [d.name, d.targets, d.params])).toEqual([
+      ['ipmilan-hfi1', ['hfi1'], { ip: '192.0.2.201', username: 'admin', password: 's3cret-pty' }],
+      ['ipmilan-hfi2', ['hfi2'], { ip: '192.0.2.202', username: 'admin', password: 's3cret-pty' }],
+    ]);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 });

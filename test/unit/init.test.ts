@@ -8,20 +8,30 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError, UserErrors } from '../../src/errors.js';
 import { nicFor, parseAddresses } from '../../src/facts/addresses.js';
 import { parseBlockDevice, type BlockDeviceState } from '../../src/facts/blockdev.js';
+import { evaluateCluster } from '../../src/facts/preflight-checks.js';
 import {
   checkAnswers,
+  fenceDevices,
+  holdsSecret,
+  maskFenceParam,
   parseDiskFlag,
+  parseFenceAgent,
+  parseFenceParam,
   parseNodeFlag,
+  parseNodeList,
   parseServiceFlag,
   parseSshAddress,
   parseVip,
+  showFenceParam,
   validator,
+  type FencingAnswer,
   type InitAnswers,
 } from '../../src/inventory/answers.js';
 import { loadInventory, parseInventory } from '../../src/inventory/load.js';
 import { renderInventory } from '../../src/inventory/write.js';
 import type { HostInfo, Probe, Prober, ProbeTarget } from '../../src/services/init-probe.js';
-import { initInventory, type InitGiven, type Note, type Prompts } from '../../src/services/init.js';
+import type { ClusterSpec } from '../../src/inventory/model.js';
+import { fencingFromFlags, initInventory, type InitGiven, type Note, type Prompts } from '../../src/services/init.js';
 
 const fixture = (dir: string, name: string) => readFileSync(path.join(__dirname, '../fixtures', dir, name), 'utf8');
 
@@ -145,7 +155,7 @@ describe('the written inventory', () => {
     expect(text).toContain("r0: /dev/sdc # bob's backing disk differs from the resource's");
     expect(text).toContain('paths: [/var/www, /etc/nginx] # data and config, moved onto the volume');
     expect(text).toContain('# The address clients use; it moves with the services.');
-    expect(text).toMatch(/# Fencing \(STONITH\) is not set up yet[^]*# +targets: \[alice, bob\]/);
+    expect(text).toMatch(/# Fencing \(STONITH\) is not decided yet[^]*# +targets: \[alice\]\n[^]*# +targets: \[bob\]\n/);
   });
 
   it('defaults: ssh settings, a non-root default user with sudo, a heartbeat cluster without services', () => {
@@ -199,14 +209,174 @@ describe('the written inventory', () => {
   });
 });
 
+// ---- fencing: parsers, flags, the section written, the file's mode -------------
+
+const SECRET = 'pa ss#w0rd:x';
+/** alice and bob, each with its own IPMI controller; a shared login. */
+const ipmi = (): FencingAnswer => ({
+  enabled: true,
+  devices: fenceDevices(
+    'fence_ipmilan',
+    [
+      { name: 'username', value: 'admin' },
+      { name: 'password', value: SECRET },
+      { name: 'lanplus', value: '1' },
+      { node: 'alice', name: 'ip', value: '192.0.2.111' },
+      { node: 'bob', name: 'ip', value: '192.0.2.112' },
+    ],
+    ['alice', 'bob'],
+    true,
+  ),
+});
+
+/** What preflight says about fencing for a loaded cluster (the check that needs no node). */
+const preflightFencing = (c: ClusterSpec) => evaluateCluster(c, new Map(c.nodes.map((n) => [n.name, {}]))).checks.filter((x) => x.check === 'fencing').map((x) => x.status);
+
+describe('fencing answers', () => {
+  it('--fence-param [NODE:]NAME=VALUE; a secret is kept as typed, never repeated in an error', () => {
+    expect(parseFenceParam('ip=192.0.2.111')).toEqual({ node: undefined, name: 'ip', value: '192.0.2.111' });
+    expect(parseFenceParam('alice:ip = 192.0.2.111 ')).toEqual({ node: 'alice', name: 'ip', value: '192.0.2.111' });
+    expect(parseFenceParam('username= admin ').value).toBe('admin');
+    expect(parseFenceParam(`password=${SECRET} `).value).toBe(`${SECRET} `); // a password may end with a blank
+    expect(parseFenceParam('pcmk_host_map=alice:1;bob:2').value).toBe('alice:1;bob:2');
+    expect(errorsOf(() => parseFenceParam('password'))[0]).toBe("fence parameter 'password' has no value | write password=VALUE");
+    expect(errorsOf(() => parseFenceParam('bob:password=  '))[0]).toBe("fence parameter 'password' has no value | write bob:password=VALUE");
+    expect(errorsOf(() => parseFenceParam('=hunter2'))[0]).toMatch(/^'' is not a fence parameter name/);
+    expect(errorsOf(() => parseFenceParam('alice.x:ip=1'))[0]).toMatch(/^node name 'alice.x' is not a valid name/);
+    expect(errorsOf(() => parseFenceParam('password=a\nb'))[0]).toBe("the value of fence parameter 'password' has a line break | a value is one line");
+    for (const t of ['password=hunter2', '=hunter2', 'bob:passwd=hunter2', 'api_key=hunter2', 'token=hunter2']) expect(showFenceParam(t)).not.toContain('hunter2');
+    expect(showFenceParam('bob:passwd=hunter2')).toBe('bob:passwd=(hidden)');
+    expect(showFenceParam('ip=192.0.2.1')).toBe('ip=192.0.2.1');
+    expect(maskFenceParam('password=abc d')).toBe('password=*****');
+    expect(maskFenceParam('passw')).toBe('passw');
+    expect(maskFenceParam('ip=192.0.2.1')).toBe('ip=192.0.2.1');
+  });
+
+  it('--fence-agent, --fence-targets', () => {
+    expect(parseFenceAgent(' fence_ipmilan ')).toBe('fence_ipmilan');
+    expect(errorsOf(() => parseFenceAgent('ipmilan'))[0]).toMatch(/^'ipmilan' is not a fence agent name \| an agent from fence-agents/);
+    expect(parseNodeList('alice, bob,alice')).toEqual(['alice', 'bob']);
+    expect(errorsOf(() => parseNodeList(' , '))[0]).toMatch(/^no nodes given/);
+  });
+
+  it('devices: one for all targets, or one per node with the shared parameters after its own', () => {
+    expect(fenceDevices('fence_virsh', [{ name: 'ip', value: '192.0.2.1' }], ['alice', 'bob'], false)).toEqual([{ name: 'virsh', agent: 'fence_virsh', targets: ['alice', 'bob'], params: { ip: '192.0.2.1' } }]);
+    const f = ipmi();
+    const [a, b] = f.enabled ? f.devices : [];
+    expect(a).toEqual({ name: 'ipmilan-alice', agent: 'fence_ipmilan', targets: ['alice'], params: { ip: '192.0.2.111', username: 'admin', password: SECRET, lanplus: '1' } });
+    expect(Object.keys(a!.params)).toEqual(['ip', 'username', 'password', 'lanplus']);
+    expect(b!.params.ip).toBe('192.0.2.112');
+    // A node's own value wins over the shared one; names already taken get a number.
+    const own = fenceDevices('fence_ipmilan', [{ name: 'ip', value: 'x' }, { node: 'bob', name: 'ip', value: 'y' }], ['bob'], true, ['ipmilan-bob']);
+    expect(own).toEqual([{ name: 'ipmilan-bob-2', agent: 'fence_ipmilan', targets: ['bob'], params: { ip: 'y' } }]);
+  });
+
+  it('the flags: --no-fencing, or an agent with its parameters and targets; contradictions are refused', () => {
+    const names = ['alice', 'bob'];
+    expect(fencingFromFlags({ disabled: true, params: [] }, names)).toEqual({ enabled: false });
+    expect(fencingFromFlags({ agent: 'fence_virsh', params: [{ name: 'ip', value: '192.0.2.1' }] }, names)).toEqual({
+      enabled: true,
+      devices: [{ name: 'virsh', agent: 'fence_virsh', targets: ['alice', 'bob'], params: { ip: '192.0.2.1' } }],
+    });
+    // A parameter for one node makes one device per node.
+    const perNode = fencingFromFlags({ agent: 'fence_ipmilan', params: [parseFenceParam('alice:ip=192.0.2.111'), parseFenceParam('bob:ip=192.0.2.112')] }, names);
+    expect(perNode.enabled && perNode.devices.map((d) => [d.name, d.targets, d.params.ip])).toEqual([
+      ['ipmilan-alice', ['alice'], '192.0.2.111'],
+      ['ipmilan-bob', ['bob'], '192.0.2.112'],
+    ]);
+    const refused = (f: Parameters<typeof fencingFromFlags>[0]) => errorsOf(() => fencingFromFlags(f, names));
+    expect(refused({ disabled: true, agent: 'fence_virsh', params: [] })).toEqual(['--no-fencing contradicts --fence-agent | either fence devices (--fence-agent ...), or --no-fencing to run without fencing on purpose']);
+    expect(refused({ params: [parseFenceParam('password=hunter2')], targets: ['alice'] })[0]).toMatch(/^--fence-param, --fence-targets need --fence-agent \| e\.g\. --fence-agent fence_ipmilan/);
+    expect(refused({ agent: 'fence_virsh', params: [], targets: ['alice', 'bobb'] })).toEqual(["'bobb' (in --fence-targets or --fence-param) is not a node (did you mean 'bob'?) | nodes: alice, bob"]);
+    expect(refused({ agent: 'fence_ipmilan', params: [parseFenceParam('bob:ip=1')], targets: ['alice'] })[0]).toMatch(/^fence parameter 'bob:ip' is for bob, which the device does not fence/);
+    const twice = refused({ agent: 'fence_ipmilan', params: [parseFenceParam('password=hunter2'), parseFenceParam('password=hunter3')] });
+    expect(twice).toEqual(["fence parameter 'password' is given twice | give each parameter once (NODE:NAME=VALUE for one node's own value)"]);
+  });
+
+  it('devices: the section loads with the real loader, passes preflight, and the file is to be private', () => {
+    const a = answers({ fencing: ipmi() });
+    expect(holdsSecret(a)).toBe(true);
+    const text = render(a);
+    expect(text).toContain('# This file holds the fence password: it is written with mode 0600');
+    expect(text).toContain('targets: [alice] # the nodes it powers off');
+    expect(text).toMatch(/ipmilan-alice:\n +agent: fence_ipmilan # from fence-agents\n/);
+    expect(text).toContain('lanplus: 1}'); // a whole number, as in inventory.example.yaml
+    expect(text).not.toContain('is not decided yet');
+    const c = parseInventory('inventory.yaml', text).clusters[0]!;
+    expect(c.fencing).toEqual({
+      enabled: true,
+      devices: [
+        { name: 'ipmilan-alice', agent: 'fence_ipmilan', targets: ['alice'], params: { ip: '192.0.2.111', username: 'admin', password: SECRET, lanplus: '1' } },
+        { name: 'ipmilan-bob', agent: 'fence_ipmilan', targets: ['bob'], params: { ip: '192.0.2.112', username: 'admin', password: SECRET, lanplus: '1' } },
+      ],
+    });
+    expect(preflightFencing(c)).toEqual(['ok', 'ok']);
+    // Without a secret parameter the file stays 0644.
+    expect(holdsSecret(answers({ fencing: { enabled: true, devices: fenceDevices('fence_sbd', [{ name: 'devices', value: '/dev/sdz' }], ['alice', 'bob'], false) } }))).toBe(false);
+  });
+
+  it('none on purpose: enabled: false, with what it risks; preflight warns instead of failing', () => {
+    const text = render(answers({ fencing: { enabled: false } }));
+    expect(text).toMatch(/# Fencing \(STONITH\) is off on purpose\. The risk: a node that only looks dead\n[^]*split brain[^]*\n +fencing:\n +enabled: false\n/);
+    const c = parseInventory('inventory.yaml', text).clusters[0]!;
+    expect(c.fencing).toEqual({ enabled: false, devices: [] });
+    expect(preflightFencing(c)).toEqual(['warn', 'warn']);
+    expect(holdsSecret(answers({ fencing: { enabled: false } }))).toBe(false);
+  });
+
+  it('undecided: no section, the commented example, and preflight fails (as it must)', () => {
+    const text = render(answers());
+    expect(text).toMatch(/# Fencing \(STONITH\) is not decided yet: haforge preflight fails/);
+    expect(text).toMatch(/#       ipmi-alice:\n +#         agent: fence_ipmilan\n +#         targets: \[alice\]/);
+    const c = parseInventory('inventory.yaml', text).clusters[0]!;
+    expect(c.fencing).toBeUndefined();
+    expect(preflightFencing(c)).toEqual(['fail', 'fail']);
+  });
+
+  it('bad fencing answers are refused with the flag to fix them, never showing a password', () => {
+    const heartbeat = (fencing: FencingAnswer) => errorsOf(() => render(answers({ stack: 'heartbeat', fencing })));
+    const shared = fencingFromFlags({ agent: 'fence_ipmilan', params: [parseFenceParam('ip=192.0.2.200'), parseFenceParam('username=admin'), parseFenceParam(`password=${SECRET}`)] }, ['alice', 'bob']);
+    const errs = [
+      ...heartbeat(shared),
+      ...heartbeat({ enabled: true, devices: fenceDevices('fence_virsh', [], ['alice', 'bob'], true) }),
+      ...heartbeat({ enabled: true, devices: fenceDevices('fence_ipmilan', [{ name: 'password', value: SECRET }, { node: 'alice', name: 'ip', value: '1' }, { node: 'bob', name: 'ip', value: '2' }], ['alice', 'bob'], true) }),
+      ...errorsOf(() => render(answers({ fencing: { enabled: true, devices: fenceDevices('fence_virsh', [{ name: 'password', value: SECRET }], ['alice', 'carl'], false) } }))),
+    ];
+    expect(errs).toEqual([
+      "fence device 'ipmilan' (fence_ipmilan) is to power off alice, bob: Heartbeat drives one IPMI controller per machine | give each node its controller's address, which makes one device per node: --fence-param alice:ip=ADDRESS --fence-param bob:ip=ADDRESS",
+      "Heartbeat cannot drive fence_virsh (device 'virsh-alice') | with --stack heartbeat the fence agents are fence_ipmilan; use --stack pacemaker for fence_virsh",
+      "Heartbeat cannot drive fence_virsh (device 'virsh-bob') | with --stack heartbeat the fence agents are fence_ipmilan; use --stack pacemaker for fence_virsh",
+      // The password has blanks and #, which ha.cf cannot hold; and the login is missing.
+      "fence device 'ipmilan-alice' has no username parameter | add params: { username: ... } to the device; as a flag: --fence-param NAME=VALUE (NODE:NAME=VALUE for one node)",
+      "fence device 'ipmilan-bob' has no username parameter | add params: { username: ... } to the device; as a flag: --fence-param NAME=VALUE (NODE:NAME=VALUE for one node)",
+      "fence device 'virsh' targets 'carl', which is not a node | nodes: alice, bob",
+      "no fence device powers off node 'bob' | every node needs one: add bob to --fence-targets (default: every node)",
+    ]);
+    for (const e of errs) expect(e).not.toContain(SECRET);
+    const blank = { enabled: true as const, devices: fenceDevices('fence_ipmilan', [{ name: 'username', value: 'admin' }, { name: 'password', value: SECRET }, { node: 'alice', name: 'ip', value: '1' }, { node: 'bob', name: 'ip', value: '2' }], ['alice', 'bob'], true) };
+    const hb = heartbeat(blank);
+    expect(hb[0]).toMatch(/^fence device 'ipmilan-alice': a parameter contains a blank or '#', which ha\.cf cannot hold/);
+    for (const e of hb) expect(e).not.toContain(SECRET);
+    // The same devices are fine with Pacemaker, and with a plain password with Heartbeat.
+    expect(checkAnswers(answers({ fencing: blank }))).toEqual([]);
+    const plain = fenceDevices('fence_ipmilan', [{ name: 'username', value: 'admin' }, { name: 'password', value: 'plain' }, { node: 'alice', name: 'ip', value: '1' }, { node: 'bob', name: 'ip', value: '2' }], ['alice', 'bob'], true);
+    expect(checkAnswers(answers({ stack: 'heartbeat', fencing: { enabled: true, devices: plain } }))).toEqual([]);
+  });
+});
+
 // ---- the wizard, with scripted answers ----------------------------------------
 
-type Script = [RegExp, string | boolean][];
+/** An answer; a list is typed in turn, every one but the last refused by the question's validator (as a terminal re-asks). */
+type Script = [RegExp, string | boolean | string[]][];
 
 /** Prompts that answer from a script, in order, and check each question's wording. */
-function scripted(script: Script): Prompts & { asked: string[]; left: () => number } {
+function scripted(script: Script): Prompts & { asked: string[]; shown: string[]; refused: string[]; left: () => number } {
   const queue = [...script];
   const asked: string[] = [];
+  /** Every typed answer as the terminal shows it once given (secrets masked). */
+  const shown: string[] = [];
+  /** What the validators said to the answers they refused. */
+  const refused: string[] = [];
   const next = (message: string) => {
     asked.push(message);
     const step = queue.shift();
@@ -216,12 +386,21 @@ function scripted(script: Script): Prompts & { asked: string[]; left: () => numb
   };
   return {
     asked,
+    shown,
+    refused,
     left: () => queue.length,
     async input(q) {
-      const a = next(q.message);
+      const typed = next(q.message);
+      const a = Array.isArray(typed) ? typed[typed.length - 1]! : typed;
+      for (const t of Array.isArray(typed) ? typed.slice(0, -1) : []) {
+        const r = q.validate?.(t) ?? true;
+        if (r === true) throw new Error(`answer '${t}' to '${q.message}' was accepted, not refused`);
+        refused.push(r);
+      }
       const text = a === '' && q.default !== undefined ? q.default : String(a);
       const ok = q.validate ? q.validate(text) : true;
       if (ok !== true) throw new Error(`answer '${text}' to '${q.message}' refused: ${ok}`);
+      shown.push(q.transformer ? q.transformer(text, { isFinal: true }) : text);
       return text;
     },
     async confirm(q) {
@@ -305,11 +484,41 @@ describe('the wizard', () => {
       [/^Paths of web to move onto \/replicated/, '/var/www /etc/nginx'],
       [/^TCP port of web/, '80'],
       [/^Add another service\?$/, false],
+      // Heartbeat: fence_ipmilan, one device per node (no question about that).
+      [/^Fencing \(STONITH\)$/, 'device'],
+      [/^Fence agent \(Heartbeat drives fence_ipmilan\)$/, ['fence_virsh', '']], // refused, then the default
+      [/^Nodes that each have such a device \(comma-separated\)$/, ''], // every node
+      [/^Parameter every node's fence_ipmilan device shares, as NAME=VALUE \(e\.g\. username=admin, password=\.\.\., lanplus=1; empty: done\)$/, 'username=admin'],
+      [/^Parameter every node's/, ['alice:ip=192.0.2.111', 'username=root', 'password=s3cret-pw1']],
+      [/^Parameter every node's/, ''],
+      [/^Parameter of alice's own device, as NAME=VALUE \(e\.g\. ip=ADDRESS of alice's controller; empty: done\)$/, 'ip=192.0.2.111'],
+      [/^Parameter of alice's own device/, ''],
+      [/^Parameter of bobby's own device/, 'ip=192.0.2.112'],
+      [/^Parameter of bobby's own device/, ''],
       [new RegExp(`^Write ${out.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\?$`), true],
     ]);
     const p = prober();
     const report = await initInventory({ output: out, given: noGiven() }, { prompts, say, prober: p });
     expect(prompts.left()).toBe(0);
+    expect(prompts.refused).toEqual([
+      'Heartbeat cannot drive fence_virsh: with the heartbeat stack the agent is fence_ipmilan; choose the pacemaker stack for other agents',
+      "no NODE: here: a node's own values are asked next",
+      "'username' is already given",
+    ]);
+    // The password is stars on the terminal, and nowhere in what init says or reports; the file holds it, 0600.
+    expect(prompts.shown.filter((t) => t.startsWith('password'))).toEqual(['password=**********']);
+    expect(prompts.shown.join('\n')).not.toContain('s3cret');
+    expect(JSON.stringify(notes)).not.toContain('s3cret');
+    expect(JSON.stringify(report)).not.toContain('s3cret');
+    expect(notes.map((n) => n.text)).toContain(`the fence password goes into ${out} only, written with mode 0600; it is never shown`);
+    expect(report.fencing).toEqual({
+      state: 'devices',
+      devices: [
+        { name: 'ipmilan-alice', agent: 'fence_ipmilan', targets: ['alice'], params: ['ip', 'username', 'password'] },
+        { name: 'ipmilan-bobby', agent: 'fence_ipmilan', targets: ['bobby'], params: ['ip', 'username', 'password'] },
+      ],
+    });
+    expect(report.mode).toBe('0600');
     expect(p.targets[1]).toMatchObject({ host: '192.0.2.12', user: 'admin', port: 2222, sudo: true });
 
     const said = notes.map((n) => `${n.level} ${n.text}`);
@@ -332,7 +541,11 @@ describe('the wizard', () => {
     expect(c.drbd!.resources[0]).toMatchObject({ mount: '/replicated' });
     expect(c.nodes[0]!.disks).toEqual({ r0: '/dev/vdb' });
     expect(c.services[0]).toMatchObject({ name: 'web', unit: 'nginx', paths: ['/var/www', '/etc/nginx'], port: 80 });
-    expect(statSync(out).mode & 0o777).toBe(0o644);
+    expect(c.fencing!.devices.map((d) => [d.name, d.targets, d.params])).toEqual([
+      ['ipmilan-alice', ['alice'], { ip: '192.0.2.111', username: 'admin', password: 's3cret-pw1' }],
+      ['ipmilan-bobby', ['bobby'], { ip: '192.0.2.112', username: 'admin', password: 's3cret-pw1' }],
+    ]);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
     expect(readFileSync(out, 'utf8')).toMatch(/# yaml-language-server: \$schema=file:\/\/.*\/schemas\/inventory\.schema\.json/);
   });
 
@@ -346,16 +559,19 @@ describe('the wizard', () => {
       [/^Cluster stack$/, ''],
       [/^Primary node/, ''],
       [/^Add a service to make highly available\?$/, false],
+      [/^Fencing \(STONITH\)$/, 'none'],
       [/^Write /, true],
     ]);
-    await initInventory(
+    const report = await initInventory(
       { output: out, given: noGiven({ cluster: 'web', nodes: [{ host: '192.0.2.11' }, { name: 'bob', host: '192.0.2.12' }], vip: { address: '10.0.0.50', cidrNetmask: 24 } }) },
       { prompts, say, prober: prober() },
     );
     expect(prompts.left()).toBe(0);
     const c = (await loadInventory(out)).clusters[0]!;
     expect(c.nodes.map((n) => n.name)).toEqual(['alice', 'bob']); // alice's name read with uname -n
-    expect(c).toMatchObject({ stack: 'pacemaker', primary: 'alice', services: [], vip: { nic: 'eth1' } });
+    expect(c).toMatchObject({ stack: 'pacemaker', primary: 'alice', services: [], vip: { nic: 'eth1' }, fencing: { enabled: false, devices: [] } });
+    expect(readFileSync(out, 'utf8')).toMatch(/# Fencing \(STONITH\) is off on purpose\. The risk:/);
+    expect([report.fencing, report.mode, statSync(out).mode & 0o777]).toEqual([{ state: 'disabled' }, '0644', 0o644]);
   });
 
   it('with every required flag it asks nothing, even with a terminal; unreachable nodes are reported', async () => {
@@ -382,6 +598,87 @@ describe('the wizard', () => {
     expect(report.nodes.map((n) => [n.name, n.reachable])).toEqual([['alice', true], ['bob', true], ['carol', false]]);
     const c = (await loadInventory(out)).clusters[0]!;
     expect(c.nodes.map((n) => n.disks.r0)).toEqual(['/dev/sdb', '/dev/vdb', '/dev/sdb']);
+    // No fencing flag and nobody to ask: left undecided (the command warns on stderr), the example in the file.
+    expect(report.fencing).toEqual({ state: 'undecided' });
+    expect(c.fencing).toBeUndefined();
+    expect(readFileSync(out, 'utf8')).toContain('# Fencing (STONITH) is not decided yet: haforge preflight fails');
+  });
+
+  it('fencing as flags asks nothing: one device per node when a parameter names a node; 0600 for a password', async () => {
+    const prompts = scripted([]);
+    const given = noGiven({
+      cluster: 'web',
+      nodes: [{ name: 'alice', host: '192.0.2.11' }, { name: 'bob', host: '192.0.2.12' }],
+      disk: '/dev/vdb',
+      mount: '/r',
+      vip: { address: '192.0.2.50', cidrNetmask: 24 },
+      fencing: { agent: 'fence_ipmilan', params: ['alice:ip=192.0.2.111', 'bob:ip=192.0.2.112', 'username=admin', 'password=s3cret'].map(parseFenceParam) },
+    });
+    const report = await initInventory({ output: out, given }, { prompts, say, prober: prober() });
+    expect(prompts.asked).toEqual([]);
+    expect(report.fencing).toMatchObject({ state: 'devices', devices: [{ name: 'ipmilan-alice' }, { name: 'ipmilan-bob' }] });
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect((await loadInventory(out)).clusters[0]!.fencing!.devices.map((d) => d.params.ip)).toEqual(['192.0.2.111', '192.0.2.112']);
+    expect(JSON.stringify([report, notes])).not.toContain('s3cret');
+
+    // One IPMI address for both nodes: written (Pacemaker takes it), but warned about.
+    rmSync(out);
+    notes = [];
+    await initInventory({ output: out, given: { ...given, fencing: { agent: 'fence_ipmilan', params: [parseFenceParam('ip=192.0.2.200')] } } }, { say, prober: prober() });
+    expect(notes.filter((n) => n.level === 'warn').map((n) => `${n.text} | ${n.hint}`)).toEqual([
+      "fence device 'ipmilan': fence_ipmilan drives one machine's management controller, but it is to power off alice, bob | give each node its own controller's address, which makes one device per node: --fence-param alice:ip=ADDRESS --fence-param bob:ip=ADDRESS",
+    ]);
+    expect(statSync(out).mode & 0o777).toBe(0o644);
+
+    // Contradicting flags: nothing is written.
+    rmSync(out);
+    await expect(initInventory({ output: out, given: { ...given, fencing: { disabled: true, agent: 'fence_virsh', params: [] } } }, { say, prober: prober() })).rejects.toThrow(/^--no-fencing contradicts --fence-agent$/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('fencing asked: devices until every node is covered; a wrong answer is said and asked again', async () => {
+    const base = noGiven({ cluster: 'web', nodes: [{ name: 'alice', host: '192.0.2.11' }, { name: 'bob', host: '192.0.2.12' }, { name: 'carol', host: '192.0.2.13' }], disk: '/dev/vdb', mount: '/r', replication: { alice: '10.0.0.11', bob: '10.0.0.12', carol: '10.0.0.13' } });
+    const prompts = scripted([
+      [/^Virtual IP/, '192.0.2.50/24'],
+      [/^Interface for the VIP/, ''],
+      [/^Cluster stack$/, ''],
+      [/^Primary node/, ''],
+      [/^Add a service/, false],
+      [/^Fencing \(STONITH\)$/, 'device'],
+      [/^Fence agent \(from fence-agents/, ['virsh', 'fence_virsh']],
+      [/^What does one fence_virsh device power off\?$/, ''], // default for a hypervisor: several nodes
+      [/^Nodes this device powers off \(comma-separated\)$/, ['alice,bobb', 'alice,bob']],
+      [/^Parameter of the fence_virsh device, as NAME=VALUE \(e\.g\. ip=192\.0\.2\.200/, 'ip=192.0.2.1'],
+      [/^Parameter of the fence_virsh device/, ''],
+      [/^No device powers off carol yet\. Add another fence device\?$/, false], // so carol has none: said, and asked again
+      [/^Fencing \(STONITH\)$/, 'device'],
+      [/^Fence agent/, ''], // the last one: fence_virsh
+      [/^What does one fence_virsh device power off\?$/, 'one'],
+      [/^Nodes this device powers off/, 'alice,bob'],
+      [/^Parameter of the fence_virsh device/, 'ip=192.0.2.1'],
+      [/^Parameter of the fence_virsh device/, ''],
+      [/^No device powers off carol yet\. Add another fence device\?$/, ''], // yes
+      [/^Fence agent/, 'fence_ipmilan'],
+      [/^What does one fence_ipmilan device power off\?$/, ''], // default for a BMC: one node each
+      [/^Nodes that each have such a device \(comma-separated\)$/, ''], // default: the nodes still without one
+      [/^Parameter every node's fence_ipmilan device shares/, 'password=s3cret'],
+      [/^Parameter every node's/, ''],
+      [/^Parameter of carol's own device/, 'ip=192.0.2.113'],
+      [/^Parameter of carol's own device/, ''],
+      [/^Write /, true],
+    ]);
+    const report = await initInventory({ output: out, probe: false, given: base }, { prompts, say });
+    expect(prompts.left()).toBe(0);
+    expect(prompts.refused[0]).toMatch(/^'virsh' is not a fence agent name/);
+    expect(prompts.refused[1]).toBe("'bobb' is not a node (did you mean 'bob'?): nodes: alice, bob, carol");
+    expect(notes.filter((n) => n.level === 'warn').map((n) => n.text)).toContain("no fence device powers off node 'carol'");
+    const c = (await loadInventory(out)).clusters[0]!;
+    expect(c.fencing!.devices.map((d) => [d.name, d.agent, d.targets])).toEqual([
+      ['virsh', 'fence_virsh', ['alice', 'bob']],
+      ['ipmilan-carol', 'fence_ipmilan', ['carol']],
+    ]);
+    expect(report.mode).toBe('0600');
+    expect(preflightFencing(c)).toEqual(['ok', 'ok', 'ok']);
   });
 
   it('a login that is not root gets sudo, and the disk is read through it', async () => {
