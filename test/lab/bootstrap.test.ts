@@ -81,7 +81,8 @@ describe.skipIf(skip).each(['heartbeat', 'pacemaker'] as const)('haforge bootstr
   it('a second bootstrap changes nothing', async () => {
     const { ran, report, audit } = await bootstrap();
     timings.second = ran.ms / 1000;
-    expect(report.ok).toBe(true);
+    const failed = (report.run?.results ?? []).filter((r: any) => r.status === 'failed');
+    expect(report.ok, JSON.stringify({ failed, preflight: report.preflight?.checks?.filter((c: any) => c.status === 'fail'), error: report.error }, null, 2)).toBe(true);
     expect(report.run.results.filter((r: any) => r.status !== 'ok').map((r: any) => `${r.host} ${r.task}: ${r.msg}`)).toEqual([]);
     expect(audit.filter((r) => r.kind === 'change')).toEqual([]);
   }, 10 * MIN);
