@@ -10,6 +10,7 @@ import type { ClusterSpec, Inventory } from '../inventory/model.js';
 import type { ClusterReport } from '../procedures/cluster-status.js';
 import { MoveRefused, servesScript, type MovePlan, type MoveStep } from '../procedures/moves.js';
 import { didYouMean } from '../schema/suggest.js';
+import { quoteArgv } from '../util/shell.js';
 import type { ConnectOptions } from './connect.js';
 import { withConnections } from './split-brain-read.js';
 import { readStatusWith, type StatusDepth, type StatusSource } from './status.js';
@@ -113,7 +114,9 @@ export async function runMove(req: MoveRequest, planFor: (report: ClusterReport)
         const waited = Date.now() - started;
         if (waited > limitMs) {
           throw new UserError(`${plan.action}: ${plan.wait.description} did not show within ${req.timeout ?? 300} s (primary now: ${now.primary ?? 'none'})`, {
-            hint: 'haforge status shows where things stand; the commands ran (see the audit log), the cluster manager may still be moving',
+            hint: `haforge status shows where things stand; the commands ran (see the audit log), the cluster manager may still be moving${
+              plan.after.length ? `; once it is done, remove what the move left: ${plan.after.map((s) => quoteArgv(s.argv)).join('; ')}` : ''
+            }`,
           });
         }
         req.onProgress?.(`waiting for ${plan.wait.description}: primary ${now.primary ?? 'none'}, ${(waited / 1000).toFixed(0)} s`);
