@@ -10,7 +10,7 @@ import { templateContext } from '../../src/engine/context.js';
 import type { PlanContext } from '../../src/engine/operation.js';
 import { preparePlaybook, TemplateFiles } from '../../src/engine/prepare.js';
 import { nicCarrying, parseAddresses } from '../../src/facts/addresses.js';
-import { parseHeartbeatResources } from '../../src/facts/heartbeat.js';
+import { parseHeartbeatResources, parseHeartbeatView } from '../../src/facts/heartbeat.js';
 import { systemFact } from '../../src/facts/system.js';
 import { heartbeatChecks } from '../../src/heartbeat/preflight.js';
 import { parseInventory } from '../../src/inventory/load.js';
@@ -290,6 +290,21 @@ describe('Heartbeat resources (captured cl_status and ip output)', () => {
     expect(step.watch!.check(vipUp, 0)).toMatchObject({ done: false, progress: expect.stringMatching(/^10\.99\.0\.100 up, resources still starting/) });
     expect(step.watch!.check(fixture('heartbeat', 'lab-node1-holds-all.txt'), 0)).toMatchObject({ done: true });
     expect(step.watch!.check(fixture('heartbeat', 'lab-node2-heartbeat-stopped.txt'), 0)).toMatchObject({ done: false, error: expect.stringMatching(/Heartbeat stopped/) });
+  });
+});
+
+describe("Heartbeat's view of the cluster (status)", () => {
+  it('parses the members and their state from a captured reading; a stopped Heartbeat has none', () => {
+    expect(parseHeartbeatView(fixture('heartbeat', 'lab-node1-view.txt'))).toEqual({
+      running: true,
+      unitActive: true,
+      rscstatus: 'local',
+      members: [
+        { name: 'node2', status: 'active' },
+        { name: 'node1', status: 'active' },
+      ],
+    });
+    expect(parseHeartbeatView(fixture('heartbeat', 'lab-node2-heartbeat-stopped.txt'))).toMatchObject({ running: false, members: [] });
   });
 });
 

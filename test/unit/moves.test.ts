@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { clusterStatus } from '../../src/procedures/cluster-status.js';
 import { planDrill } from '../../src/procedures/drill.js';
 import { MoveRefused, planCleanup, planMigrate, planStandby, planSwitchover, planUnmigrate, runsOn } from '../../src/procedures/moves.js';
-import { cluster, read } from '../support/status-readings.js';
+import { cluster, fx, read } from '../support/status-readings.js';
 
 const pcmkOnNode1 = () =>
   clusterStatus(cluster('pacemaker'), [
@@ -33,8 +33,8 @@ const refusal = (f: () => unknown) => {
   throw new Error('not refused');
 };
 
-// heartbeat-view output of a lab node with both members active (cl_status lines as captured in the lab, test/fixtures/heartbeat).
-const HB_VIEW = '== hb\nHeartbeat is running on this machine.\n== unit\nactive\n== rsc\nlocal\n== members\nnode2 active\nnode1 active\n';
+// heartbeat-view output captured on the lab node holding the group, both members active.
+const HB_VIEW = fx('heartbeat', 'lab-node1-view.txt');
 
 describe('switchover', () => {
   it('Pacemaker: moves the promoted DRBD instance to the peer, waits for the services there, then lifts the temporary constraint', () => {
