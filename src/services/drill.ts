@@ -10,15 +10,15 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { AuditedConnection, AuditLog } from '../engine/audit.js';
 import { releaseLock, takeLock } from '../engine/lock.js';
-import { RemoteCommandError, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
 import { loadInventory } from '../inventory/load.js';
 import type { ClusterSpec } from '../inventory/model.js';
 import type { ClusterReport } from '../procedures/cluster-status.js';
 import { checksumScript, parseChecksums, planDrill, stackUnits, type DrillPlan, type VolumeChecksum } from '../procedures/drill.js';
-import { drbdInSync, runsOn, servesScript } from '../procedures/moves.js';
+import { drbdInSync, runsOn } from '../procedures/moves.js';
 import type { ConnectOptions } from './connect.js';
 import { labKill, labStart } from './lab.js';
-import { pickCluster, planOrRefuse } from './moves.js';
+import { pickCluster, planOrRefuse, runChecked, servicesAnswer } from './moves.js';
 import { readStatusWith, StatusConnections, type StatusSource } from './status.js';
 
 export type DrillMethod = 'stop' | 'power-off' | 'lab';
@@ -74,12 +74,9 @@ function without(source: StatusSource, down: string): StatusSource {
   };
 }
 
-async function exec(conns: StatusSource, cluster: ClusterSpec, node: string, argv: string[], kind: 'read' | 'change' = 'change') {
+async function exec(conns: StatusSource, cluster: ClusterSpec, node: string, argv: string[], kind: 'read' | 'change', what: string): Promise<string> {
   const conn = (await conns.get(cluster.nodes.filter((n) => n.name === node))).get(node);
-  if (!conn || conn instanceof Error) throw new UserError(`${node} is not connected: ${conn?.message ?? ''}`);
-  const r = await conn.exec(kind, argv);
-  if (r.exitCode !== 0) throw new RemoteCommandError(node, argv, r.exitCode, r.stderr, undefined, r.signal);
-  return r.stdout;
+  return runChecked(conn, node, argv, kind, what);
 }
 
 async function runLocal(template: string, node: string): Promise<void> {
@@ -132,7 +129,6 @@ async function drill(
 ): Promise<DrillReport> {
   const limitMs = (req.timeout ?? 600) * 1000;
   const say = req.onProgress ?? (() => undefined);
-  const serves = servesScript(cluster);
   const waitUntil = async (what: string, since: number, done: () => Promise<boolean>) => {
     while (!(await done())) {
       if (Date.now() - since > limitMs) throw new UserError(`drill: ${what} did not happen within ${limitMs / 1000} s`, { hint: 'haforge status shows where the cluster stands' });
@@ -142,12 +138,13 @@ async function drill(
     return Date.now() - since;
   };
 
-  report.before = parseChecksums(await exec(conns, cluster, plan.primary, checksumScript(plan.mounts, `drill ${new Date().toISOString()} ${randomBytes(6).toString('hex')}`)));
+  const marker = `drill ${new Date().toISOString()} ${randomBytes(6).toString('hex')}`;
+  report.before = parseChecksums(await exec(conns, cluster, plan.primary, checksumScript(plan.mounts, marker), 'change', 'write the marker and checksum the volume'));
   say(`data on ${plan.primary}: ${report.before.map((c) => `${c.mount} ${c.files} files ${c.sha256.slice(0, 12)}`).join(', ')}`);
 
   const started = Date.now();
   say(`failing ${plan.primary} (${req.method})`);
-  if (req.method === 'stop') await exec(conns, cluster, plan.primary, ['systemctl', 'stop', ...stackUnits(cluster).reverse()]);
+  if (req.method === 'stop') await exec(conns, cluster, plan.primary, ['systemctl', 'stop', ...stackUnits(cluster).reverse()], 'change', 'stop the cluster stack');
   else if (req.method === 'lab') await labKill(req.lab!, plan.primary);
   else await runLocal(req.powerOffCommand!, plan.primary);
   if (req.method !== 'stop') await conns.drop(plan.primary);
@@ -155,16 +152,16 @@ async function drill(
 
   report.failoverMs = await waitUntil(`the services on ${plan.survivor}`, started, async () => {
     if (!runsOn(await read(failed), plan.survivor)) return false;
-    return !serves || (await exec(conns, cluster, plan.survivor, serves, 'read').then(() => true, () => false));
+    return servicesAnswer(cluster, (await conns.get(cluster.nodes.filter((n) => n.name === plan.survivor))).get(plan.survivor));
   });
   say(`the services answer from ${plan.survivor} after ${(report.failoverMs / 1000).toFixed(1)} s`);
 
-  report.after = parseChecksums(await exec(conns, cluster, plan.survivor, checksumScript(plan.mounts), 'read'));
+  report.after = parseChecksums(await exec(conns, cluster, plan.survivor, checksumScript(plan.mounts), 'read', 'checksum the volume'));
   report.dataIntact = JSON.stringify(report.after) === JSON.stringify(report.before);
 
   const back = Date.now();
   say(`bringing ${plan.primary} back`);
-  if (req.method === 'stop') await exec(conns, cluster, plan.primary, ['systemctl', 'start', ...stackUnits(cluster)]);
+  if (req.method === 'stop') await exec(conns, cluster, plan.primary, ['systemctl', 'start', ...stackUnits(cluster)], 'change', 'start the cluster stack');
   else if (req.method === 'lab') await labStart(req.lab!, plan.primary, Math.ceil(limitMs / 1000), say);
   else await runLocal(req.powerOnCommand!, plan.primary);
   report.rejoinMs = await waitUntil(`${plan.primary} to rejoin`, back, async () => {

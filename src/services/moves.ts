@@ -74,12 +74,24 @@ function fixedSource(conns: Map<string, AuditedConnection | Error>): StatusSourc
   return { get: async (nodes) => new Map(nodes.map((n) => [n.name, conns.get(n.name) ?? new Error('not connected')])), drop: async () => undefined };
 }
 
+/** Runs argv on a node; a refused or failed command is an error naming the node, the command and what to do. */
+export async function runChecked(conn: AuditedConnection | Error | undefined, node: string, argv: string[], kind: 'read' | 'change', what: string): Promise<string> {
+  if (!conn || conn instanceof Error) throw new UserError(`${node} is not connected: cannot ${what}`, { hint: `${conn?.message ?? 'no connection'}; haforge status shows which nodes answer` });
+  const r = await conn.exec(kind, argv);
+  if (r.exitCode !== 0) throw new RemoteCommandError(node, argv, r.exitCode, r.stderr, `haforge status shows where the cluster stands; ${what} failed`, r.signal);
+  return r.stdout;
+}
+
+/** Every service port answers on the VIP, seen from `node` (the cluster manager's "started" can come before a daemon listens). */
+export async function servicesAnswer(cluster: ClusterSpec, conn: AuditedConnection | Error | undefined): Promise<boolean> {
+  const argv = servesScript(cluster);
+  if (!argv) return true;
+  return !!conn && !(conn instanceof Error) && (await conn.exec('read', argv)).exitCode === 0;
+}
+
 async function runStep(conns: Map<string, AuditedConnection | Error>, step: MoveStep): Promise<StepRun> {
-  const conn = conns.get(step.node);
-  if (!conn || conn instanceof Error) throw new UserError(`${step.node} is not connected: cannot ${step.description}`, { hint: conn instanceof Error ? conn.message : undefined });
   const started = Date.now();
-  const r = await conn.exec('change', step.argv);
-  if (r.exitCode !== 0) throw new RemoteCommandError(step.node, step.argv, r.exitCode, r.stderr, `haforge status shows where the cluster stands; ${step.description} failed`, r.signal);
+  await runChecked(conns.get(step.node), step.node, step.argv, 'change', step.description);
   return { ...step, ms: Date.now() - started };
 }
 
@@ -101,16 +113,9 @@ export async function runMove(req: MoveRequest, planFor: (report: ClusterReport)
     let now = before;
     if (plan.wait) {
       const limitMs = (req.timeout ?? 300) * 1000;
-      const serves = plan.wait.services ? servesScript(cluster) : undefined;
-      // The services answer on the VIP, checked from the node that runs them (the cluster manager's
-      // "started" can come before a daemon listens).
-      const answering = async (node: string | null) => {
-        const conn = node === null ? undefined : conns.get(node);
-        return !!conn && !(conn instanceof Error) && (await conn.exec('read', serves!)).exitCode === 0;
-      };
       for (;;) {
         now = await read();
-        if (plan.wait.done(now) && (!serves || (await answering(now.primary)))) break;
+        if (plan.wait.done(now) && (!plan.wait.services || (now.primary !== null && (await servicesAnswer(cluster, conns.get(now.primary)))))) break;
         const waited = Date.now() - started;
         if (waited > limitMs) {
           throw new UserError(`${plan.action}: ${plan.wait.description} did not show within ${req.timeout ?? 300} s (primary now: ${now.primary ?? 'none'})`, {
