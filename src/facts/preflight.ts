@@ -57,8 +57,8 @@ export interface SkewResult {
   skew: number;
   /** Largest possible measurement error of the skew (sum of the two uncertainties). */
   uncertainty: number;
-  /** Per node: offset against the workstation and its largest difference to any other node. */
-  nodes: Record<string, { offset: number; uncertainty: number; worst: number }>;
+  /** Per node: offset against the workstation, its largest difference to any other node and that difference's uncertainty. */
+  nodes: Record<string, { offset: number; uncertainty: number; worst: number; worstUncertainty: number }>;
 }
 
 export function computeSkew(offsets: Record<string, { offset: number; uncertainty: number }>): SkewResult | undefined {
@@ -69,16 +69,20 @@ export function computeSkew(offsets: Record<string, { offset: number; uncertaint
   let uncertainty = 0;
   for (const [name, o] of entries) {
     let worst = 0;
+    let worstUncertainty = 0;
     for (const [other, p] of entries) {
       if (other === name) continue;
       const d = Math.abs(o.offset - p.offset);
-      if (d > worst) worst = d;
+      if (d > worst) {
+        worst = d;
+        worstUncertainty = o.uncertainty + p.uncertainty;
+      }
       if (d > skew || (d === skew && o.uncertainty + p.uncertainty > uncertainty)) {
         skew = d;
         uncertainty = o.uncertainty + p.uncertainty;
       }
     }
-    nodes[name] = { ...o, worst };
+    nodes[name] = { ...o, worst, worstUncertainty };
   }
   return { skew, uncertainty, nodes };
 }

@@ -7,6 +7,7 @@ import { UserError } from '../errors.js';
 import { quoteArgv } from '../util/shell.js';
 import { exists } from '../util/fs.js';
 import { waitForSsh } from '../lab/boot.js';
+import { describeOffset, syncGuestClock } from '../lab/clock.js';
 import { runOk } from '../lab/exec.js';
 import { ensureImage } from '../lab/imageCache.js';
 import { writeInventory } from '../lab/inventory.js';
@@ -181,6 +182,18 @@ async function bootNode(
   // A power cycle does not plug a pulled cable back in.
   for (const link of node.cut) await setLink(paths, node.name, link, false);
   report(`${node.name}: ssh ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  report(`${node.name}: ${await setGuestClock(paths, node, tools.ssh)}`);
+}
+
+/** What NTP would do for a real node: the guest's clock set from this machine's (see src/lab/clock.ts). */
+async function setGuestClock(paths: LabPaths, node: NodeState, ssh: string): Promise<string> {
+  try {
+    const r = await syncGuestClock([ssh, ...sshOptions(paths, node.sshPort), '-o', 'BatchMode=yes', 'root@127.0.0.1']);
+    const within = `within ${(Number(r.after.roundTripNs) / 2e6).toFixed(0)} ms`;
+    return r.steps === 0 ? `clock ${describeOffset(r.after.offsetNs)} of this machine's (${within}): left as it is` : `clock set from this machine's (it was ${describeOffset(r.beforeNs)}; now ${describeOffset(r.after.offsetNs)}, ${within})`;
+  } catch (err) {
+    return `WARNING: clock not set (${(err as Error).message}); haforge preflight measures the skew between nodes`;
+  }
 }
 
 export async function labStatus(name: string): Promise<LabStatus> {

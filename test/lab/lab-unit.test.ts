@@ -10,6 +10,7 @@ import { withLabLock } from '../../src/lab/lock.js';
 import { LabPaths, checkLabName } from '../../src/lab/paths.js';
 import { kernelCommandLine, qemuArgv } from '../../src/lab/qemu.js';
 import { RECIPE, recipeHash } from '../../src/lab/recipe.js';
+import { bestOffset, describeOffset, stepCommand } from '../../src/lab/clock.js';
 import { knownHostsLine, parseHostKeys } from '../../src/lab/sshKeys.js';
 import type { LabState } from '../../src/lab/state.js';
 
@@ -149,5 +150,20 @@ describe('lab lock', () => {
     await writeFile(`${root}/.locked.lock`, '999999999 up\n'); // a holder that no longer exists
     expect(await withLabLock(p, 'up', async () => 'taken over')).toBe('taken over');
     await rm(root, { recursive: true, force: true });
+  });
+});
+
+describe('guest clock (src/lab/clock.ts)', () => {
+  const s = (sent: number, remote: number, received: number) => ({ sentNs: BigInt(sent), remoteNs: BigInt(remote), receivedNs: BigInt(received) });
+  it('takes the exchange with the shortest round trip and the middle of it', () => {
+    // The guest is 700 ms behind; the second exchange was delayed on the way out, the third is the quickest.
+    const r = bestOffset([s(1_000_000_000, 300_000_000 + 20_000_000, 1_040_000_000), s(2_000_000_000, 1_300_000_000 + 90_000_000, 2_100_000_000), s(3_000_000_000, 2_300_000_000 + 10_000_000, 3_020_000_000)]);
+    expect(r).toEqual({ offsetNs: -700_000_000n, roundTripNs: 20_000_000n });
+    expect(() => bestOffset([])).toThrow(/no clock exchange/);
+  });
+  it('steps relative to the guest\'s own clock, in seconds with nine decimals', () => {
+    expect(stepCommand(700_000_000n)).toBe('s + 0.700000000');
+    expect(stepCommand(-12_345_678_901n)).toBe('s - 12.345678901');
+    expect(describeOffset(-930_000_000n)).toBe('0.930 s behind');
   });
 });

@@ -62,6 +62,7 @@ describe('clock', () => {
     expect(r.uncertainty).toBeCloseTo(0.03, 9);
     expect(r.nodes.a!.worst).toBeCloseTo(30.1, 9);
     expect(r.nodes.c!.worst).toBeCloseTo(29.9, 9);
+    expect(r.nodes.c!.worstUncertainty).toBeCloseTo(0.07, 9);
     expect(computeSkew({ a: { offset: 5, uncertainty: 0 } })!.skew).toBe(0);
     expect(computeSkew({})).toBeUndefined();
   });
@@ -312,6 +313,13 @@ describe('preflight checks', () => {
     expect(find(slight.checks, 'node2', 'clock skew')!.status).toBe('warn');
     const strict = evaluateCluster(cluster(), pair({}, { clock: { offset: 0.5, uncertainty: 0.1 } }), { maxSkew: 0.3, warnSkew: 0.2, probeSeconds: 3 });
     expect(find(strict.checks, 'node2', 'clock skew')!.status).toBe('fail');
+    // 1.2 s apart, but either answer may be 0.4 s late: not certainly above the limit, so a warning that says so.
+    const unsure = evaluateCluster(cluster(), pair({}, { clock: { offset: 1.21, uncertainty: 0.4 } }));
+    expect(find(unsure.checks, 'node2', 'clock skew')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining("above the limit of 1 s only within the measurement's uncertainty (±0.405 s)"),
+      hint: expect.stringContaining('run preflight again'),
+    });
     expect(find(evaluateCluster(cluster(), pair({ timeSync: parseTimeSync(read('lab-timesync-chrony-unsynced.txt')) })).checks, 'node1', 'time sync')!.detail).toBe(
       'chronyd running but not synchronised (chronyc: leap Not synchronised)',
     );
