@@ -19,6 +19,8 @@ export interface MoveWait {
   done(report: ClusterReport): boolean;
   /** The services moved: done also needs every service port answering on the VIP (checked on the new primary). */
   services?: boolean;
+  /** The node the services go to, when known: the wait watches it cheaply (arrivedScript) and reads the status only when it looks done. */
+  to?: string;
 }
 
 export interface MovePlan {
@@ -105,7 +107,7 @@ export function planSwitchover(report: ClusterReport, to?: string): MovePlan {
   const action = target === from ? `switchover to ${target}` : `switchover ${from} -> ${target}`;
   if (target === from && runsOn(report, target)) return noop(report, action, `the services already run on ${target}`);
   checkCanTake(report, target);
-  const wait = { description: `the services running on ${target}`, done: (r: ClusterReport) => runsOn(r, target), services: true };
+  const wait = { description: `the services running on ${target}`, done: (r: ClusterReport) => runsOn(r, target), services: true, to: target };
   if (report.stack === 'pacemaker') {
     const at = pacemakerNode(report);
     const clones = drbdClones(report);
@@ -127,8 +129,9 @@ export function planMigrate(report: ClusterReport, node: string): MovePlan {
   const action = `migrate away from ${node}`;
   if (!report.nodes.some((n) => n.name === node)) throw new MoveRefused(`no node '${node}' in cluster ${report.cluster}`, `nodes: ${report.nodes.map((x) => x.name).join(', ')}`);
   const holds = report.primary === node;
-  if (holds) checkCanTake(report, otherNode(report, node));
-  const wait = holds ? { description: `the services running on a node other than ${node}`, done: (r: ClusterReport) => r.primary !== null && r.primary !== node && runsOn(r, r.primary), services: true } : undefined;
+  const to = holds ? otherNode(report, node) : undefined;
+  if (to) checkCanTake(report, to);
+  const wait = holds ? { description: `the services running on a node other than ${node}`, done: (r: ClusterReport) => r.primary !== null && r.primary !== node && runsOn(r, r.primary), services: true, to } : undefined;
   if (report.stack === 'pacemaker') {
     const at = pacemakerNode(report);
     const missing = drbdClones(report).filter((c) => !report.bans.some((b) => b.id === banId(c, node)));
@@ -174,13 +177,14 @@ export function planStandby(report: ClusterReport, node: string, on: boolean): M
   }
   if ((n.membership === 'standby') === on) return noop(report, action, `${node} is ${n.membership}`);
   const holds = on && report.primary === node;
-  if (holds) checkCanTake(report, otherNode(report, node));
+  const to = holds ? otherNode(report, node) : undefined;
+  if (to) checkCanTake(report, to);
   return {
     cluster: report.cluster,
     action,
     steps: [{ node: pacemakerNode(report), description: `${on ? 'put' : 'take'} ${node} ${on ? 'in' : 'out of'} standby`, argv: ['crm_attribute', '--node', node, '--name', 'standby', '--update', on ? 'on' : 'off'] }],
     wait: holds
-      ? { description: `${node} standby and the services running elsewhere`, done: (r) => r.primary !== null && r.primary !== node && runsOn(r, r.primary), services: true }
+      ? { description: `${node} standby and the services running elsewhere`, done: (r) => r.primary !== null && r.primary !== node && runsOn(r, r.primary), services: true, to }
       : on
         ? { description: `${node} standby`, done: (r) => r.nodes.find((x) => x.name === node)?.membership === 'standby' }
         : // Standby stopped the node's DRBD instance too: back means online and replicating again.
@@ -205,6 +209,32 @@ export function planCleanup(report: ClusterReport, resource?: string): MovePlan 
     wait: { description: 'the fail counts gone', done: (r) => !r.failCounts.some(about) },
     after: [],
   };
+}
+
+/**
+ * Run on the node the services go to: exits 0 as soon as the VIP is one of
+ * its own addresses and every service port answers on it, 1 after `seconds`
+ * without that. One remote command watches for up to `seconds`, looking once
+ * a second with shell builtins only (the kernel's address table, bash's
+ * /dev/tcp) and `sleep`: on emulated nodes every SSH command and process
+ * slows the move it waits for.
+ */
+export function arrivedScript(cluster: ClusterSpec, seconds: number): string[] | undefined {
+  const ports = [...new Set(cluster.services.flatMap((s) => (s.port ? [s.port] : [])))];
+  if (!cluster.vip) return undefined;
+  const vip = cluster.vip.address;
+  return [
+    'bash',
+    '-c',
+    `arrived() {
+  local l hit= up=
+  while read -r l; do case $l in "|-- ${vip}") hit=1 ;; "/32 host LOCAL") [ -n "$hit" ] && up=1; hit= ;; *) hit= ;; esac; done < /proc/net/fib_trie
+  [ -n "$up" ] || return 1
+  for p in ${ports.join(' ')}; do { exec 3<>"/dev/tcp/${vip}/$p"; } 2>/dev/null || return 1; exec 3>&-; done
+}
+end=$((SECONDS + ${Math.max(1, Math.round(seconds))}))
+until arrived; do [ "$SECONDS" -ge "$end" ] && exit 1; sleep 1; done`,
+  ];
 }
 
 /** The VIP answers a TCP connect on every service port (bash's /dev/tcp: no client needed on the node). */
