@@ -1,10 +1,11 @@
 // One haforge run per cluster at a time: a lock directory on every node,
 // taken with mkdir (atomic), holding who took it and when. /run is cleared at
 // boot, so a crashed run's lock does not outlive a reboot.
+import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { UserError } from '../errors.js';
 import { quoteWord } from '../util/shell.js';
-import type { AuditedConnection } from './audit.js';
+import { AuditedConnection } from './audit.js';
 import type { Fact } from './fact.js';
 
 export const LOCK_DIR = '/run/haforge.lock';
@@ -53,4 +54,33 @@ export async function readLock(conn: AuditedConnection): Promise<string | null> 
   const result = await conn.exec('read', ['sh', '-c', 'if [ -d "$1" ]; then echo held; cat "$1/owner" 2>/dev/null; fi', 'haforge-lock', LOCK_DIR]);
   const [state, ...owner] = result.stdout.trim().split('\n');
   return state === 'held' ? owner.join(' ').trim() || 'unknown owner' : null;
+}
+
+/**
+ * One run's lock on a set of nodes: taken on all of them at once (one
+ * refusal stops the run before it reads anything) and released only where
+ * this run took it, through whatever connection reaches the node then (a
+ * drill re-dials the node it powered off).
+ */
+export class RunLocks {
+  readonly runId = randomBytes(4).toString('hex');
+  private readonly held = new Set<string>();
+
+  async take(conns: Iterable<AuditedConnection | Error>): Promise<void> {
+    const reachable = [...conns].filter((c): c is AuditedConnection => c instanceof AuditedConnection);
+    const outcomes = await Promise.allSettled(reachable.map(async (c) => (await takeLock(c, this.runId), c.host)));
+    for (const o of outcomes) if (o.status === 'fulfilled') this.held.add(o.value);
+    const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (refused) throw refused.reason;
+  }
+
+  /** Nodes whose lock this run holds. */
+  get hosts(): string[] {
+    return [...this.held];
+  }
+
+  async release(conns: Iterable<AuditedConnection | Error>): Promise<void> {
+    const mine = [...conns].filter((c): c is AuditedConnection => c instanceof AuditedConnection && this.held.has(c.host));
+    await Promise.allSettled(mine.map(async (c) => (await releaseLock(c, this.runId), this.held.delete(c.host))));
+  }
 }

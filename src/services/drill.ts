@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { AuditedConnection, AuditLog } from '../engine/audit.js';
-import { releaseLock, takeLock } from '../engine/lock.js';
+import { RunLocks } from '../engine/lock.js';
 import { UserError } from '../errors.js';
 import { loadInventory } from '../inventory/load.js';
 import type { ClusterSpec } from '../inventory/model.js';
@@ -97,8 +97,7 @@ export async function runDrill(req: DrillRequest): Promise<DrillReport> {
   if (req.method === 'lab' && !req.lab) throw new UserError('--method lab needs the lab\'s name', { hint: '--lab <name> (haforge lab status shows it)' });
   const audit = req.check ? new AuditLog() : AuditLog.forNewRun();
   const conns = new StatusConnections(req, audit);
-  const runId = randomBytes(4).toString('hex');
-  const locked: string[] = [];
+  const locks = new RunLocks();
   try {
     const read = async (source: StatusSource = conns) => (await readStatusWith(inventory, [cluster], source, 'light')).clusters[0]!;
     // The drill is planned on a full reading (split-brain evidence included); the waits re-read light.
@@ -106,15 +105,15 @@ export async function runDrill(req: DrillRequest): Promise<DrillReport> {
     const plan = planOrRefuse(() => planDrill(first));
     const report: DrillReport = { cluster: cluster.name, method: req.method, status: 'planned', primary: plan.primary, survivor: plan.survivor, before: [], auditLog: audit.file };
     if (req.check) return report;
-    for (const [name, c] of await conns.get(cluster.nodes)) {
-      if (c instanceof Error) throw c;
-      await takeLock(c, runId);
-      locked.push(name);
-    }
+    const open = await conns.get(cluster.nodes);
+    const unreachable = [...open.values()].find((c): c is Error => c instanceof Error);
+    if (unreachable) throw unreachable;
+    await locks.take(open.values());
     return await drill(req, cluster, plan, report, conns, read);
   } finally {
-    const open = await conns.get(cluster.nodes.filter((n) => locked.includes(n.name))).catch(() => new Map<string, AuditedConnection | Error>());
-    await Promise.allSettled([...open.values()].map((c) => (c instanceof Error ? undefined : releaseLock(c, runId))));
+    // Through fresh connections where needed: the drill powered a node off and back on.
+    const open = await conns.get(cluster.nodes.filter((n) => locks.hosts.includes(n.name))).catch(() => new Map<string, AuditedConnection | Error>());
+    await locks.release(open.values());
     await conns.close();
   }
 }

@@ -2,7 +2,6 @@
 // fact command (all resources at once), then, only where a split brain was
 // found, one more command per node listing the files changed since the
 // split (it needs the split time the first read found).
-import { randomBytes } from 'node:crypto';
 import { AuditedConnection, type AuditLog } from '../engine/audit.js';
 import { request, type FactRequest } from '../engine/fact.js';
 import { gatherFacts, type FactStore } from '../engine/gather.js';
@@ -15,7 +14,7 @@ import { mountsFact } from '../facts/mounts.js';
 import { runningManagerFact } from '../facts/running-manager.js';
 import { systemFact } from '../facts/system.js';
 import { UserError } from '../errors.js';
-import { releaseLock, takeLock } from '../engine/lock.js';
+import { RunLocks } from '../engine/lock.js';
 import type { ClusterSpec, Inventory, NodeSpec } from '../inventory/model.js';
 import { didYouMean } from '../schema/suggest.js';
 import { connectNodes, type ConnectOptions } from './connect.js';
@@ -139,20 +138,12 @@ export async function withConnections<T>(
 ): Promise<T> {
   const raw = await connectNodes(nodes, opts);
   const conns = new Map<string, AuditedConnection | Error>([...raw].map(([name, c]) => [name, c instanceof Error ? c : new AuditedConnection(c, opts.audit)]));
-  const runId = randomBytes(4).toString('hex');
-  const locked: AuditedConnection[] = [];
+  const locks = new RunLocks();
   try {
-    if (opts.lock) {
-      // All nodes at once; one refusal (another run holds a node) stops this run before it reads anything.
-      const reachable = [...conns.values()].filter((c): c is AuditedConnection => !(c instanceof Error));
-      const outcomes = await Promise.allSettled(reachable.map(async (c) => (await takeLock(c, runId), c)));
-      for (const o of outcomes) if (o.status === 'fulfilled') locked.push(o.value);
-      const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-      if (refused) throw refused.reason;
-    }
+    if (opts.lock) await locks.take(conns.values());
     return await work(conns);
   } finally {
-    await Promise.allSettled(locked.map((c) => releaseLock(c, runId)));
+    await locks.release(conns.values());
     await Promise.allSettled([...raw.values()].map((c) => (c instanceof Error ? undefined : c.close())));
   }
 }

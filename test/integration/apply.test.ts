@@ -8,7 +8,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/engine/audit.js';
 import type { RunReport } from '../../src/engine/results.js';
+import { planSwitchover } from '../../src/procedures/moves.js';
 import { applyPlaybook } from '../../src/services/apply.js';
+import { runMove } from '../../src/services/moves.js';
 import { writeTestInventory } from '../support/inventory.js';
 import { nodesUnavailableReason, startNodes, type TestNodes } from '../support/nodes.js';
 
@@ -139,5 +141,17 @@ describe.skipIf(!!skip)('apply against real sshd nodes', () => {
     // The other nodes' locks were released.
     const { report } = await run();
     expect(report.ok).toBe(true);
+  });
+
+  it('a move takes the run lock on all nodes at once: another run\'s lock refuses it and stays, its own are released', async () => {
+    onHost(1, 'mkdir /run/haforge.lock && echo someone-else > /run/haforge.lock/owner');
+    try {
+      await expect(runMove({ inventoryFile: inventory, auditLog: new AuditLog() }, (r) => planSwitchover(r))).rejects.toThrow(/locked by another haforge run \(someone-else\)/);
+      expect(onHost(1, 'cat /run/haforge.lock/owner')).toBe('someone-else\n');
+      expect(onHost(0, 'test -e /run/haforge.lock && echo held || echo free')).toBe('free\n');
+      expect(onHost(2, 'test -e /run/haforge.lock && echo held || echo free')).toBe('free\n');
+    } finally {
+      onHost(1, 'rm -rf /run/haforge.lock');
+    }
   });
 });
