@@ -14,11 +14,16 @@ export interface ServiceState {
 
 const SCRIPT = `if [ -d /run/systemd/system ]; then
   echo '== init'; echo systemd
-  # One systemctl for two answers: each costs a D-Bus round trip.
-  systemctl show -p LoadState -p ActiveState "$n.service" | while IFS== read -r k v; do
-    case $k in LoadState) echo '== load'; echo "$v";; ActiveState) echo '== active'; echo "$v";; esac
+  # One systemctl for three answers: each call costs a process and a D-Bus round trip (a
+  # tenth of a second or more on a slow node). UnitFileState is is-enabled's word; a unit
+  # generated from a SysV script has none of its own, so there is-enabled asks the rc links.
+  systemctl show -p LoadState -p ActiveState -p UnitFileState "$n.service" 2>/dev/null | while IFS== read -r k v; do
+    case $k in
+      LoadState) echo '== load'; echo "$v" ;;
+      ActiveState) echo '== active'; echo "$v" ;;
+      UnitFileState) echo '== enabled'; case $v in '' | generated) systemctl is-enabled "$n.service" 2>/dev/null || true ;; *) echo "$v" ;; esac ;;
+    esac
   done
-  echo '== enabled'; systemctl is-enabled "$n.service" 2>/dev/null || true
 else
   echo '== init'; echo sysv
   echo '== load'; if [ -x "/etc/init.d/$n" ]; then echo loaded; else echo not-found; fi

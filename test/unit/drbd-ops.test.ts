@@ -19,7 +19,7 @@ const procSection = (proc: string) => drbdStatusFact.parse(`== proc\n${proc}`, 0
 const SECONDARY_PEER_PRIMARY = fixture('drbd', 'lab-8.4-proc-connected-secondary.txt');
 const BOTH_SECONDARY = SECONDARY_PEER_PRIMARY.replace('ro:Secondary/Primary', 'ro:Secondary/Secondary');
 const PRIMARY = fixture('drbd', 'lab-8.4-proc-connected-primary.txt');
-// `systemctl is-active pacemaker heartbeat` as the running-manager fact prints it.
+// The running-manager fact's output (pacemakerd, heartbeat; then Pacemaker's maintenance-mode).
 const MANAGERS = {
   none: parseRunningManager('== active\ninactive\ninactive\n== maintenance\n'),
   heartbeat: parseRunningManager('== active\ninactive\nactive\n== maintenance\n'),
@@ -68,3 +68,4 @@ describe('drbd_primary and mount under a running cluster manager', () => {
     expect(mountOperation.plan(MOUNT_ARGS, ctx(PRIMARY, 'none')).steps.map((s) => s.argv)).toEqual([['mount', '-t', 'ext4', '-o', 'defaults', '/dev/drbd0', '/replicated']]);
   });
 });
+
