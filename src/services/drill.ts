@@ -149,13 +149,16 @@ async function drill(
   if (req.method !== 'stop') await conns.drop(plan.primary);
   const failed = req.method === 'stop' ? conns : without(conns, plan.primary);
 
-  report.failoverMs = await waitUntil(`the services on ${plan.survivor}`, started, async () => {
+  let servedAt: number | undefined;
+  const confirmedMs = await waitUntil(`the services on ${plan.survivor}`, started, async () => {
     const survivor = (await conns.get(cluster.nodes.filter((n) => n.name === plan.survivor))).get(plan.survivor);
     // The survivor watched cheaply first: status readings each second slow the failover they measure.
-    await watchArrival(cluster, survivor, Math.min(WATCH_SECONDS, (limitMs - (Date.now() - started)) / 1000));
+    servedAt = await watchArrival(cluster, survivor, Math.min(WATCH_SECONDS, (limitMs - (Date.now() - started)) / 1000));
     if (!runsOn(await read(failed), plan.survivor)) return false;
     return servicesAnswer(cluster, survivor);
   });
+  // Until the survivor served, as its watch saw it; the status reading after it only confirms.
+  report.failoverMs = servedAt !== undefined ? servedAt - started : confirmedMs;
   say(`the services answer from ${plan.survivor} after ${(report.failoverMs / 1000).toFixed(1)} s`);
 
   report.after = parseChecksums(await exec(conns, cluster, plan.survivor, checksumScript(plan.mounts), 'read', 'checksum the volume'));

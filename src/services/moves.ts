@@ -38,8 +38,14 @@ export interface MoveReport {
   steps: StepRun[];
   waitFor?: string;
   after: StepRun[];
-  /** From the first command until the status showed the move. */
+  /**
+   * From the first command until the services answered on the VIP from the
+   * new holder, as the watch on it saw them (moves with a known target), else
+   * until the status showed the move.
+   */
   movedMs?: number;
+  /** From the first command until the status confirmed the move. */
+  confirmedMs?: number;
   totalMs?: number;
   /** The primary before and after. */
   from: string | null;
@@ -96,17 +102,17 @@ async function runStep(conns: Map<string, AuditedConnection | Error>, step: Move
 }
 
 /** Longest a watch of the target runs before a status reading (progress, and a move that went elsewhere). */
-export const WATCH_SECONDS = 30;
+export const WATCH_SECONDS = 60;
 
 /**
- * Watches `conn`'s node for up to `seconds` (arrivedScript): true as soon as
- * it holds the VIP and the services answer there. Only a hint that saves
- * status readings: the caller's reading decides.
+ * Watches `conn`'s node for up to `seconds` (arrivedScript): the time it saw
+ * the node hold the VIP and the services answer there, or undefined. Only a
+ * hint that saves status readings: the caller's reading decides.
  */
-export async function watchArrival(cluster: ClusterSpec, conn: AuditedConnection | Error | undefined, seconds: number): Promise<boolean> {
+export async function watchArrival(cluster: ClusterSpec, conn: AuditedConnection | Error | undefined, seconds: number): Promise<number | undefined> {
   const argv = arrivedScript(cluster, seconds);
-  if (!argv || !(conn instanceof AuditedConnection)) return false;
-  return (await conn.exec('read', argv)).exitCode === 0;
+  if (!argv || !(conn instanceof AuditedConnection)) return undefined;
+  return (await conn.exec('read', argv)).exitCode === 0 ? Date.now() : undefined;
 }
 
 /**
@@ -124,12 +130,16 @@ async function waitForMove(
   wait: MoveWait,
   read: () => Promise<ClusterReport>,
   started: number,
-): Promise<ClusterReport> {
+): Promise<{ now: ClusterReport; servedAt?: number }> {
   const limitMs = (req.timeout ?? 300) * 1000;
   for (;;) {
-    if (wait.to) await watchArrival(cluster, conns.get(wait.to), Math.min(WATCH_SECONDS, (limitMs - (Date.now() - started)) / 1000));
+    if (wait.to) req.onProgress?.(`waiting for ${wait.description}: watching ${wait.to}, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    const servedAt = wait.to ? await watchArrival(cluster, conns.get(wait.to), Math.min(WATCH_SECONDS, (limitMs - (Date.now() - started)) / 1000)) : undefined;
     const now = await read();
-    if (wait.done(now) && (!wait.services || (now.primary !== null && (await servicesAnswer(cluster, conns.get(now.primary)))))) return now;
+    if (wait.done(now) && (!wait.services || (now.primary !== null && (await servicesAnswer(cluster, conns.get(now.primary)))))) {
+      // The watch's moment counts only when the status confirms the services there.
+      return { now, servedAt: now.primary === wait.to ? servedAt : undefined };
+    }
     const waited = Date.now() - started;
     if (waited > limitMs) {
       throw new UserError(`${plan.action}: ${wait.description} did not show within ${req.timeout ?? 300} s (primary now: ${now.primary ?? 'none'})`, {
@@ -158,8 +168,9 @@ export async function runMove(req: MoveRequest, planFor: (report: ClusterReport)
     const started = Date.now();
     report.steps = [];
     for (const step of plan.steps) report.steps.push(await runStep(conns, step));
-    const now = plan.wait ? await waitForMove(req, cluster, conns, plan, plan.wait, read, started) : before;
-    report.movedMs = Date.now() - started;
+    const { now, servedAt } = plan.wait ? await waitForMove(req, cluster, conns, plan, plan.wait, read, started) : { now: before, servedAt: undefined };
+    report.confirmedMs = Date.now() - started;
+    report.movedMs = (servedAt ?? Date.now()) - started;
     report.after = [];
     for (const step of plan.after) report.after.push(await runStep(conns, step));
     report.totalMs = Date.now() - started;

@@ -29,7 +29,8 @@ export function renderMove(r: MoveReport): string {
   if (r.status === 'planned') out.push('check mode: nothing was changed');
   else {
     const primary = r.from === r.to ? `primary ${r.to ?? 'none'}` : `primary ${r.from ?? 'none'} -> ${r.to ?? 'none'}`;
-    const waited = r.waitFor ? `${r.waitFor} after ${((r.movedMs ?? 0) / 1000).toFixed(1)} s, ` : '';
+    const confirmed = r.confirmedMs !== undefined && r.movedMs !== undefined && r.confirmedMs - r.movedMs >= 100 ? ` (the status confirmed it at ${(r.confirmedMs / 1000).toFixed(1)} s)` : '';
+    const waited = r.waitFor ? `${r.waitFor} after ${((r.movedMs ?? 0) / 1000).toFixed(1)} s${confirmed}, ` : '';
     out.push(color.green(`done: ${waited}${((r.totalMs ?? 0) / 1000).toFixed(1)} s in all; ${primary}`));
     if (r.auditLog) out.push(color.dim(`audit log: ${r.auditLog}`));
   }
