@@ -295,9 +295,8 @@ function checkSkew(node: NodeSpec, skew: SkewResult | undefined, opts: Preflight
   const hint = `clocks differ by ${seconds(skew.skew)} between nodes: synchronise them (chrony) before building the cluster; logs and DRBD/cluster timeouts compare times`;
   // Fail only on a skew that exceeds the limit whatever the measurement's error (a busy node answers late).
   if (me.worst - me.worstUncertainty > opts.maxSkew) add('clock skew', 'fail', `${detail} (limit ${opts.maxSkew} s)`, hint);
-  else if (me.worst > opts.maxSkew) {
+  else if (me.worst > opts.maxSkew)
     add('clock skew', 'warn', `${detail}: above the limit of ${opts.maxSkew} s only within the measurement's uncertainty (±${seconds(me.worstUncertainty)})`, `${hint}; run preflight again, or compare \`chronyc tracking\` on the nodes`);
-  }
   else if (me.worst > opts.warnSkew) add('clock skew', 'warn', `${detail} (warning above ${opts.warnSkew} s)`, hint);
   else add('clock skew', 'ok', detail);
 }
