@@ -3,13 +3,13 @@
 // /dev/tcp: the same Debian tools as on the nodes).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clusterStatus } from '../../src/procedures/cluster-status.js';
 import { checksumScript, MARKER, parseChecksums, planDrill } from '../../src/procedures/drill.js';
 import { MoveRefused, servesScript } from '../../src/procedures/moves.js';
+import { withListeningPort } from '../support/listening-port.js';
 import { cluster, read } from '../support/status-readings.js';
 
 const run = (argv: string[]) => execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
@@ -68,19 +68,12 @@ describe('drill scripts', () => {
     expect(parseChecksums('find: ‘/x’: Permission denied\n/replicated 2 ' + 'a'.repeat(64) + '\n')).toEqual([{ mount: '/replicated', files: 2, sha256: 'a'.repeat(64) }]);
   });
 
-  it('serves: a TCP connect to every service port on the VIP', async () => {
-    const server = net.createServer((s) => s.end());
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as net.AddressInfo).port;
-    try {
+  it('serves: a TCP connect to every service port on the VIP', () =>
+    withListeningPort((port) => {
       const spec = cluster('pacemaker', { vip: { address: '127.0.0.1', cidr_netmask: 8 }, services: { web: { unit: 'lighttpd', port } } });
-      const argv = servesScript(spec)!;
-      expect(() => run(argv)).not.toThrow();
+      expect(() => run(servesScript(spec)!)).not.toThrow();
       const closed = cluster('pacemaker', { vip: { address: '127.0.0.1', cidr_netmask: 8 }, services: { web: { unit: 'lighttpd', port }, db: { unit: 'mariadb', port: 1 } } });
       expect(() => run(servesScript(closed)!)).toThrow();
       expect(servesScript(cluster('pacemaker', { services: { web: { unit: 'lighttpd' } } }))).toBeUndefined();
-    } finally {
-      server.close();
-    }
-  });
+    }));
 });

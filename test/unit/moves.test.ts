@@ -2,11 +2,11 @@
 // captures (test/support/status-readings.ts): the commands, where they run,
 // what they wait for, and the refusals.
 import { spawnSync } from 'node:child_process';
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { clusterStatus } from '../../src/procedures/cluster-status.js';
 import { planDrill } from '../../src/procedures/drill.js';
 import { arrivedScript, MoveRefused, planCleanup, planMigrate, planStandby, planSwitchover, planUnmigrate, runsOn } from '../../src/procedures/moves.js';
+import { withListeningPort } from '../support/listening-port.js';
 import { cluster, fx, read } from '../support/status-readings.js';
 
 const pcmkOnNode1 = () =>
@@ -159,11 +159,8 @@ describe('migrate, unmigrate, standby, cleanup', () => {
 
 describe('the watch on the node the services go to (arrivedScript, run here on this machine\'s own kernel tables)', () => {
   const run = (argv: string[]) => spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
-  it('ends at once when the VIP is a local address and every service port answers on it; else after its seconds', async () => {
-    const server = net.createServer((s) => s.end());
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as net.AddressInfo).port;
-    try {
+  it('ends at once when the VIP is a local address and every service port answers on it; else after its seconds', () =>
+    withListeningPort((port) => {
       const here = cluster('pacemaker', { vip: { address: '127.0.0.1', cidr_netmask: 8 }, services: { web: { unit: 'lighttpd', port } } });
       expect(run(arrivedScript(here, 30)!).status).toBe(0);
       // A port nobody listens on: the watch looks for a second, then gives up.
@@ -172,10 +169,7 @@ describe('the watch on the node the services go to (arrivedScript, run here on t
       // An address this machine does not have (TEST-NET-1): not arrived, whatever listens.
       expect(run(arrivedScript(cluster('pacemaker', { vip: { address: '192.0.2.77', cidr_netmask: 24 }, services: { web: { unit: 'lighttpd', port } } }), 1)!).status).toBe(1);
       expect(arrivedScript(cluster('pacemaker', { vip: undefined }), 5)).toBeUndefined();
-    } finally {
-      server.close();
-    }
-  });
+    }));
 
   it('is watched on the target of every move that takes the services somewhere', () => {
     expect(planSwitchover(pcmkOnNode1()).wait!.to).toBe('node2');
