@@ -7,6 +7,7 @@
 // it until it is within a few milliseconds.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { quoteArgv } from '../util/shell.js';
 
 /** One exchange: this machine's clock when the question left and when the answer came, the guest's clock in between (ns since the epoch). */
 export interface ClockExchange {
@@ -67,7 +68,7 @@ const nowNs = () => BigInt(Math.round((performance.timeOrigin + performance.now(
 
 /** Measures a guest's clock over `sshArgv` (an ssh command line without the remote command) and steps it to this machine's. */
 export async function syncGuestClock(sshArgv: readonly string[], timeoutMs = 60_000): Promise<ClockSyncResult> {
-  const child = spawn(sshArgv[0]!, [...sshArgv.slice(1), `bash -c '${GUEST_CLOCK_SCRIPT.replace(/'/g, `'\\''`)}'`], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(sshArgv[0]!, [...sshArgv.slice(1), quoteArgv(['bash', '-c', GUEST_CLOCK_SCRIPT])], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();

@@ -211,6 +211,9 @@ export function planCleanup(report: ClusterReport, resource?: string): MovePlan 
   };
 }
 
+/** The TCP ports the cluster's services listen on, each once. */
+const servicePorts = (cluster: ClusterSpec) => [...new Set(cluster.services.flatMap((s) => (s.port ? [s.port] : [])))];
+
 /**
  * Run on the node the services go to: exits 0 as soon as the VIP is one of
  * its own addresses and every service port answers on it, 1 after `seconds`
@@ -220,7 +223,7 @@ export function planCleanup(report: ClusterReport, resource?: string): MovePlan 
  * slows the move it waits for.
  */
 export function arrivedScript(cluster: ClusterSpec, seconds: number): string[] | undefined {
-  const ports = [...new Set(cluster.services.flatMap((s) => (s.port ? [s.port] : [])))];
+  const ports = servicePorts(cluster);
   if (!cluster.vip) return undefined;
   const vip = cluster.vip.address;
   return [
@@ -239,7 +242,7 @@ until arrived; do [ "$SECONDS" -ge "$end" ] && exit 1; sleep 1; done`,
 
 /** The VIP answers a TCP connect on every service port (bash's /dev/tcp: no client needed on the node). */
 export function servesScript(cluster: ClusterSpec): string[] | undefined {
-  const ports = [...new Set(cluster.services.flatMap((s) => (s.port ? [s.port] : [])))];
+  const ports = servicePorts(cluster);
   if (!cluster.vip || !ports.length) return undefined;
   const vip = cluster.vip.address;
   return ['bash', '-c', `for p in ${ports.join(' ')}; do timeout 3 bash -c "exec 3<>/dev/tcp/${vip}/$p" 2>/dev/null || exit 1; done`];

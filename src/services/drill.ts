@@ -155,7 +155,7 @@ async function drill(
     // The survivor watched cheaply first: status readings each second slow the failover they measure.
     servedAt = await watchArrival(cluster, survivor, Math.min(WATCH_SECONDS, (limitMs - (Date.now() - started)) / 1000));
     if (!runsOn(await read(failed), plan.survivor)) return false;
-    return servicesAnswer(cluster, survivor);
+    return servedAt !== undefined || servicesAnswer(cluster, survivor);
   });
   // Until the survivor served, as its watch saw it; the status reading after it only confirms.
   report.failoverMs = servedAt !== undefined ? servedAt - started : confirmedMs;

@@ -136,9 +136,11 @@ async function waitForMove(
     if (wait.to) req.onProgress?.(`waiting for ${wait.description}: watching ${wait.to}, ${((Date.now() - started) / 1000).toFixed(0)} s`);
     const servedAt = wait.to ? await watchArrival(cluster, conns.get(wait.to), Math.min(WATCH_SECONDS, (limitMs - (Date.now() - started)) / 1000)) : undefined;
     const now = await read();
-    if (wait.done(now) && (!wait.services || (now.primary !== null && (await servicesAnswer(cluster, conns.get(now.primary)))))) {
+    // The watch saw the services answer on the new primary just now: no need to ask again.
+    const watched = servedAt !== undefined && now.primary === wait.to;
+    if (wait.done(now) && (!wait.services || watched || (now.primary !== null && (await servicesAnswer(cluster, conns.get(now.primary)))))) {
       // The watch's moment counts only when the status confirms the services there.
-      return { now, servedAt: now.primary === wait.to ? servedAt : undefined };
+      return { now, servedAt: watched ? servedAt : undefined };
     }
     const waited = Date.now() - started;
     if (waited > limitMs) {
