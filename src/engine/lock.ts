@@ -1,6 +1,13 @@
 // One haforge run per cluster at a time: a lock directory on every node,
 // taken with mkdir (atomic), holding who took it and when. /run is cleared at
 // boot, so a crashed run's lock does not outlive a reboot.
+//
+// A playbook run reads its facts without the lock and takes it only when its
+// plan changes something: a run that finds nothing to change never writes,
+// and saves the round trip that released the lock (a no-change re-run is the
+// command people repeat). Every take records its run id in a generation file
+// next to the lock; a run that finds another id there than its facts saw
+// knows a run came and went in between, and reads its facts again.
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { UserError } from '../errors.js';
@@ -9,16 +16,35 @@ import { AuditedConnection } from './audit.js';
 import type { Fact } from './fact.js';
 
 export const LOCK_DIR = '/run/haforge.lock';
+/** The run id of the last run that took the lock: outside the directory, so it outlives the release. */
+export const LOCK_GENERATION = '/run/haforge.lock.gen';
 
-const TAKE = `if mkdir -m 0700 "$1" 2>/dev/null; then printf '%s\\n' "$2" > "$1/owner"; echo taken; else echo held; cat "$1/owner" 2>/dev/null; fi`;
+// $1 lock dir, $2 owner line, $3 generation file, $4 run id. Prints "taken <previous generation>" or "held" and the owner.
+const TAKE = `if mkdir -m 0700 "$1" 2>/dev/null; then printf '%s\n' "$2" > "$1/owner"; g=; read -r g < "$3" 2>/dev/null; printf '%s\n' "$4" > "$3"; echo "taken $g"; else echo held; cat "$1/owner" 2>/dev/null; fi`;
+// $1 lock dir, $2 generation file. The generation is read first: a run that takes the lock after it is seen holding it.
+const PROBE = `g=; read -r g < "$2" 2>/dev/null; echo "generation $g"; if [ -d "$1" ]; then echo held; cat "$1/owner" 2>/dev/null; else echo free; fi`;
 
 const ownerLine = (runId: string) => `${userInfo().username}@${hostname()} pid ${process.pid} run ${runId} since ${new Date().toISOString()}`;
 
-export type LockOutcome = { taken: true } | { taken: false; owner: string };
+export type LockOutcome = { taken: true; previousGeneration: string } | { taken: false; owner: string };
+
+const ownerOf = (lines: string[]) => lines.join(' ').trim() || 'owner unknown';
 
 function parseTake(stdout: string): LockOutcome {
-  const [state, ...rest] = stdout.trim().split('\n');
-  return state === 'taken' ? { taken: true } : { taken: false, owner: rest.join(' ').trim() || 'owner unknown' };
+  const [state = '', ...rest] = stdout.trim().split('\n');
+  return state.startsWith('taken') ? { taken: true, previousGeneration: state.slice('taken'.length).trim() } : { taken: false, owner: ownerOf(rest) };
+}
+
+/** What a run saw before taking the lock: who holds it now, and the last run that took it. */
+export interface LockProbe {
+  generation: string;
+  heldBy?: string;
+}
+
+function parseProbe(stdout: string): LockProbe {
+  const [gen = '', state, ...rest] = stdout.trim().split('\n');
+  const generation = gen.replace(/^generation ?/, '').trim();
+  return state === 'held' ? { generation, heldBy: ownerOf(rest) } : { generation };
 }
 
 export function lockRefused(host: string, owner: string): UserError {
@@ -27,19 +53,18 @@ export function lockRefused(host: string, owner: string): UserError {
   });
 }
 
-export async function takeLock(conn: AuditedConnection, runId: string): Promise<void> {
-  const outcome = parseTake((await conn.exec('lock', ['sh', '-c', TAKE, 'haforge-lock', LOCK_DIR, ownerLine(runId)])).stdout);
+/** Takes the lock or throws the refusal; returns the generation it replaced. */
+export async function takeLock(conn: AuditedConnection, runId: string): Promise<string> {
+  const outcome = parseTake((await conn.exec('lock', ['sh', '-c', TAKE, 'haforge-lock', LOCK_DIR, ownerLine(runId), LOCK_GENERATION, runId])).stdout);
   if (!outcome.taken) throw lockRefused(conn.host, outcome.owner);
+  return outcome.previousGeneration;
 }
 
-/**
- * Taking the lock as the first "fact" of a run's one batched command saves a
- * round trip per node. It is the only fact that writes, and only /run.
- */
-export const lockFact: Fact<LockOutcome, string> = {
-  id: 'run-lock',
-  command: (runId) => ['sh', '-c', `set -- ${quoteWord(LOCK_DIR)} ${quoteWord(ownerLine(runId))}\n${TAKE}`],
-  parse: parseTake,
+/** Read with the other facts, in the same command: the lock as the facts found it. */
+export const lockProbeFact: Fact<LockProbe, void> = {
+  id: 'run-lock-probe',
+  command: () => ['sh', '-c', `set -- ${quoteWord(LOCK_DIR)} ${quoteWord(LOCK_GENERATION)}\n${PROBE}`],
+  parse: parseProbe,
 };
 
 /** Removes the lock; with runId, only if this run holds it (after an unclear failure). */
@@ -63,15 +88,19 @@ export async function readLock(conn: AuditedConnection): Promise<string | null> 
  * drill re-dials the node it powered off).
  */
 export class RunLocks {
-  readonly runId = randomBytes(4).toString('hex');
   private readonly held = new Set<string>();
 
-  async take(conns: Iterable<AuditedConnection | Error>): Promise<void> {
+  constructor(readonly runId: string = randomBytes(4).toString('hex')) {}
+
+  /** Takes the lock on every reachable node; returns each node's previous generation. */
+  async take(conns: Iterable<AuditedConnection | Error>): Promise<Map<string, string>> {
     const reachable = [...conns].filter((c): c is AuditedConnection => c instanceof AuditedConnection);
-    const outcomes = await Promise.allSettled(reachable.map(async (c) => (await takeLock(c, this.runId), c.host)));
-    for (const o of outcomes) if (o.status === 'fulfilled') this.held.add(o.value);
+    const outcomes = await Promise.allSettled(reachable.map(async (c) => [c.host, await takeLock(c, this.runId)] as const));
+    const generations = new Map<string, string>();
+    for (const o of outcomes) if (o.status === 'fulfilled') (this.held.add(o.value[0]), generations.set(...o.value));
     const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (refused) throw refused.reason;
+    return generations;
   }
 
   /** Nodes whose lock this run holds. */

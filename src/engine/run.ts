@@ -11,7 +11,7 @@ import { templateContext } from './context.js';
 import { describeError } from './describe-error.js';
 import { request } from './fact.js';
 import { FactStore, gatherFacts } from './gather.js';
-import { lockFact, lockRefused, releaseLock } from './lock.js';
+import { lockProbeFact, lockRefused, RunLocks } from './lock.js';
 import type { PlanContext } from './operation.js';
 import { preparePlaybook, TemplateFiles, type PreparedPlay, type PreparedTask } from './prepare.js';
 import { quietReporter, type Reporter } from './reporter.js';
@@ -40,9 +40,6 @@ interface HostState {
   facts: FactStore;
   system?: SystemFacts;
   error?: string;
-  locked: boolean;
-  /** The lock may or may not have been taken (the batch failed). */
-  lockUnclear?: boolean;
 }
 
 const SYSTEM = request(systemFact, undefined);
@@ -57,7 +54,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
   const templates = new TemplateFiles(playbook.dir);
 
   const nodes = [...new Set(plays.flatMap((p) => p.hosts))];
-  const hosts = new Map<string, HostState>(nodes.map((n) => [n.name, { node: n, facts: new FactStore(), locked: false }]));
+  const hosts = new Map<string, HostState>(nodes.map((n) => [n.name, { node: n, facts: new FactStore() }]));
   const results: TaskResult[] = [];
   const addResult = (r: TaskResult) => {
     results.push(r);
@@ -75,32 +72,32 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
     else host.conn = new AuditedConnection(c, audit);
   }
 
-  try {
-    // Everything the run needs to know, one command per host; outside check
-    // mode that command takes the run lock first.
-    const lock = opts.check ? undefined : request(lockFact, runId);
+  // Everything the run needs to know, one command per host. Outside check
+  // mode it also looks at the run lock: another run's lock refuses this one.
+  const probe = opts.check ? undefined : request(lockProbeFact, undefined);
+  const gatherAll = async (withProbe: boolean) => {
     const refusals: UserError[] = [];
     await Promise.all(
       [...hosts.values()].filter(usable).map(async (host) => {
         try {
+          host.facts = new FactStore();
           // Not the handlers' facts: a handler runs only after a change, which makes
           // anything read now stale, so it reads its facts then (applyPlay).
-          const requests = [...(lock ? [lock] : []), SYSTEM, ...plays.flatMap((p) => (p.tasks.get(host.node.name) ?? []).filter((t) => !t.handler).flatMap((t) => t.facts))];
+          const requests = [...(withProbe && probe ? [probe] : []), SYSTEM, ...plays.flatMap((p) => (p.tasks.get(host.node.name) ?? []).filter((t) => !t.handler).flatMap((t) => t.facts))];
           await gatherFacts(host.conn!, requests, host.facts);
           host.system = host.facts.get(SYSTEM);
-          const outcome = lock && host.facts.get(lock);
-          if (outcome && !outcome.taken) refusals.push(lockRefused(host.node.name, outcome.owner));
-          host.locked = !!outcome?.taken;
+          const heldBy = withProbe && probe ? host.facts.get(probe).heldBy : undefined;
+          if (heldBy) refusals.push(lockRefused(host.node.name, heldBy));
         } catch (err) {
           host.error = describeError(err);
-          // The batch may have taken the lock before it failed: release it if it is ours.
-          host.lockUnclear = !!lock;
         }
       }),
     );
     // A second run is refused, not interleaved.
     if (refusals.length) throw refusals[0];
-
+  };
+  const planAll = () => {
+    const items: PlannedTask[] = [];
     for (const p of plays) {
       for (const node of p.hosts) {
         const host = hosts.get(node.name)!;
@@ -108,10 +105,28 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
         for (const t of p.tasks.get(node.name)!.filter((t) => !t.handler)) {
           const item = toPlanned(p, node.name, t, safePlan(() => planner(host, t, p.play)));
           // After a planned change the facts no longer tell what this task will meet.
-          const earlierChange = plan.some((x) => x.host === node.name && x.status === 'change');
+          const earlierChange = items.some((x) => x.host === node.name && x.status === 'change');
           if (item.status === 'fail' && earlierChange && !item.certain) Object.assign(item, { status: 'change', uncertain: true, reason: `depends on earlier changes (now: ${item.reason})`, hint: undefined });
-          plan.push(item);
+          items.push(item);
         }
+      }
+    }
+    return items;
+  };
+  const locks = new RunLocks(runId);
+
+  try {
+    await gatherAll(true);
+    plan.push(...planAll());
+    if (probe && plan.some((item) => item.status !== 'ok')) {
+      // Something to change: now the lock. If another run took it since the
+      // facts were read, they may be stale: read them again, under the lock.
+      const seen = new Map([...hosts.values()].filter(usable).map((h) => [h.node.name, h.facts.get(probe).generation]));
+      const previous = await locks.take([...hosts.values()].filter(usable).map((h) => h.conn!));
+      if ([...previous].some(([host, generation]) => generation !== seen.get(host))) {
+        await gatherAll(false);
+        shared.clear();
+        plan.splice(0, plan.length, ...planAll());
       }
     }
     reporter.planned(plan);
@@ -142,12 +157,8 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
       }
     }
   } finally {
-    await Promise.allSettled(
-      [...hosts.values()].map(async (h) => {
-        if (h.locked || h.lockUnclear) await releaseLock(h.conn!, runId).catch(() => undefined);
-        await h.conn?.connection.close().catch(() => undefined);
-      }),
-    );
+    await locks.release([...hosts.values()].flatMap((h) => (h.conn ? [h.conn] : [])));
+    await Promise.allSettled([...hosts.values()].map((h) => h.conn?.connection.close()));
   }
 
   const hostErrors = new Map([...hosts.values()].filter((h) => h.error).map((h) => [h.node.name, h.error!]));

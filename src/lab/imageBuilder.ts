@@ -58,6 +58,11 @@ export async function buildImage(opts: BuildOptions): Promise<void> {
       step('writing guest files, configuring units, making a small initrd');
       await writeGuestFiles(rootfs, recipe);
       await configureUnits(rootfs, recipe, tools.chroot, log);
+      await disableGenerators(rootfs, recipe);
+      for (const { purpose, script } of recipe.scripts) {
+        step(purpose);
+        await runOk([tools.chroot, rootfs, '/bin/sh', '-c', script], { logFile: log, env });
+      }
       await runOk([tools.chroot, rootfs, 'update-initramfs', '-u', '-k', 'all'], { logFile: log, env });
       await runOk([tools.chroot, rootfs, 'apt-get', 'clean'], { logFile: log });
     });
@@ -126,6 +131,15 @@ async function configureUnits(rootfs: string, recipe: Recipe, chroot: string, lo
   }
   for (const unit of recipe.maskedUnits) {
     await runOk([chroot, rootfs, 'systemctl', 'mask', unit], { logFile: log });
+  }
+}
+
+async function disableGenerators(rootfs: string, recipe: Recipe): Promise<void> {
+  const dir = path.join(rootfs, 'etc/systemd/system-generators');
+  await fs.mkdir(dir, { recursive: true });
+  for (const name of recipe.disabledGenerators) {
+    await fs.rm(path.join(dir, name), { force: true });
+    await fs.symlink('/dev/null', path.join(dir, name));
   }
 }
 

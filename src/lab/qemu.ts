@@ -47,7 +47,7 @@ export function qemuArgv(spec: LaunchSpec): string[] {
   const argv = [
     spec.qemuBinary,
     '-name', `haforge-${state.name}-${node.name},process=haforge-${state.name}-${node.name}`,
-    '-machine', 'pc', ...accel, '-smp', '1', '-m', String(state.memoryMiB),
+    '-machine', 'pc', ...accel, '-smp', String(state.cpus ?? 1), '-m', String(state.memoryMiB),
     '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none',
     '-kernel', state.kernel, '-initrd', state.initrd, '-append', kernelCommandLine(spec),
     '-drive', `file=${paths.overlay(node.name)},if=virtio,format=qcow2,discard=unmap`,

@@ -2,7 +2,7 @@
 // Its hash names the cache directory, so changing anything here (a package,
 // a guest file, a step) builds a new image and never reuses a stale one.
 import { createHash } from 'node:crypto';
-import { GUEST_FILES, type GuestFile } from './guestFiles.js';
+import { GUEST_FILES, GUEST_SCRIPTS, type GuestFile, type GuestScript } from './guestFiles.js';
 
 export interface Recipe {
   /** Bump when the build steps change in a way the data below does not show. */
@@ -18,7 +18,15 @@ export interface Recipe {
   /** Timers and services that only cost boot time in a throw-away VM. */
   maskedUnits: string[];
   enabledUnits: string[];
+  /**
+   * systemd generators switched off (a /dev/null link in /etc/systemd/system-generators).
+   * Every `systemctl daemon-reload` runs them all, and Pacemaker reloads on each
+   * start and stop of a systemd resource: under TCG that reload took 5.3 s, 3.6 s without these.
+   */
+  disabledGenerators: string[];
   files: readonly GuestFile[];
+  /** Run in the chroot after the packages and files, in order. */
+  scripts: readonly GuestScript[];
   /** Size of the root filesystem (sparse; the qcow2 only stores what is used). */
   rootSizeMiB: number;
 }
@@ -46,7 +54,16 @@ export const RECIPE: Recipe = {
     'fstrim.timer', 'systemd-timesyncd.service',
   ],
   enabledUnits: ['haforge-lab-init.service'],
+  // The VMs have no encrypted, verity or integrity disks, no GPT auto-mounts,
+  // no hibernation, no rc.local and no getty (the serial console is a log).
+  disabledGenerators: [
+    'systemd-cryptsetup-generator', 'systemd-debug-generator', 'systemd-getty-generator',
+    'systemd-gpt-auto-generator', 'systemd-hibernate-resume-generator', 'systemd-integritysetup-generator',
+    'systemd-rc-local-generator', 'systemd-run-generator', 'systemd-system-update-generator',
+    'systemd-veritysetup-generator',
+  ],
   files: GUEST_FILES,
+  scripts: GUEST_SCRIPTS,
   rootSizeMiB: 3072,
 };
 

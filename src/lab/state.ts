@@ -28,6 +28,8 @@ export interface LabState {
   base: string;
   accel: Accel;
   memoryMiB: number;
+  /** Virtual CPUs per VM; state files written before it existed mean 1. */
+  cpus?: number;
   diskSizeMiB: number;
   stack: StackName;
   mcast: Record<LinkId, McastEndpoint>;

@@ -3,7 +3,7 @@
 import { request } from '../engine/fact.js';
 import type { Operation, PlanContext } from '../engine/operation.js';
 import { change, fail, noop, type TaskPlan } from '../engine/step.js';
-import { blockDeviceFact, describeSignatures } from '../facts/blockdev.js';
+import { describeSignatures, deviceFilesystemFact } from '../facts/blockdev.js';
 import { deviceState, drbdStatusFact } from '../facts/drbd.js';
 import { mountsFact } from '../facts/mounts.js';
 import { absolutePath, clusterManagerHere, MANAGER } from './common.js';
@@ -44,11 +44,17 @@ export const filesystemOperation: Operation<FilesystemArgs> = {
     },
   },
   label: (a) => `filesystem ${a.type} on ${a.device}`,
-  facts: (a) => [STATUS, request(blockDeviceFact, a.device)],
+  facts: (a) => [STATUS, request(deviceFilesystemFact, a.device)],
   plan(a, ctx) {
     const skip = notPrimaryHere(a.device, ctx);
     if (skip) return skip;
-    const dev = ctx.fact(request(blockDeviceFact, a.device));
+    const found = ctx.fact(request(deviceFilesystemFact, a.device));
+    if ('mountedAs' in found) {
+      if (found.mountedAs === a.type) return noop(`${a.type} present (mounted)`);
+      return fail(`${a.device} is mounted as ${found.mountedAs}, not ${a.type}: refusing to make a filesystem over it`, 'haforge never reformats; if the data is disposable, unmount and wipe it yourself and run again');
+    }
+    if ('readOnly' in found) return fail(`${a.device} is read-only on ${ctx.node.name}`, 'a filesystem is made where the device can be written (on DRBD: the Primary)');
+    const dev = found.probed;
     if (!dev.exists) return fail(`${a.device} does not exist on ${ctx.node.name}`);
     if (dev.unreadable) return fail(`cannot read ${a.device} on ${ctx.node.name}: ${dev.unreadable}`, 'haforge makes a filesystem only on a device it can prove empty');
     if (dev.signatures.some((s) => s.type === a.type)) return noop(`${a.type} present`);

@@ -46,6 +46,7 @@ export interface UpOptions {
   name: string;
   nodes: number;
   memoryMiB: number;
+  cpus: number;
   diskSizeMiB: number;
   accel: Accel;
   stack: StackName;
@@ -114,6 +115,7 @@ async function createLab(
     base: image.base,
     accel: opts.accel,
     memoryMiB: opts.memoryMiB,
+    cpus: opts.cpus,
     diskSizeMiB: opts.diskSizeMiB,
     stack: opts.stack,
     mcast: await unusedMcast(opts.name),

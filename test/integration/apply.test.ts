@@ -73,8 +73,10 @@ describe.skipIf(!!skip)('apply against real sshd nodes', () => {
     expect(report.ok).toBe(true);
     for (const n of lab.nodes) expect(new Set(statuses(report, n.name))).toEqual(new Set(['ok']));
     expect(records.filter((r) => r.kind === 'change')).toEqual([]);
-    // One fact command per host, plus taking and releasing the lock.
+    // One fact command per host, and no lock: it is taken only for a change.
     for (const n of lab.nodes) expect(records.filter((r) => r.host === n.name && r.kind === 'fact')).toHaveLength(1);
+    expect(records.filter((r) => r.kind === 'lock')).toEqual([]);
+    for (const i of [0, 1, 2]) expect(onHost(i, 'test -e /run/haforge.lock && echo held || echo free')).toBe('free\n');
     expect(readFileSync(onNode(0, 'srv/hfapp/handler.log'), 'utf8')).toBe('restarted\n');
   });
 
@@ -141,6 +143,29 @@ describe.skipIf(!!skip)('apply against real sshd nodes', () => {
     // The other nodes' locks were released.
     const { report } = await run();
     expect(report.ok).toBe(true);
+  });
+
+  it('a run that finds another run came and went since its facts were read reads them again, under the lock', async () => {
+    // The guard of this task stands in for that other run: read with the facts,
+    // it writes the lock's generation as a run taking the lock would (test only:
+    // real guards only read).
+    const book = path.join(dir, 'generation.yaml');
+    writeFileSync(book, [
+      '- name: one change',
+      '  hosts: all',
+      '  tasks:',
+      '    - command: { cmd: "date > /srv/hfapp/data/again", unless: "echo other-run > /run/haforge.lock.gen; false" }',
+    ].join('\n'));
+    const audit = new AuditLog(path.join(dir, 'generation.jsonl'));
+    const report = await applyPlaybook({ inventoryFile: inventory, playbook: book, auditLog: audit.file });
+    expect(report.ok).toBe(true);
+    const records = readFileSync(audit.file!, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    for (const n of lab.nodes) {
+      const kinds = records.filter((r) => r.host === n.name).map((r) => r.kind);
+      // facts, lock taken, facts again, the change, lock released
+      expect(kinds).toEqual(['fact', 'lock', 'fact', 'change', 'lock']);
+    }
+    for (const i of [0, 1, 2]) expect(onHost(i, 'test -e /run/haforge.lock && echo held || echo free')).toBe('free\n');
   });
 
   it('a move takes the run lock on all nodes at once: another run\'s lock refuses it and stays, its own are released', async () => {

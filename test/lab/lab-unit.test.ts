@@ -98,6 +98,11 @@ describe('QEMU command line', () => {
     expect(argv).toContain(`file=${paths.dataDisk('node2')},if=virtio,format=raw`);
     expect(qemuArgv({ ...spec, state: { ...state, accel: 'kvm' } }).join(' ')).toContain('-accel kvm');
   });
+
+  it('gives each VM the vCPUs of its lab, one for a state file written before the flag existed', () => {
+    expect(qemuArgv({ ...spec, state: { ...state, cpus: 2 } }).join(' ')).toContain('-smp 2 ');
+    expect(qemuArgv(spec).join(' ')).toContain('-smp 1 ');
+  });
 });
 
 describe('inventory written by lab up', () => {
@@ -106,6 +111,10 @@ describe('inventory written by lab up', () => {
     const lab = parseInventory('lab.yaml', text).clusters[0]!;
     expect(lab.nodes.map((n) => n.ring1Address)).toEqual(['10.98.0.11', '10.98.0.12']);
     expect(lab.heartbeat?.deadtime).toBe(30);
+    // Read only for the other stack: the same file serves `--stack pacemaker`.
+    expect(lab.pacemaker).toBeUndefined();
+    const asPacemaker = parseInventory('lab.yaml', text, { stack: 'pacemaker' }).clusters[0]!;
+    expect(asPacemaker.pacemaker?.properties).toEqual({ 'load-threshold': '1000%' });
     expect(inventoryDocument(state, paths)).toEqual({
       version: 1,
       defaults: { ssh: { user: 'root', identity_file: '/state/demo/id_ed25519', known_hosts: '/state/demo/known_hosts' } },
@@ -120,6 +129,7 @@ describe('inventory written by lab up', () => {
           drbd: { resync_rate: '100M', c_plan_ahead: 0, resources: { r0: { disk: '/dev/vdb', mount: '/replicated', mount_options: 'noatime' } } },
           services: { web: { unit: 'lighttpd', paths: ['/var/www/html', '/etc/lighttpd'], port: 80 } },
           vip: { address: '10.99.0.100', cidr_netmask: 24, nic: 'eth1' },
+          pacemaker: { properties: { 'load-threshold': '1000%' } },
           fencing: { enabled: false },
         },
       },
@@ -131,6 +141,7 @@ describe('image recipe', () => {
   it('has a stable hash that changes with the recipe', () => {
     expect(recipeHash()).toBe(recipeHash(RECIPE));
     expect(recipeHash({ ...RECIPE, extraPackages: [...RECIPE.extraPackages, 'vim'] })).not.toBe(recipeHash());
+    expect(recipeHash({ ...RECIPE, scripts: [] })).not.toBe(recipeHash());
   });
 });
 

@@ -10,7 +10,8 @@ import { drbdStatusFact } from '../../src/facts/drbd.js';
 import { parseMounts } from '../../src/facts/mounts.js';
 import { parseRunningManager } from '../../src/facts/running-manager.js';
 import { drbdPrimaryOperation } from '../../src/operations/drbd.js';
-import { mountOperation } from '../../src/operations/filesystem.js';
+import { filesystemOperation, mountOperation } from '../../src/operations/filesystem.js';
+import { parseBlockDevice, type DeviceFilesystem } from '../../src/facts/blockdev.js';
 
 const fixture = (dir: string, name: string) => readFileSync(path.join(__dirname, '../fixtures', dir, name), 'utf8');
 const procSection = (proc: string) => drbdStatusFact.parse(`== proc\n${proc}`, 0);
@@ -69,3 +70,23 @@ describe('drbd_primary and mount under a running cluster manager', () => {
   });
 });
 
+
+describe('filesystem on the Primary', () => {
+  const FS_ARGS = { device: '/dev/drbd0', type: 'ext4' as const };
+  const withDevice = (found: DeviceFilesystem): PlanContext => {
+    const base = ctx(PRIMARY, 'none');
+    return { ...base, fact: (req: FactRequest) => (req.fact.id === 'device-filesystem' ? found : base.fact(req)) } as PlanContext;
+  };
+  const blank = parseBlockDevice(fixture('blockdev', 'blank-disk.txt'));
+
+  it('trusts the kernel for a mounted device, and refuses another type there', () => {
+    expect(filesystemOperation.plan(FS_ARGS, withDevice({ mountedAs: 'ext4' }))).toMatchObject({ steps: [], reason: 'ext4 present (mounted)' });
+    expect(filesystemOperation.plan(FS_ARGS, withDevice({ mountedAs: 'xfs' }))).toMatchObject({ steps: [], failure: { message: expect.stringMatching(/mounted as xfs, not ext4/) } });
+  });
+
+  it('refuses a read-only device, and formats only a probed empty one', () => {
+    expect(filesystemOperation.plan(FS_ARGS, withDevice({ readOnly: true }))).toMatchObject({ failure: { message: '/dev/drbd0 is read-only on node1' } });
+    const plan = filesystemOperation.plan(FS_ARGS, withDevice({ probed: blank }));
+    expect(plan.steps).toMatchObject([{ argv: ['mkfs.ext4', '-q', '/dev/drbd0'], destructive: true }]);
+  });
+});

@@ -6,6 +6,7 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { deviceFilesystemFact } from '../../src/facts/blockdev.js';
 import { drbdStatusFact } from '../../src/facts/drbd.js';
 import { mountsFact } from '../../src/facts/mounts.js';
 import { runningManagerFact } from '../../src/facts/running-manager.js';
@@ -31,6 +32,32 @@ describe('drbd status fact', () => {
     expect(sh(['sh', '-c', script], ['/proc/drbd', path.join(dir, 'drbd')])).toBe('== proc\nversion: 9.2.8 (api:2/proto:86-122)\n== json\njson-asked\n');
     expect(sh(['sh', '-c', script], ['/proc/drbd', path.join(drbdFixtures, 'lab-8.4-proc-connected-primary.txt')])).not.toContain('json-asked');
     expect(sh(['sh', '-c', script], ['/proc/drbd', path.join(dir, 'none')])).toBe('== proc\n== json\n');
+  });
+});
+
+describe('device filesystem fact', () => {
+  // /proc/self/mounts and /sys/class/block pointed at files made here: a mounted
+  // DRBD device and a read-only one need no block tools, anything else is probed.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hf-devfs-'));
+  const mounts = path.join(dir, 'mounts');
+  writeFileSync(mounts, '/dev/vda / ext4 rw,noatime 0 0\n/dev/drbd0 /replicated ext4 rw,noatime 0 0\n');
+  for (const [name, ro] of [['drbd0', '0'], ['drbd1', '1'], ['drbd2', '0']]) {
+    execFileSync('mkdir', ['-p', path.join(dir, 'block', name!)]);
+    writeFileSync(path.join(dir, 'block', name!, 'ro'), `${ro}\n`);
+  }
+  const read = (device: string) => {
+    const script = deviceFilesystemFact.command(device)[2]!.replace('/proc/self/mounts', mounts).replace('/sys/class/block/', `${dir}/block/`);
+    return deviceFilesystemFact.parse(sh(['sh', '-c', script]));
+  };
+
+  it('takes the type of a mounted device from the kernel, and calls a read-only one so', () => {
+    expect(read('/dev/drbd0')).toEqual({ mountedAs: 'ext4' });
+    expect(read('/dev/drbd1')).toEqual({ readOnly: true });
+  });
+
+  it('probes a writable device that is not mounted (here one that does not exist)', () => {
+    expect(read('/dev/drbd2')).toEqual({ probed: { exists: false } });
+    expect(read('/dev/nothing-here')).toEqual({ probed: { exists: false } });
   });
 });
 

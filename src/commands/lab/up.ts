@@ -16,6 +16,9 @@ export default class LabUp extends LabCommand {
     name: labNameFlag,
     nodes: Flags.integer({ description: 'how many VMs', default: 2, min: 1, max: 4 }),
     memory: Flags.integer({ description: 'MiB of RAM per VM', default: 512, min: 256 }),
+    // Two: a VM's cluster work (an agent starting, the monitors it triggers) runs
+    // on both host cores while the peer idles; TCG gives each vCPU a host thread.
+    cpus: Flags.integer({ description: 'virtual CPUs per VM', default: 2, min: 1, max: 8 }),
     'disk-size': Flags.integer({ description: 'MiB of the blank data disk (/dev/vdb) per VM', default: 256, min: 16 }),
     accel: Flags.string({ description: 'tcg (software emulation) or kvm', options: ['tcg', 'kvm'], default: 'tcg' }),
     stack: Flags.string({ description: 'cluster manager named in the inventory', options: ['pacemaker', 'heartbeat'], default: 'pacemaker' }),
@@ -30,6 +33,7 @@ export default class LabUp extends LabCommand {
       name: flags.name,
       nodes: flags.nodes,
       memoryMiB: flags.memory,
+      cpus: flags.cpus,
       diskSizeMiB: flags['disk-size'],
       accel: flags.accel as 'tcg' | 'kvm',
       stack: flags.stack as 'pacemaker' | 'heartbeat',
