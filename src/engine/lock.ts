@@ -47,8 +47,11 @@ function parseProbe(stdout: string): LockProbe {
   return state === 'held' ? { generation, heldBy: ownerOf(rest) } : { generation };
 }
 
-export function lockRefused(host: string, owner: string): UserError {
-  return new UserError(`${host} is locked by another haforge run (${owner})`, {
+/** Another run holds the lock: the one error that stops a run instead of its host. */
+export class LockRefusedError extends UserError {}
+
+export function lockRefused(host: string, owner: string): LockRefusedError {
+  return new LockRefusedError(`${host} is locked by another haforge run (${owner})`, {
     hint: `wait for it to finish; if it crashed, run: haforge unlock -i <inventory> (removes ${LOCK_DIR} on the nodes)`,
   });
 }
@@ -92,15 +95,27 @@ export class RunLocks {
 
   constructor(readonly runId: string = randomBytes(4).toString('hex')) {}
 
-  /** Takes the lock on every reachable node; returns each node's previous generation. */
-  async take(conns: Iterable<AuditedConnection | Error>): Promise<Map<string, string>> {
+  /** Takes the lock on every reachable node; throws the first refusal or failure. */
+  async take(conns: Iterable<AuditedConnection | Error>): Promise<void> {
+    const failed = [...(await this.takeEach(conns)).values()].find((o) => o instanceof Error);
+    if (failed) throw failed;
+  }
+
+  /** Takes the lock on every reachable node: per node its previous generation, or why not. */
+  async takeEach(conns: Iterable<AuditedConnection | Error>): Promise<Map<string, string | Error>> {
     const reachable = [...conns].filter((c): c is AuditedConnection => c instanceof AuditedConnection);
-    const outcomes = await Promise.allSettled(reachable.map(async (c) => [c.host, await takeLock(c, this.runId)] as const));
-    const generations = new Map<string, string>();
-    for (const o of outcomes) if (o.status === 'fulfilled') (this.held.add(o.value[0]), generations.set(...o.value));
-    const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (refused) throw refused.reason;
-    return generations;
+    const outcomes = new Map<string, string | Error>();
+    await Promise.all(
+      reachable.map(async (c) => {
+        try {
+          outcomes.set(c.host, await takeLock(c, this.runId));
+          this.held.add(c.host);
+        } catch (err) {
+          outcomes.set(c.host, err instanceof Error ? err : new Error(String(err)));
+        }
+      }),
+    );
+    return outcomes;
   }
 
   /** Nodes whose lock this run holds. */

@@ -11,7 +11,7 @@ import { templateContext } from './context.js';
 import { describeError } from './describe-error.js';
 import { request } from './fact.js';
 import { FactStore, gatherFacts } from './gather.js';
-import { lockProbeFact, lockRefused, RunLocks } from './lock.js';
+import { LockRefusedError, lockProbeFact, lockRefused, RunLocks } from './lock.js';
 import type { PlanContext } from './operation.js';
 import { preparePlaybook, TemplateFiles, type PreparedPlay, type PreparedTask } from './prepare.js';
 import { quietReporter, type Reporter } from './reporter.js';
@@ -122,8 +122,12 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
       // Something to change: now the lock. If another run took it since the
       // facts were read, they may be stale: read them again, under the lock.
       const seen = new Map([...hosts.values()].filter(usable).map((h) => [h.node.name, h.facts.get(probe).generation]));
-      const previous = await locks.take([...hosts.values()].filter(usable).map((h) => h.conn!));
-      if ([...previous].some(([host, generation]) => generation !== seen.get(host))) {
+      const taken = await locks.takeEach([...hosts.values()].filter(usable).map((h) => h.conn!));
+      const refused = [...taken.values()].find((o) => o instanceof LockRefusedError);
+      if (refused) throw refused;
+      // A node that fails now (its connection dropped) is that node's failure, as in the batch.
+      for (const [name, o] of taken) if (o instanceof Error) hosts.get(name)!.error = describeError(o);
+      if ([...taken].some(([name, o]) => typeof o === 'string' && o !== seen.get(name))) {
         await gatherAll(false);
         shared.clear();
         plan.splice(0, plan.length, ...planAll());

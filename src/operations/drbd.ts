@@ -206,6 +206,14 @@ export interface DrbdConnectedArgs {
   timeout?: number;
 }
 
+/**
+ * How long a StandAlone resource gets to connect while a cluster manager runs:
+ * its agent brings DRBD up in steps (attach, then connect), and after a boot
+ * the first connect can fail and be retried by the next notification. Seen
+ * in the lab: 12.5 s StandAlone after both nodes rebooted.
+ */
+export const STANDALONE_GRACE_MS = 30_000;
+
 export const drbdConnectedOperation: Operation<DrbdConnectedArgs> = {
   name: 'drbd_connected',
   summary: 'Wait until the resource is connected to its peer (after drbdadm up on both nodes).',
@@ -218,16 +226,19 @@ export const drbdConnectedOperation: Operation<DrbdConnectedArgs> = {
     properties: { resource: resourceName, minor: { type: 'integer', minimum: 0 }, timeout: { type: 'integer', minimum: 1, description: 'Seconds (default 120).' } },
   },
   label: (a) => `drbd ${a.resource} connected`,
-  facts: () => [STATUS],
+  facts: () => [STATUS, MANAGER],
   plan(a, ctx) {
     const dev = deviceState(ctx.fact(STATUS), a.minor);
     if (!dev) return fail(`${a.resource} is not up on ${ctx.node.name}`, 'bring it up first (drbd_up)');
     if (dev.connection === 'Connected') return noop(`connected (${dev.replication ?? 'Established'})`);
-    if (dev.connection === 'StandAlone') {
-      return fail(`${a.resource} on ${ctx.node.name} is StandAlone: it will not connect by itself`, 'a split brain or a refused peer: run haforge split-brain to see why, or drbdadm connect when you know');
-    }
+    const standAlone = `${a.resource} on ${ctx.node.name} is StandAlone: it will not connect by itself`;
+    const standAloneHint = 'a split brain or a refused peer: run haforge split-brain to see why, or drbdadm connect when you know';
+    const manager = clusterManagerHere(ctx);
+    // Nobody else will connect it: say so now. Under a cluster manager it may be mid-start: give it a while.
+    if (dev.connection === 'StandAlone' && !manager) return fail(standAlone, standAloneHint);
+    let standAloneSince: number | undefined;
     return {
-      reason: `${dev.connection}: waiting for the peer`,
+      reason: dev.connection === 'StandAlone' ? `StandAlone while ${manager} runs: waiting up to ${STANDALONE_GRACE_MS / 1000} s for it to connect` : `${dev.connection}: waiting for the peer`,
       steps: [
         {
           description: `wait for ${a.resource} to connect`,
@@ -240,7 +251,9 @@ export const drbdConnectedOperation: Operation<DrbdConnectedArgs> = {
               const now = parseProcDrbd(s.proc ?? '');
               const d = (now.version?.startsWith('9') ? parseDrbdsetupStatusJson(s.json ?? '') : now.devices).find((x) => x.minor === a.minor);
               if (!d) return { done: false, error: `${a.resource} went down` };
-              if (d.connection === 'StandAlone') return { done: false, error: `${a.resource} went StandAlone (split brain or refused peer)` };
+              if (d.connection !== 'StandAlone') standAloneSince = undefined;
+              else if (!manager) return { done: false, error: `${a.resource} went StandAlone (split brain or refused peer)` };
+              else if (Date.now() - (standAloneSince ??= Date.now()) > STANDALONE_GRACE_MS) return { done: false, error: `${standAlone} (for ${STANDALONE_GRACE_MS / 1000} s, with ${manager} running)` };
               return { done: d.connection === 'Connected', progress: `${a.resource}: ${d.connection}` };
             },
           },

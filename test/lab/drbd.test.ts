@@ -102,12 +102,21 @@ describe.skipIf(skip)('DRBD bootstrap in the lab (real VMs)', () => {
     expect(destructive.sort()).toEqual(['node1 drbdadm --force create-md r0', 'node1 drbdadm primary --force r0', 'node1 mkfs.ext4 -q -L r0 /dev/drbd0', 'node2 drbdadm --force create-md r0']);
   }, 20 * MIN);
 
-  it('a second run reports no change and runs no change-making command', async () => {
-    const { ran, report, audit } = await apply(inventory, 'drbd');
-    timings.rerun = ran.ms / 1000;
-    expect(report.results.filter((r: any) => r.status !== 'ok')).toEqual([]);
-    expect(audit.filter((r) => r.kind === 'change')).toEqual([]);
-    expect(audit.filter((r) => r.host === 'node1' && r.kind === 'fact')).toHaveLength(1);
+  it('a second run reports no change and runs no change-making command (three times, each timed)', async () => {
+    // Three samples: one re-run right after the bootstrap says little on emulated VMs.
+    const seconds: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { ran, report, audit } = await apply(inventory, 'drbd');
+      seconds.push(ran.ms / 1000);
+      expect(report.results.filter((r: any) => r.status !== 'ok')).toEqual([]);
+      expect(audit.filter((r) => r.kind === 'change')).toEqual([]);
+      // One command per node, and no lock: nothing to change takes none.
+      expect(audit.filter((r) => r.host === 'node1').map((r) => r.kind)).toEqual(['fact']);
+      timings[`rerun${i + 1}FactsNode1`] = audit.find((r) => r.host === 'node1').durationMs / 1000;
+    }
+    timings.rerun = seconds[0]!;
+    timings.rerunMedian = [...seconds].sort((a, b) => a - b)[1]!;
+    Object.assign(timings, { rerun2: seconds[1], rerun3: seconds[2] });
   }, 5 * MIN);
 
   it('a file written on the primary is there on the other node after a manual switch', async () => {

@@ -3,13 +3,13 @@
 // (a re-run after a failover, or while the manager keeps the group stopped).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { FactRequest } from '../../src/engine/fact.js';
 import type { PlanContext } from '../../src/engine/operation.js';
 import { drbdStatusFact } from '../../src/facts/drbd.js';
 import { parseMounts } from '../../src/facts/mounts.js';
 import { parseRunningManager } from '../../src/facts/running-manager.js';
-import { drbdPrimaryOperation } from '../../src/operations/drbd.js';
+import { drbdConnectedOperation, drbdPrimaryOperation, STANDALONE_GRACE_MS } from '../../src/operations/drbd.js';
 import { filesystemOperation, mountOperation } from '../../src/operations/filesystem.js';
 import { parseBlockDevice, type DeviceFilesystem } from '../../src/facts/blockdev.js';
 
@@ -88,5 +88,36 @@ describe('filesystem on the Primary', () => {
     expect(filesystemOperation.plan(FS_ARGS, withDevice({ readOnly: true }))).toMatchObject({ failure: { message: '/dev/drbd0 is read-only on node1' } });
     const plan = filesystemOperation.plan(FS_ARGS, withDevice({ probed: blank }));
     expect(plan.steps).toMatchObject([{ argv: ['mkfs.ext4', '-q', '/dev/drbd0'], destructive: true }]);
+  });
+});
+
+describe('drbd_connected and a StandAlone resource', () => {
+  const ARGS = { resource: 'r0', minor: 0 };
+  const STANDALONE = PRIMARY.replace('cs:Connected', 'cs:StandAlone');
+  const status = (proc: string) => `== proc\n${proc}== json\n`;
+
+  it('fails at once when no cluster manager runs: nobody else will connect it', () => {
+    expect(drbdConnectedOperation.plan(ARGS, ctx(STANDALONE, 'none'))).toMatchObject({ steps: [], failure: { message: 'r0 on node1 is StandAlone: it will not connect by itself' } });
+  });
+
+  it('gives a running cluster manager a while to connect it, then fails', () => {
+    const plan = drbdConnectedOperation.plan(ARGS, ctx(STANDALONE, 'pacemaker'));
+    expect(plan.reason).toBe(`StandAlone while Pacemaker runs: waiting up to ${STANDALONE_GRACE_MS / 1000} s for it to connect`);
+    const check = plan.steps[0]!.watch!.check;
+    const now = vi.spyOn(Date, 'now').mockReturnValue(1_000_000);
+    try {
+      expect(check(status(STANDALONE))).toEqual({ done: false, progress: 'r0: StandAlone' });
+      now.mockReturnValue(1_000_000 + STANDALONE_GRACE_MS);
+      expect(check(status(STANDALONE))).toEqual({ done: false, progress: 'r0: StandAlone' });
+      // Connecting in between starts the grace again.
+      expect(check(status(PRIMARY.replace('cs:Connected', 'cs:WFConnection')))).toEqual({ done: false, progress: 'r0: WFConnection' });
+      now.mockReturnValue(1_000_000 + 2 * STANDALONE_GRACE_MS);
+      expect(check(status(STANDALONE))).toEqual({ done: false, progress: 'r0: StandAlone' });
+      now.mockReturnValue(1_000_000 + 3 * STANDALONE_GRACE_MS + 1);
+      expect(check(status(STANDALONE))).toMatchObject({ error: expect.stringMatching(/is StandAlone: it will not connect by itself \(for 30 s, with Pacemaker running\)/) });
+      expect(check(status(PRIMARY))).toEqual({ done: true, progress: 'r0: Connected' });
+    } finally {
+      now.mockRestore();
+    }
   });
 });
