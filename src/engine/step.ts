@@ -18,6 +18,8 @@ export interface WatchState {
   progress?: string;
   /** Stop waiting: the thing waited for cannot happen. */
   error?: string;
+  /** How to fix what the error says. */
+  hint?: string;
 }
 
 export interface Watch {

@@ -13,7 +13,7 @@ export async function waitFor(conn: AuditedConnection, host: string, step: Step,
     const state = watch.check(r.stdout, r.exitCode ?? -1);
     if (state.progress) say(state.progress);
     if (state.done) return;
-    if (state.error) throw new UserError(`${host}: ${step.description}: ${state.error}`);
+    if (state.error) throw new UserError(`${host}: ${step.description}: ${state.error}`, { hint: state.hint });
     if (Date.now() > deadline) {
       throw new UserError(`${host}: gave up after ${Math.round(watch.timeoutMs / 1000)} s: ${step.description}${state.progress ? ` (last: ${state.progress})` : ''}`, {
         hint: 'the wait is over, not the work: run again to keep waiting',

@@ -252,8 +252,8 @@ export const drbdConnectedOperation: Operation<DrbdConnectedArgs> = {
               const d = (now.version?.startsWith('9') ? parseDrbdsetupStatusJson(s.json ?? '') : now.devices).find((x) => x.minor === a.minor);
               if (!d) return { done: false, error: `${a.resource} went down` };
               if (d.connection !== 'StandAlone') standAloneSince = undefined;
-              else if (!manager) return { done: false, error: `${a.resource} went StandAlone (split brain or refused peer)` };
-              else if (Date.now() - (standAloneSince ??= Date.now()) > STANDALONE_GRACE_MS) return { done: false, error: `${standAlone} (for ${STANDALONE_GRACE_MS / 1000} s, with ${manager} running)` };
+              else if (!manager) return { done: false, error: `${a.resource} went StandAlone (split brain or refused peer)`, hint: standAloneHint };
+              else if (Date.now() - (standAloneSince ??= Date.now()) > STANDALONE_GRACE_MS) return { done: false, error: `${standAlone} (for ${STANDALONE_GRACE_MS / 1000} s, with ${manager} running)`, hint: standAloneHint };
               return { done: d.connection === 'Connected', progress: `${a.resource}: ${d.connection}` };
             },
           },

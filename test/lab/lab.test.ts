@@ -98,6 +98,11 @@ describe.skipIf(skip)('haforge lab (real VMs)', () => {
     expect(r.stdout).toMatch(/crm_mon/);
   });
 
+  it('the image\'s tuning is in place: 2 vCPUs, unused systemd generators off, lighttpd reads static includes', async () => {
+    const r = await ssh('node1', 'nproc; readlink /etc/systemd/system-generators/systemd-cryptsetup-generator; grep -c "^include_shell" /etc/lighttpd/lighttpd.conf; grep "^include \\"mime.conf\\"" /etc/lighttpd/lighttpd.conf && lighttpd -tt -f /etc/lighttpd/lighttpd.conf && echo config-ok');
+    expect(r.stdout).toBe('2\n/dev/null\n0\ninclude "mime.conf"\nconfig-ok\n');
+  });
+
   it('nodes reach each other on both private networks and by name', async () => {
     const r = await ssh('node1', 'ping -c1 -W3 10.99.0.12 && ping -c1 -W3 10.98.0.12 && ping -c1 -W3 node2 && getent hosts node2');
     expect(r.code, r.stdout + r.stderr).toBe(0);

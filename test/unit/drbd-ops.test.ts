@@ -114,7 +114,7 @@ describe('drbd_connected and a StandAlone resource', () => {
       now.mockReturnValue(1_000_000 + 2 * STANDALONE_GRACE_MS);
       expect(check(status(STANDALONE))).toEqual({ done: false, progress: 'r0: StandAlone' });
       now.mockReturnValue(1_000_000 + 3 * STANDALONE_GRACE_MS + 1);
-      expect(check(status(STANDALONE))).toMatchObject({ error: expect.stringMatching(/is StandAlone: it will not connect by itself \(for 30 s, with Pacemaker running\)/) });
+      expect(check(status(STANDALONE))).toMatchObject({ error: expect.stringMatching(/is StandAlone: it will not connect by itself \(for 30 s, with Pacemaker running\)/), hint: expect.stringMatching(/haforge split-brain/) });
       expect(check(status(PRIMARY))).toEqual({ done: true, progress: 'r0: Connected' });
     } finally {
       now.mockRestore();
