@@ -83,6 +83,7 @@ describe('QEMU command line', () => {
     const cmdline = kernelCommandLine(spec);
     expect(cmdline).toContain('systemd.hostname=node2');
     expect(cmdline).toContain('net.ifnames=0');
+    expect(cmdline).toContain('norandmaps');
     expect(cmdline).toContain('haforge.net=eth1=10.99.0.12/24,eth2=10.98.0.12/24');
     expect(cmdline).toContain('haforge.hosts=node1=10.99.0.11,node2=10.99.0.12');
     expect(cmdline).toContain('haforge.sshkey=AAAAKEY');
@@ -94,7 +95,7 @@ describe('QEMU command line', () => {
     expect(argv).toContain('hostfwd=tcp:127.0.0.1:40001-:22');
     expect(argv).toContain(`mcast=${mcastKey(state.mcast.replication)},localaddr=127.0.0.1`);
     expect(argv).toContain(`mcast=${mcastKey(state.mcast.ring1)},localaddr=127.0.0.1`);
-    expect(argv).toContain('-accel tcg,tb-size=256');
+    expect(argv).toContain('-accel tcg,tb-size=512');
     expect(argv).toContain(`file=${paths.dataDisk('node2')},if=virtio,format=raw`);
     expect(qemuArgv({ ...spec, state: { ...state, accel: 'kvm' } }).join(' ')).toContain('-accel kvm');
   });
