@@ -19,6 +19,9 @@ export interface BootWait {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** QEMU's process ended before the guest accepted SSH. */
+export class StoppedWhileBootingError extends UserError {}
+
 export async function serialTail(paths: LabPaths, node: string, lines = 12): Promise<string> {
   const text = await fs.readFile(paths.serialLog(node), 'utf8').catch(() => '');
   // eslint-disable-next-line no-control-regex
@@ -39,7 +42,7 @@ export async function waitForSsh(w: BootWait): Promise<void> {
   let keysChecked = false;
   while (Date.now() < deadline) {
     if ((await runningPid(paths, node.name)) === undefined) {
-      throw new UserError(`${node.name} stopped while booting; last lines of its console:\n    ${await serialTail(paths, node.name)}`, {
+      throw new StoppedWhileBootingError(`${node.name} stopped while booting; last lines of its console:\n    ${await serialTail(paths, node.name)}`, {
         hint: `the full console log is ${paths.serialLog(node.name)}`,
       });
     }

@@ -6,7 +6,14 @@ import { runPlaybook } from '../engine/run.js';
 import { loadInventory } from '../inventory/load.js';
 import type { Stack, Vars } from '../inventory/model.js';
 import { loadPlaybook } from '../playbook/load.js';
+import type { Connection } from '../transport/types.js';
 import { connectNodes } from './connect.js';
+
+/** Connections already open and the audit log they record to (bootstrap's, shared with its preflight). */
+export interface OpenSession {
+  connections: Map<string, Connection | Error>;
+  audit: AuditLog;
+}
 
 export interface ApplyRequest {
   inventoryFile: string;
@@ -22,20 +29,27 @@ export interface ApplyRequest {
   auditLog?: string;
   reporter?: Reporter;
   confirm?: (destructive: PlannedTask[]) => Promise<boolean>;
+  /** Use these instead of dialling the nodes; the run closes them when it ends. */
+  session?: OpenSession;
 }
 
 export async function applyPlaybook(req: ApplyRequest): Promise<RunReport> {
   const [inventory, playbook] = await Promise.all([loadInventory(req.inventoryFile, { stack: req.stack }), loadPlaybook(req.playbook)]);
   return runPlaybook(inventory, playbook, {
-    connect: (nodes) => connectNodes(nodes, { acceptNewHostKeys: req.acceptNewHostKeys, interactive: req.interactive }),
+    connect: async (nodes) => req.session?.connections ?? connectNodes(nodes, { acceptNewHostKeys: req.acceptNewHostKeys, interactive: req.interactive }),
     check: req.check,
     yes: req.yes,
     confirm: req.confirm,
     vars: req.vars,
     limit: req.limit,
     reporter: req.reporter,
-    audit: req.auditLog ? new AuditLog(req.auditLog) : AuditLog.forNewRun(),
+    audit: req.session?.audit ?? openAudit(req.auditLog),
   });
+}
+
+/** The audit log at `file`, or a new one in the default directory. */
+export function openAudit(file?: string): AuditLog {
+  return file ? new AuditLog(file) : AuditLog.forNewRun();
 }
 
 /** --var key=value pairs; values parse as YAML scalars would (numbers, booleans). */

@@ -35,3 +35,8 @@ export function transportOptions(opts: ConnectOptions): TransportOptions {
         : undefined,
   };
 }
+
+/** Closes every open connection of a connectNodes result; closing twice is harmless. */
+export async function closeAll(connections: Map<string, Connection | Error>): Promise<void> {
+  await Promise.all([...connections.values()].map((c) => (c instanceof Error ? undefined : c.close().catch(() => undefined))));
+}

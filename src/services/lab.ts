@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import { UserError } from '../errors.js';
 import { quoteArgv } from '../util/shell.js';
 import { exists } from '../util/fs.js';
-import { waitForSsh } from '../lab/boot.js';
+import { StoppedWhileBootingError, waitForSsh } from '../lab/boot.js';
 import { describeOffset, syncGuestClock } from '../lab/clock.js';
 import { runOk } from '../lab/exec.js';
 import { ensureImage } from '../lab/imageCache.js';
@@ -163,23 +163,30 @@ async function bootNode(
   }
   const started = Date.now();
   const spec = { state, node, paths, sshKeyBlob: await publicKeyBlob(paths), qemuBinary: tools['qemu-system-x86_64'] };
-  for (let attempt = 1; ; attempt++) {
+  for (let boot = 1; ; boot++) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await launch(spec);
+        break;
+      } catch (err) {
+        // The port was free when picked; if it got taken before QEMU bound it, a new lab may pick another.
+        if (!(err instanceof PortBusyError) || !mayMovePort || attempt >= 3) throw err;
+        [node.sshPort] = await freePorts(1);
+        await writeState(paths, state);
+      }
+    }
+    report(`${node.name}: booting (ssh port ${node.sshPort})`);
     try {
-      await launch(spec);
+      await waitForSsh({ paths, node, accel: state.accel, timeoutMs: bootTimeoutSec * 1000, ssh: tools.ssh });
       break;
     } catch (err) {
-      // The port was free when picked; if it got taken before QEMU bound it, a new lab may pick another.
-      if (!(err instanceof PortBusyError) || !mayMovePort || attempt >= 3) throw err;
-      [node.sshPort] = await freePorts(1);
-      await writeState(paths, state);
+      await killQemu(paths, node.name); // a hung guest would burn a core forever
+      // QEMU 7.2's multi-threaded TCG now and then segfaults while a guest boots (seen
+      // 2026-12-03 in memory_region_dispatch_write, one boot of many): to the guest that is
+      // a power cut before it came up, so a second power-on is what an admin would do.
+      if (!(err instanceof StoppedWhileBootingError) || boot >= 2) throw err;
+      report(`${node.name}: QEMU exited before the guest came up; powering it on once more`);
     }
-  }
-  report(`${node.name}: booting (ssh port ${node.sshPort})`);
-  try {
-    await waitForSsh({ paths, node, accel: state.accel, timeoutMs: bootTimeoutSec * 1000, ssh: tools.ssh });
-  } catch (err) {
-    await killQemu(paths, node.name); // a hung guest would burn a core forever
-    throw err;
   }
   // A power cycle does not plug a pulled cable back in.
   for (const link of node.cut) await setLink(paths, node.name, link, false);

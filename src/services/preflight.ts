@@ -18,7 +18,8 @@ import {
 import { loadInventory } from '../inventory/load.js';
 import type { ClusterSpec, NodeSpec, Stack } from '../inventory/model.js';
 import { didYouMean } from '../schema/suggest.js';
-import { connectNodes, type ConnectOptions } from './connect.js';
+import type { Connection } from '../transport/types.js';
+import { closeAll, connectNodes, type ConnectOptions } from './connect.js';
 
 export interface PreflightRequest extends ConnectOptions, Partial<PreflightOptions> {
   inventoryFile: string;
@@ -26,6 +27,8 @@ export interface PreflightRequest extends ConnectOptions, Partial<PreflightOptio
   stack?: Stack;
   cluster?: string;
   auditLog?: AuditLog;
+  /** Connections the caller opened (and closes): bootstrap's, kept for its playbook. */
+  connections?: Map<string, Connection | Error>;
 }
 
 export interface PreflightReport {
@@ -61,7 +64,7 @@ export async function preflight(req: PreflightRequest): Promise<PreflightReport>
   }
   const nodes: NodeSpec[] = clusters.flatMap((c) => c.nodes);
   const log = req.auditLog ?? AuditLog.forNewRun();
-  const conns = await connectNodes(nodes, req);
+  const conns = req.connections ?? (await connectNodes(nodes, req));
   const facts = new Map<string, NodeFacts>();
   const roundTripMs: Record<string, number> = {};
   try {
@@ -102,7 +105,7 @@ export async function preflight(req: PreflightRequest): Promise<PreflightReport>
       ),
     );
   } finally {
-    await Promise.all([...conns.values()].map((c) => (c instanceof Error ? undefined : c.close().catch(() => undefined))));
+    if (!req.connections) await closeAll(conns);
   }
 
   const checks: Check[] = [];

@@ -90,6 +90,9 @@ describe.skipIf(!!skip)('haforge binary against real nodes', () => {
     expect(report.run).toBeUndefined();
     const failed = report.preflight.checks.filter((c: { status: string }) => c.status === 'fail').map((c: { node: string; check: string }) => `${c.node} ${c.check}`);
     expect(failed).toEqual(expect.arrayContaining([`${lab.nodes[0]!.name} disk r0`, `${lab.nodes[0]!.name} fencing`]));
+    // Preflight records its reads in the run's one audit log (--audit-log), one fact command per node.
+    const records = readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { host: string; kind: string });
+    expect(records.map((r) => r.kind)).toEqual(lab.nodes.map(() => 'fact'));
     const human = haforge(['bootstrap', '-i', inv]);
     expect(human.code).toBe(1);
     expect(human.stdout).toContain('preflight failed: nothing was changed');

@@ -109,7 +109,11 @@ describe.skipIf(skip)('Corosync + Pacemaker in the lab (real VMs)', () => {
     expect(killed.code, killed.stderr).toBe(0);
     timings.failover = await until('the page on the VIP from node2', 5 * MIN, async () => (await curlFromNode2()) === page);
     console.info(`failover (power off node1 -> page served by node2): ${timings.failover.toFixed(1)} s`);
-    const s = await crmMon('node2', 'lab-crm-mon-after-failover.xml');
+    // The page can answer before the web server's start operation has returned to Pacemaker
+    // (crm_mon then still says Starting): its view is waited for, not assumed.
+    let s!: ClusterStatus;
+    await until("Pacemaker's view of the failover", MIN, async () => groupNode((s = await crmMon('node2')), 'g_services') === 'node2');
+    await capture('lab-crm-mon-after-failover.xml', (await lab.sshRaw('node2', 'crm_mon --output-as=xml')).stdout);
     expect(s.nodes.find((n) => n.name === 'node1')!.online).toBe(false);
     expect(groupNode(s, 'g_services')).toBe('node2');
     expect(promotedNodes(s, 'ms_drbd_r0')).toEqual(['node2']);
