@@ -2,13 +2,9 @@
 // UpToDate/UpToDate with a mounted filesystem and a relocated web server,
 // an idempotent re-run, a manual switch, refusals of disks that hold data,
 // --skip-initial-sync on blank disks, and relocation undo.
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LabStatus } from '../../src/services/lab.js';
-import { builtCliMissing, labUnavailableReason, runCli, strictSsh, warnLabSkipped, type Ran } from './cli.js';
+import { labUnavailableReason, runCli, warnLabSkipped } from './cli.js';
+import { openLab, type LabSession } from './session.js';
 
 const skip = labUnavailableReason();
 if (skip) warnLabSkipped(skip);
@@ -17,55 +13,31 @@ const MIN = 60_000;
 const NAME = `drbd-${process.pid}`;
 
 describe.skipIf(skip)('DRBD bootstrap in the lab (real VMs)', () => {
-  let stateRoot: string;
-  let env: NodeJS.ProcessEnv;
-  let status: LabStatus;
+  let lab: LabSession;
   let inventory: string;
   const timings: Record<string, number> = {};
-  const lab = (cmd: string, ...args: string[]) => runCli(['lab', cmd, '--name', NAME, ...args], env);
-  const ssh = async (node: string, command: string): Promise<string> => {
-    const n = status.nodes.find((x) => x.name === node)!;
-    const r = await strictSsh({ port: n.sshPort, identityFile: path.join(status.stateDir, 'id_ed25519'), knownHosts: path.join(status.stateDir, 'known_hosts') }, command);
-    if (r.code !== 0) throw new Error(`${node}: ${command} exited ${r.code}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const apply = async (inv: string, playbook: string, ...args: string[]): Promise<{ ran: Ran; report: any; audit: any[] }> => {
-    const auditFile = path.join(stateRoot, `audit-${Date.now()}.jsonl`);
-    const ran = await runCli(['apply', '-i', inv, playbook, '--yes', '--json', '--audit-log', auditFile, ...args], env);
-    const audit = (await fs.readFile(auditFile, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    return { ran, report: JSON.parse(ran.stdout), audit };
-  };
-  /** The lab's inventory plus a DRBD section, a web service and extra resources. */
-  const writeInventory = async (file: string, resources: Record<string, object>, services: object = {}) => {
-    const inv = parse(await fs.readFile(status.inventory, 'utf8'));
-    Object.assign(inv.clusters.lab, { drbd: { resync_rate: '100M', c_plan_ahead: 0, resources }, services });
-    await fs.writeFile(file, stringify(inv));
-    return file;
-  };
+  const ssh = (node: string, command: string) => lab.ssh(node, command);
+  const apply = (inv: string, playbook: string, ...args: string[]) => lab.apply(inv, playbook, ...args);
+  /** The lab's inventory plus a DRBD section, a web service and extra resources, written as `file` in the lab's state root. */
+  const writeInventory = (file: string, resources: Record<string, object>, services: object = {}) =>
+    lab.inventory(file, { drbd: { resync_rate: '100M', c_plan_ahead: 0, resources }, services });
   const failures = (report: any) => report.results.filter((r: any) => r.status === 'failed');
 
   beforeAll(async () => {
-    const missing = builtCliMissing();
-    if (missing) throw new Error(missing);
-    stateRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'hfdrbd-'));
-    env = { ...process.env, HAFORGE_LAB_STATE: stateRoot };
-    const up = await lab('up');
-    expect(up.code, `lab up failed:\n${up.stdout}\n${up.stderr}`).toBe(0);
-    status = JSON.parse((await lab('status', '--json')).stdout) as LabStatus;
-    inventory = await writeInventory(path.join(stateRoot, 'drbd.yaml'), { r0: { disk: '/dev/vdb', mount: '/replicated', mount_options: 'noatime' } }, {
+    lab = await openLab(NAME, 'hfdrbd-');
+    inventory = await writeInventory('drbd.yaml', { r0: { disk: '/dev/vdb', mount: '/replicated', mount_options: 'noatime' } }, {
       web: { unit: 'lighttpd', paths: ['/var/www/html', '/etc/lighttpd'], port: 80 },
     });
   }, 15 * MIN);
 
   afterAll(async () => {
     console.info(`DRBD lab timings (s): ${JSON.stringify(timings)}`);
-    if (env) await lab('down');
-    if (stateRoot) await fs.rm(stateRoot, { recursive: true, force: true });
+    await lab?.close();
   }, 2 * MIN);
 
   it('preflight catches a wrong uname -n and a clock skew, and passes once they are fixed', async () => {
     const preflight = async () => {
-      const r = await runCli(['preflight', '-i', inventory, '--json'], env);
+      const r = await runCli(['preflight', '-i', inventory, '--json'], lab.env);
       return { code: r.code, checks: JSON.parse(r.stdout).checks as { node: string; check: string; status: string; detail: string }[] };
     };
     await ssh('node2', 'hostname wrongname && date -s "+5 seconds" >/dev/null');
@@ -129,7 +101,7 @@ describe.skipIf(skip)('DRBD bootstrap in the lab (real VMs)', () => {
   it('refuses a disk that already holds a filesystem, and leaves it intact', async () => {
     await ssh('node1', 'truncate -s 64M /var/tmp/r2.img && losetup /dev/loop6 /var/tmp/r2.img');
     await ssh('node2', 'truncate -s 64M /var/tmp/r2.img && losetup /dev/loop6 /var/tmp/r2.img && mkfs.ext4 -q -L precious /dev/loop6');
-    const inv = await writeInventory(path.join(stateRoot, 'r2.yaml'), { r2: { disk: '/dev/loop6', minor: 2, port: 7790 } });
+    const inv = await writeInventory('r2.yaml', { r2: { disk: '/dev/loop6', minor: 2, port: 7790 } });
     const { report, audit } = await apply(inv, 'drbd');
     expect(report.ok).toBe(false);
     const refused = failures(report).find((r: any) => r.host === 'node2')!;
@@ -146,7 +118,7 @@ describe.skipIf(skip)('DRBD bootstrap in the lab (real VMs)', () => {
   it('--skip-initial-sync: refused on a disk that is not blank, fast on blank ones', async () => {
     for (const node of ['node1', 'node2']) await ssh(node, 'truncate -s 128M /var/tmp/r1.img && losetup /dev/loop7 /var/tmp/r1.img');
     await ssh('node1', 'echo not-blank | dd of=/dev/loop7 bs=1 seek=4096 conv=notrunc status=none');
-    const inv = await writeInventory(path.join(stateRoot, 'r1.yaml'), { r1: { disk: '/dev/loop7', minor: 1, port: 7789 } });
+    const inv = await writeInventory('r1.yaml', { r1: { disk: '/dev/loop7', minor: 1, port: 7789 } });
     const refused = await apply(inv, 'drbd', '--var', 'initial_sync=skip');
     expect(failures(refused.report).map((r: any) => r.msg)).toEqual([expect.stringMatching(/skip-initial-sync refused: \/dev\/loop7 is not blank \(its first 16 MiB are not zero\)/)]);
     await ssh('node1', 'drbdadm down r1 && dd if=/dev/zero of=/dev/loop7 bs=1M count=16 status=none && drbdadm --force create-md r1 && drbdadm up r1');

@@ -1,6 +1,6 @@
 // One lab for one test file: booted in a private state root, with the
 // commands every lab test needs (lab subcommands, strict ssh, apply with
-// an audit log). Tests that build their own (drbd.test.ts) can move to it.
+// an audit log). lab.test.ts builds its own: booting is what it tests.
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
