@@ -33,7 +33,7 @@ export function kernelCommandLine(spec: LaunchSpec): string {
   const hosts = (link: 'replication' | 'ring1') => state.nodes.map((n) => `${n.name}=${n.addresses[link]}`).join(',');
   // norandmaps: QEMU 7.2's TCG finds translated code by virtual address, so with
   // address-space randomisation every new process's libraries are new code to
-  // translate; without it a fork+exec costs a third to a half, a switchover 30-43 s -> 17-25 s.
+  // translate. Without it a fork+exec costs half or less, a Pacemaker switchover 30-43 s -> 16-21 s.
   return [
     'root=/dev/vda', 'rw', 'console=ttyS0', 'quiet', 'net.ifnames=0', 'mitigations=off', 'norandmaps',
     `systemd.hostname=${node.name}`, `systemd.machine_id=${machineId}`,

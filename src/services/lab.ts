@@ -16,7 +16,7 @@ import { LabPaths, stateRoot } from '../lab/paths.js';
 import { freePorts, isListening } from '../lab/ports.js';
 import { requirePrograms } from '../lab/preflight.js';
 import { withLabLock } from '../lab/lock.js';
-import { killQemu, launch, nicId, qemuProcessesUnder, runningPid, PortBusyError } from '../lab/qemu.js';
+import { killQemu, launch, nicId, type LaunchSpec, qemuProcessesUnder, runningPid, PortBusyError } from '../lab/qemu.js';
 import { qmpCommand } from '../lab/qmp.js';
 import { ensureKeypair, publicKeyBlob, sshOptions } from '../lab/sshKeys.js';
 import { findNode, readState, requireState, writeState, type Accel, type LabState, type NodeState, type StackName } from '../lab/state.js';
@@ -164,17 +164,7 @@ async function bootNode(
   const started = Date.now();
   const spec = { state, node, paths, sshKeyBlob: await publicKeyBlob(paths), qemuBinary: tools['qemu-system-x86_64'] };
   for (let boot = 1; ; boot++) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await launch(spec);
-        break;
-      } catch (err) {
-        // The port was free when picked; if it got taken before QEMU bound it, a new lab may pick another.
-        if (!(err instanceof PortBusyError) || !mayMovePort || attempt >= 3) throw err;
-        [node.sshPort] = await freePorts(1);
-        await writeState(paths, state);
-      }
-    }
+    await launchOnFreePort(spec, mayMovePort);
     report(`${node.name}: booting (ssh port ${node.sshPort})`);
     try {
       await waitForSsh({ paths, node, accel: state.accel, timeoutMs: bootTimeoutSec * 1000, ssh: tools.ssh });
@@ -192,6 +182,20 @@ async function bootNode(
   for (const link of node.cut) await setLink(paths, node.name, link, false);
   report(`${node.name}: ssh ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   report(`${node.name}: ${await setGuestClock(paths, node, tools.ssh)}`);
+}
+
+/** Launches QEMU; the port was free when picked, and if it got taken before QEMU bound it, a new lab may pick another. */
+async function launchOnFreePort(spec: LaunchSpec, mayMovePort: boolean): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch(spec);
+      return;
+    } catch (err) {
+      if (!(err instanceof PortBusyError) || !mayMovePort || attempt >= 3) throw err;
+      [spec.node.sshPort] = await freePorts(1);
+      await writeState(spec.paths, spec.state);
+    }
+  }
 }
 
 /** What NTP would do for a real node: the guest's clock set from this machine's (see src/lab/clock.ts). */
