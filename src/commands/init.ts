@@ -18,8 +18,8 @@ import {
   parseVip,
   showFenceParam,
   STACKS,
-} from '../inventory/answers.js';
-import { initInventory, type InitReport, type Note } from '../services/init.js';
+} from '../init/answers.js';
+import { initInventory, type InitReport, type Note } from '../init/wizard.js';
 import { acceptNewFlag, BaseCommand, jsonFlag } from '../ui/base-command.js';
 import { color } from '../ui/color.js';
 import { terminalPrompts } from '../ui/prompts.js';

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import type { CheckStatus } from '../facts/preflight-checks.js';
+import type { CheckStatus } from '../procedures/preflight/checks.js';
 import { preflight, type PreflightReport } from '../services/preflight.js';
 import { acceptNewFlag, BaseCommand, inventoryFlag, jsonFlag, secondsFlag } from '../ui/base-command.js';
 import { color } from '../ui/color.js';

@@ -4,7 +4,7 @@ import type { ClusterSpec, NodeSpec, Vars } from '../inventory/model.js';
 import type { SystemFacts } from '../facts/system.js';
 import type { Schema } from '../schema/types.js';
 import type { FactRequest } from './fact.js';
-import type { TaskPlan } from './step.js';
+import type { TaskPlan } from './plan.js';
 
 export interface PlanContext {
   node: NodeSpec;

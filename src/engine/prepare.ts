@@ -10,7 +10,7 @@ import { operations } from '../operations/index.js';
 import type { Playbook, Play, Task } from '../playbook/model.js';
 import { PACKAGE_ROOT } from '../playbook/load.js';
 import { lookupPath, render, renderDeep } from '../render/handlebars.js';
-import { templateContext } from './context.js';
+import { templateContext } from './template-context.js';
 import type { FactRequest } from './fact.js';
 import type { Operation } from './operation.js';
 

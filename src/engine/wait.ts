@@ -2,7 +2,7 @@
 // until its watch says done, fails, or runs out of time.
 import { UserError } from '../errors.js';
 import type { AuditedConnection } from './audit.js';
-import type { Step } from './step.js';
+import type { Step } from './plan.js';
 
 /** Polls a read-only command until the step's watch says done (or gives up). Also used by procedures that run outside a playbook. */
 export async function waitFor(conn: AuditedConnection, host: string, step: Step, say: (line: string) => void): Promise<void> {

@@ -1,7 +1,7 @@
 // What preflight says about a Heartbeat cluster's own settings: things the
 // inventory schema accepts but a Heartbeat v1 cluster cannot do well.
 import type { ClusterSpec } from '../inventory/model.js';
-import { HEARTBEAT_FENCE_AGENTS } from './stonith.js';
+import { HEARTBEAT_FENCE_AGENTS } from '../fencing/heartbeat-stonith.js';
 
 export interface HeartbeatCheck {
   check: string;

@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import { run } from './exec.js';
 import type { LabPaths } from './paths.js';
 import { runningPid } from './qemu.js';
-import { parseHostKeys, recordHostKeys, recordedHostKeys, sshOptions, type HostKey } from './sshKeys.js';
+import { parseHostKeys, recordHostKeys, recordedHostKeys, sshOptions, type HostKey } from './ssh-keys.js';
 import type { Accel, NodeState } from './state.js';
 
 export interface BootWait {

@@ -2,7 +2,7 @@
 // Its hash names the cache directory, so changing anything here (a package,
 // a guest file, a step) builds a new image and never reuses a stale one.
 import { createHash } from 'node:crypto';
-import { GUEST_FILES, GUEST_SCRIPTS, type GuestFile, type GuestScript } from './guestFiles.js';
+import { GUEST_FILES, GUEST_SCRIPTS, type GuestFile, type GuestScript } from './guest-files.js';
 
 export interface Recipe {
   /** Bump when the build steps change in a way the data below does not show. */

@@ -2,7 +2,7 @@
 // /etc/fstab), between marker comments; the rest of the file is left alone.
 import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
-import { change, fail, noop } from '../engine/step.js';
+import { change, fail, noop } from '../engine/plan.js';
 import { pathFact } from '../facts/files.js';
 import { unifiedDiff } from '../util/diff.js';
 import { absolutePath, groupSchema, modeSchema, normalizeModeArg, ownerSchema, writeFileStep } from './common.js';

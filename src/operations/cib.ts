@@ -6,8 +6,8 @@
 // CIB is cluster-wide.
 import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
-import { change, fail, noop } from '../engine/step.js';
-import { cibFact } from '../facts/cib.js';
+import { change, fail, noop } from '../engine/plan.js';
+import { cibFact } from '../pacemaker/live-cib.js';
 import { fencingWarning } from '../inventory/stack.js';
 import { configurationIsSecret, generateConfiguration } from '../pacemaker/cib.js';
 import { propertyNames } from '../pacemaker/managed.js';

@@ -3,7 +3,7 @@
 // never count as a change.
 import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
-import { change, noop } from '../engine/step.js';
+import { change, noop } from '../engine/plan.js';
 import { commandFact } from '../facts/command.js';
 import { pathFact } from '../facts/files.js';
 import { shArgv } from '../util/shell.js';

@@ -1,6 +1,6 @@
 // Schema pieces and remote scripts shared by the file-system operations.
 import type { Schema } from '../schema/types.js';
-import type { Step } from '../engine/step.js';
+import type { Step } from '../engine/plan.js';
 import { request } from '../engine/fact.js';
 import type { PlanContext } from '../engine/operation.js';
 import { runningManagerFact } from '../facts/running-manager.js';

@@ -1,7 +1,7 @@
 // A directory with mode and owner.
 import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
-import { change, fail, noop } from '../engine/step.js';
+import { change, fail, noop } from '../engine/plan.js';
 import { pathFact } from '../facts/files.js';
 import { absolutePath, attributeSteps, groupSchema, modeSchema, normalizeModeArg, ownerSchema } from './common.js';
 

@@ -4,10 +4,10 @@
 // before it and says which fact makes it safe.
 import { request } from '../engine/fact.js';
 import type { Operation, PlanContext } from '../engine/operation.js';
-import { change, fail, noop, type Step, type TaskPlan } from '../engine/step.js';
+import { change, fail, noop, type Step, type TaskPlan } from '../engine/plan.js';
 import { blockDeviceFact, describeSignatures, foreignSignatures, zeroHeadFact } from '../facts/blockdev.js';
-import { drbdMetadataFact } from '../facts/drbd-meta.js';
-import { describeSync, deviceState, drbdStatusFact, whileDrbdDown, parseProcDrbd, parseDrbdsetupStatusJson, type DrbdDeviceState } from '../facts/drbd.js';
+import { drbdMetadataFact } from '../drbd/metadata.js';
+import { describeSync, deviceState, drbdStatusFact, whileDrbdDown, parseProcDrbd, parseDrbdsetupStatusJson, type DrbdDeviceState } from '../drbd/status.js';
 import { sections } from '../facts/parse.js';
 import { clusterManagerHere, MANAGER } from './common.js';
 

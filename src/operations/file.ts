@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
-import { change, fail, noop } from '../engine/step.js';
+import { change, fail, noop } from '../engine/plan.js';
 import { pathFact } from '../facts/files.js';
 import { unifiedDiff } from '../util/diff.js';
 import { absolutePath, attributeSteps, groupSchema, modeSchema, normalizeModeArg, ownerSchema, writeFileStep } from './common.js';

@@ -2,9 +2,9 @@
 // both act only where the resource is Primary.
 import { request } from '../engine/fact.js';
 import type { Operation, PlanContext } from '../engine/operation.js';
-import { change, fail, noop, type TaskPlan } from '../engine/step.js';
+import { change, fail, noop, type TaskPlan } from '../engine/plan.js';
 import { describeSignatures, deviceFilesystemFact } from '../facts/blockdev.js';
-import { deviceState, drbdStatusFact } from '../facts/drbd.js';
+import { deviceState, drbdStatusFact } from '../drbd/status.js';
 import { mountsFact } from '../facts/mounts.js';
 import { absolutePath, clusterManagerHere, MANAGER } from './common.js';
 

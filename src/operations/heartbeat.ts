@@ -5,8 +5,8 @@
 // healthy). Waits with Heartbeat's own view as progress.
 import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
-import { fail, noop, type TaskPlan } from '../engine/step.js';
-import { heartbeatResourcesFact, parseHeartbeatResources, type HeartbeatResourcesState } from '../facts/heartbeat.js';
+import { fail, noop, type TaskPlan } from '../engine/plan.js';
+import { heartbeatResourcesFact, parseHeartbeatResources, type HeartbeatResourcesState } from '../heartbeat/view.js';
 
 export interface HeartbeatResourcesArgs {
   vip: string;

@@ -4,8 +4,8 @@
 // so a re-run reports no change.
 import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
-import { noop, type TaskPlan, type WatchState } from '../engine/step.js';
-import { crmMonFact, groupNode, parseCrmMonXml, promotedNodes, type ClusterStatus } from '../facts/pacemaker.js';
+import { noop, type TaskPlan, type WatchState } from '../engine/plan.js';
+import { crmMonFact, groupNode, parseCrmMonXml, promotedNodes, type ClusterStatus } from '../pacemaker/crm-mon.js';
 import type { ClusterSpec } from '../inventory/model.js';
 import { drbdCloneId, GROUP_ID } from '../pacemaker/ids.js';
 import { expectsGroup } from '../pacemaker/resources.js';

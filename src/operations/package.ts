@@ -1,7 +1,7 @@
 // Packages present or absent, with the host's own package manager.
 import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
-import { change, fail, noop, type Step } from '../engine/step.js';
+import { change, fail, noop, type Step } from '../engine/plan.js';
 import { packagesFact } from '../facts/packages.js';
 import type { PackageManager } from '../facts/system.js';
 

@@ -2,7 +2,7 @@
 // signature at all. Equal disks give equal partitions on every node.
 import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
-import { change, fail, noop } from '../engine/step.js';
+import { change, fail, noop } from '../engine/plan.js';
 import { blockDeviceFact, describeSignatures } from '../facts/blockdev.js';
 import { firstPartition } from '../inventory/drbd.js';
 

@@ -5,7 +5,7 @@
 // for undo) and replaced by the same link, dangling until failover.
 import { request } from '../engine/fact.js';
 import type { Operation, PlanContext } from '../engine/operation.js';
-import { change, fail, noop, type Step, type TaskPlan } from '../engine/step.js';
+import { change, fail, noop, type Step, type TaskPlan } from '../engine/plan.js';
 import { pathFact, type PathState } from '../facts/files.js';
 import { mountsFact } from '../facts/mounts.js';
 import { serviceFact } from '../facts/services.js';

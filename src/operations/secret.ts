@@ -5,7 +5,7 @@
 // The content is never shown, diffed or logged.
 import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
-import { change, fail, noop } from '../engine/step.js';
+import { change, fail, noop } from '../engine/plan.js';
 import { secretFileFact, type SecretFileState } from '../facts/secret.js';
 import { SECRET_KINDS, secretKind, type SecretKindName } from '../secrets/kinds.js';
 import { absolutePath, attributeSteps, groupSchema, modeSchema, normalizeModeArg, ownerSchema, writeFileStep } from './common.js';

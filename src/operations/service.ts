@@ -1,7 +1,7 @@
 // A service running or stopped, started at boot or not (systemd or SysV/LSB).
 import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
-import { change, fail, noop, type Step } from '../engine/step.js';
+import { change, fail, noop, type Step } from '../engine/plan.js';
 import { serviceFact, type ServiceState } from '../facts/services.js';
 
 export interface ServiceArgs {

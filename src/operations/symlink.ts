@@ -2,7 +2,7 @@
 // elsewhere. A real file or directory in its place is never removed.
 import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
-import { change, fail, noop } from '../engine/step.js';
+import { change, fail, noop } from '../engine/plan.js';
 import { pathFact } from '../facts/files.js';
 import { absolutePath } from './common.js';
 

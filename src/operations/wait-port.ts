@@ -3,7 +3,7 @@
 // no wait; so a re-run reports no change.
 import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
-import { noop, type TaskPlan } from '../engine/step.js';
+import { noop, type TaskPlan } from '../engine/plan.js';
 import { commandFact } from '../facts/command.js';
 
 export interface WaitPortArgs {

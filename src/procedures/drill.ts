@@ -6,7 +6,7 @@
 // them in order and times each phase. No I/O here.
 import type { ClusterSpec } from '../inventory/model.js';
 import { quoteWord } from '../util/shell.js';
-import type { ClusterReport } from './cluster-status.js';
+import type { ClusterReport } from '../cluster/status.js';
 import { MoveRefused, refuseIfBanned } from './moves.js';
 
 export interface DrillPlan {

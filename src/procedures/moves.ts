@@ -5,7 +5,7 @@
 // what the status must show for the move to be done, and what to run after
 // (Pacemaker: the temporary constraint of a switchover removed). No I/O.
 import type { ClusterSpec } from '../inventory/model.js';
-import type { ClusterReport } from './cluster-status.js';
+import type { ClusterReport } from '../cluster/status.js';
 
 export interface MoveStep {
   node: string;

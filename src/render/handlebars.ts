@@ -3,7 +3,7 @@
 import Handlebars from 'handlebars';
 import { UserError, type SourcePosition } from '../errors.js';
 import { nicCarrying, type InterfaceAddress } from '../facts/addresses.js';
-import { stonithHostLine } from '../heartbeat/stonith.js';
+import { stonithHostLine } from '../fencing/heartbeat-stonith.js';
 
 const hb = Handlebars.create();
 

@@ -2,7 +2,7 @@
 import { AuditLog } from '../engine/audit.js';
 import type { Reporter } from '../engine/reporter.js';
 import type { PlannedTask, RunReport } from '../engine/results.js';
-import { runPlaybook } from '../engine/run.js';
+import { runPlaybook } from '../engine/playbook-run.js';
 import { loadInventory } from '../inventory/load.js';
 import type { Stack, Vars } from '../inventory/model.js';
 import { loadPlaybook } from '../playbook/load.js';

@@ -13,7 +13,7 @@ import { RunLocks } from '../engine/lock.js';
 import { UserError } from '../errors.js';
 import { loadInventory } from '../inventory/load.js';
 import type { ClusterSpec } from '../inventory/model.js';
-import type { ClusterReport } from '../procedures/cluster-status.js';
+import type { ClusterReport } from '../cluster/status.js';
 import { checksumScript, parseChecksums, planDrill, stackUnits, type DrillPlan, type VolumeChecksum } from '../procedures/drill.js';
 import { drbdInSync, runsOn } from '../procedures/moves.js';
 import type { ConnectOptions } from './connect.js';

@@ -9,7 +9,7 @@ import { exists } from '../util/fs.js';
 import { StoppedWhileBootingError, waitForSsh } from '../lab/boot.js';
 import { describeOffset, syncGuestClock } from '../lab/clock.js';
 import { runOk } from '../lab/exec.js';
-import { ensureImage } from '../lab/imageCache.js';
+import { ensureImage } from '../lab/image-cache.js';
 import { writeInventory } from '../lab/inventory.js';
 import { LINK_IDS, PRIVATE_LINKS, linkAddress, mcastFor, mcastKey, nodeName, type LinkId, type McastEndpoint } from '../lab/network.js';
 import { LabPaths, stateRoot } from '../lab/paths.js';
@@ -18,7 +18,7 @@ import { requirePrograms } from '../lab/preflight.js';
 import { withLabLock } from '../lab/lock.js';
 import { killQemu, launch, nicId, type LaunchSpec, qemuProcessesUnder, runningPid, PortBusyError } from '../lab/qemu.js';
 import { qmpCommand } from '../lab/qmp.js';
-import { ensureKeypair, publicKeyBlob, sshOptions } from '../lab/sshKeys.js';
+import { ensureKeypair, publicKeyBlob, sshOptions } from '../lab/ssh-keys.js';
 import { findNode, readState, requireState, writeState, type Accel, type LabState, type NodeState, type StackName } from '../lab/state.js';
 
 export type Report = (msg: string) => void;

@@ -7,12 +7,12 @@ import { AuditedConnection, AuditLog } from '../engine/audit.js';
 import { RemoteCommandError, UserError } from '../errors.js';
 import { loadInventory } from '../inventory/load.js';
 import type { ClusterSpec, Inventory } from '../inventory/model.js';
-import type { ClusterReport } from '../procedures/cluster-status.js';
+import type { ClusterReport } from '../cluster/status.js';
 import { arrivedScript, MoveRefused, servesScript, type MovePlan, type MoveStep, type MoveWait } from '../procedures/moves.js';
 import { didYouMean } from '../schema/suggest.js';
 import { quoteArgv } from '../util/shell.js';
 import type { ConnectOptions } from './connect.js';
-import { withConnections } from './split-brain-read.js';
+import { withConnections } from '../cluster/read.js';
 import { readStatusWith, type StatusDepth, type StatusSource } from './status.js';
 
 export interface MoveRequest extends ConnectOptions {

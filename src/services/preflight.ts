@@ -14,7 +14,7 @@ import {
   type Check,
   type NodeFacts,
   type PreflightOptions,
-} from '../facts/preflight-checks.js';
+} from '../procedures/preflight/checks.js';
 import { loadInventory } from '../inventory/load.js';
 import type { ClusterSpec, NodeSpec, Stack } from '../inventory/model.js';
 import { didYouMean } from '../schema/suggest.js';

@@ -7,9 +7,9 @@ import type { AuditedConnection } from '../engine/audit.js';
 import { describeError } from '../engine/describe-error.js';
 import { waitFor } from '../engine/wait.js';
 import { HaforgeError, RemoteCommandError, UserError } from '../errors.js';
-import type { ResourceReport } from '../procedures/split-brain.js';
-import type { RepairPhase, RepairPlan, RepairStep } from '../procedures/split-brain-steps.js';
-import { stillTheVictim, type VictimWish } from '../procedures/split-brain-victim.js';
+import type { ResourceReport } from '../procedures/split-brain/detect.js';
+import type { RepairPhase, RepairPlan, RepairStep } from '../procedures/split-brain/repair.js';
+import { stillTheVictim, type VictimWish } from '../procedures/split-brain/victim.js';
 import { quoteArgv } from '../util/shell.js';
 import { streamArchive, type Rescued } from './split-brain-rescue.js';
 

@@ -6,13 +6,13 @@ import { AuditLog } from '../engine/audit.js';
 import { UserError } from '../errors.js';
 import { loadInventory } from '../inventory/load.js';
 import type { ClusterSpec } from '../inventory/model.js';
-import { changesSince, type NodeReading, type ResourceReport } from '../procedures/split-brain.js';
-import { explain } from '../procedures/split-brain-explain.js';
-import { planRepair, type RepairPlan } from '../procedures/split-brain-steps.js';
-import { chooseVictim, type VictimWish } from '../procedures/split-brain-victim.js';
+import { changesSince, type NodeReading, type ResourceReport } from '../procedures/split-brain/detect.js';
+import { explain } from '../procedures/split-brain/explain.js';
+import { planRepair, type RepairPlan } from '../procedures/split-brain/repair.js';
+import { chooseVictim, type VictimWish } from '../procedures/split-brain/victim.js';
 import type { SplitBrainRequest } from './split-brain.js';
 import { executePlan, plannedSteps, type StepOutcome } from './split-brain-execute.js';
-import { analyseCluster, pickClusters, readChanges, readCluster, readNode, resourceRefs, withConnections } from './split-brain-read.js';
+import { analyseCluster, pickClusters, readChanges, readCluster, readNode, resourceRefs, withConnections } from '../cluster/read.js';
 import { defaultRescueDir, rescueFile } from './split-brain-rescue.js';
 
 export interface RepairRequest extends SplitBrainRequest, VictimWish {

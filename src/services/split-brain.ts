@@ -3,10 +3,10 @@
 // each side changed since the split).
 import { AuditLog } from '../engine/audit.js';
 import { loadInventory } from '../inventory/load.js';
-import type { ResourceReport } from '../procedures/split-brain.js';
-import { explain } from '../procedures/split-brain-explain.js';
+import type { ResourceReport } from '../procedures/split-brain/detect.js';
+import { explain } from '../procedures/split-brain/explain.js';
 import type { ConnectOptions } from './connect.js';
-import { analyseCluster, pickClusters, readChanges, readCluster, resourceRefs, withConnections } from './split-brain-read.js';
+import { analyseCluster, pickClusters, readChanges, readCluster, resourceRefs, withConnections } from '../cluster/read.js';
 
 export interface SplitBrainRequest extends ConnectOptions {
   inventoryFile: string;

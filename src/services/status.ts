@@ -10,17 +10,17 @@ import { gatherFacts } from '../engine/gather.js';
 import { describeError } from '../engine/describe-error.js';
 import { UserError } from '../errors.js';
 import { addressesFact } from '../facts/addresses.js';
-import { heartbeatViewFact } from '../facts/heartbeat.js';
-import { crmMonFact } from '../facts/pacemaker.js';
+import { heartbeatViewFact } from '../heartbeat/view.js';
+import { crmMonFact } from '../pacemaker/crm-mon.js';
 import { serviceFact } from '../facts/services.js';
 import { loadInventory } from '../inventory/load.js';
 import type { ClusterSpec, Inventory, NodeSpec } from '../inventory/model.js';
-import { clusterStatus, type ClusterReport, type StatusReading } from '../procedures/cluster-status.js';
-import { resourceRefs } from '../procedures/split-brain.js';
+import { clusterStatus, type ClusterReport, type StatusReading } from '../cluster/status.js';
+import { resourceRefs } from '../procedures/split-brain/detect.js';
 import { didYouMean } from '../schema/suggest.js';
 import type { Connection } from '../transport/types.js';
 import { connectNodes, type ConnectOptions } from './connect.js';
-import { LIGHT_REQUESTS, lightReadingFrom, readingFrom, readingRequests } from './split-brain-read.js';
+import { LIGHT_REQUESTS, lightReadingFrom, readingFrom, readingRequests } from '../cluster/read.js';
 
 export interface StatusRequest extends ConnectOptions {
   inventoryFile: string;

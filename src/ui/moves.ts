@@ -1,6 +1,6 @@
 // The planned-move commands' shared flags and output.
 import { Flags } from '@oclif/core';
-import type { ClusterReport } from '../procedures/cluster-status.js';
+import type { ClusterReport } from '../cluster/status.js';
 import type { MovePlan } from '../procedures/moves.js';
 import { runMove, type MoveReport } from '../services/moves.js';
 import { quoteArgv } from '../util/shell.js';

@@ -2,7 +2,7 @@
 // question, so a run that asks nothing never pays for it (start-up time
 // counts). Ctrl-C is a plain "cancelled", not a crash.
 import { UserError } from '../errors.js';
-import type { Prompts } from '../services/init.js';
+import type { Prompts } from '../init/wizard.js';
 
 export function terminalPrompts(): Prompts {
   const load = () => import('@inquirer/prompts');

@@ -1,6 +1,6 @@
 // `haforge status` as text: one screen per cluster. Nodes, DRBD per
 // resource, the resources and where they run, then the warnings, worst first.
-import type { ClusterReport, DrbdNodeStatus, StatusWarning } from '../procedures/cluster-status.js';
+import type { ClusterReport, DrbdNodeStatus, StatusWarning } from '../cluster/status.js';
 import type { StatusReport } from '../services/status.js';
 import { color } from './color.js';
 import { renderTable } from './table.js';

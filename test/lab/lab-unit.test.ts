@@ -3,7 +3,7 @@
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseInventory } from '../../src/inventory/load.js';
-import { HOSTKEY_MARKER } from '../../src/lab/guestFiles.js';
+import { HOSTKEY_MARKER } from '../../src/lab/guest-files.js';
 import { inventoryDocument } from '../../src/lab/inventory.js';
 import { macFor, mcastFor, mcastKey } from '../../src/lab/network.js';
 import { withLabLock } from '../../src/lab/lock.js';
@@ -11,7 +11,7 @@ import { LabPaths, checkLabName } from '../../src/lab/paths.js';
 import { kernelCommandLine, qemuArgv } from '../../src/lab/qemu.js';
 import { RECIPE, recipeHash } from '../../src/lab/recipe.js';
 import { bestOffset, describeOffset, stepCommand } from '../../src/lab/clock.js';
-import { knownHostsLine, parseHostKeys } from '../../src/lab/sshKeys.js';
+import { knownHostsLine, parseHostKeys } from '../../src/lab/ssh-keys.js';
 import type { LabState } from '../../src/lab/state.js';
 
 const paths = new LabPaths('demo', '/state');

@@ -10,7 +10,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failCount, groupNode, parseCrmMonXml, promotedNodes, type ClusterStatus } from '../../src/facts/pacemaker.js';
+import { failCount, groupNode, parseCrmMonXml, promotedNodes, type ClusterStatus } from '../../src/pacemaker/crm-mon.js';
 import { labUnavailableReason, warnLabSkipped } from './cli.js';
 import { openLab, type LabSession } from './session.js';
 

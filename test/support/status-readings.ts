@@ -6,13 +6,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { parseAddresses } from '../../src/facts/addresses.js';
-import { parseProcDrbd } from '../../src/facts/drbd.js';
-import { parseHeartbeatView } from '../../src/facts/heartbeat.js';
+import { parseProcDrbd } from '../../src/drbd/status.js';
+import { parseHeartbeatView } from '../../src/heartbeat/view.js';
 import { parseMounts } from '../../src/facts/mounts.js';
-import { parseCrmMonXml } from '../../src/facts/pacemaker.js';
+import { parseCrmMonXml } from '../../src/pacemaker/crm-mon.js';
 import { parseRunningManager } from '../../src/facts/running-manager.js';
 import { parseInventory } from '../../src/inventory/load.js';
-import type { StatusReading } from '../../src/procedures/cluster-status.js';
+import type { StatusReading } from '../../src/cluster/status.js';
 
 export const fx = (dir: string, name: string) => readFileSync(path.join(__dirname, '../fixtures', dir, name), 'utf8');
 const VIP_LINE = fx('heartbeat', 'lab-node1-holds-all.txt').split('\n').find((l) => l.includes('10.99.0.100/'))!;

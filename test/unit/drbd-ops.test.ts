@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { FactRequest } from '../../src/engine/fact.js';
 import type { PlanContext } from '../../src/engine/operation.js';
-import { drbdStatusFact } from '../../src/facts/drbd.js';
+import { drbdStatusFact } from '../../src/drbd/status.js';
 import { parseMounts } from '../../src/facts/mounts.js';
 import { parseRunningManager } from '../../src/facts/running-manager.js';
 import { drbdConnectedOperation, drbdPrimaryOperation, STANDALONE_GRACE_MS } from '../../src/operations/drbd.js';

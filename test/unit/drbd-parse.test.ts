@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeSync, parseDrbdsetupStatusJson, parseProcDrbd } from '../../src/facts/drbd.js';
+import { describeSync, parseDrbdsetupStatusJson, parseProcDrbd } from '../../src/drbd/status.js';
 
 const fixture = (name: string) => readFileSync(path.join(__dirname, '../fixtures/drbd', name), 'utf8');
 
@@ -87,7 +87,7 @@ describe('drbdsetup status --json (DRBD 9)', () => {
 
 describe('whileDrbdDown', () => {
   it('reads the inner fact while the minor is not up, and nothing once it is', async () => {
-    const { whileDrbdDown } = await import('../../src/facts/drbd.js');
+    const { whileDrbdDown } = await import('../../src/drbd/status.js');
     const { execFileSync } = await import('node:child_process');
     const inner = { id: 'echo', command: (word: string) => ['sh', '-c', `echo "${word}"`], parse: (out: string) => out.trim() };
     const wrapped = whileDrbdDown(inner, 9);

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { clusterStatus } from '../../src/procedures/cluster-status.js';
+import { clusterStatus } from '../../src/cluster/status.js';
 import { checksumScript, MARKER, parseChecksums, planDrill } from '../../src/procedures/drill.js';
 import { MoveRefused, servesScript } from '../../src/procedures/moves.js';
 import { withListeningPort } from '../support/listening-port.js';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deviceFilesystemFact } from '../../src/facts/blockdev.js';
-import { drbdStatusFact } from '../../src/facts/drbd.js';
+import { drbdStatusFact } from '../../src/drbd/status.js';
 import { mountsFact } from '../../src/facts/mounts.js';
 import { runningManagerFact } from '../../src/facts/running-manager.js';
 import { systemFact } from '../../src/facts/system.js';

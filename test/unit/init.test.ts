@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError, UserErrors } from '../../src/errors.js';
 import { nicFor, parseAddresses } from '../../src/facts/addresses.js';
 import { parseBlockDevice, type BlockDeviceState } from '../../src/facts/blockdev.js';
-import { evaluateCluster } from '../../src/facts/preflight-checks.js';
+import { evaluateCluster } from '../../src/procedures/preflight/checks.js';
 import {
   checkAnswers,
   fenceDevices,
@@ -26,12 +26,12 @@ import {
   validator,
   type FencingAnswer,
   type InitAnswers,
-} from '../../src/inventory/answers.js';
+} from '../../src/init/answers.js';
 import { loadInventory, parseInventory } from '../../src/inventory/load.js';
-import { renderInventory } from '../../src/inventory/write.js';
-import type { HostInfo, Probe, Prober, ProbeTarget } from '../../src/services/init-probe.js';
+import { renderInventory } from '../../src/init/write.js';
+import type { HostInfo, Probe, Prober, ProbeTarget } from '../../src/init/probe.js';
 import type { ClusterSpec } from '../../src/inventory/model.js';
-import { fencingFromFlags, initInventory, type InitGiven, type Note, type Prompts } from '../../src/services/init.js';
+import { fencingFromFlags, initInventory, type InitGiven, type Note, type Prompts } from '../../src/init/wizard.js';
 
 const fixture = (dir: string, name: string) => readFileSync(path.join(__dirname, '../fixtures', dir, name), 'utf8');
 

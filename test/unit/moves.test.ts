@@ -3,7 +3,7 @@
 // what they wait for, and the refusals.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { clusterStatus } from '../../src/procedures/cluster-status.js';
+import { clusterStatus } from '../../src/cluster/status.js';
 import { planDrill } from '../../src/procedures/drill.js';
 import { arrivedScript, MoveRefused, planCleanup, planMigrate, planStandby, planSwitchover, planUnmigrate, runsOn } from '../../src/procedures/moves.js';
 import { withListeningPort } from '../support/listening-port.js';

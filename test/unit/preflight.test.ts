@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBlockDevice, type BlockDeviceState } from '../../src/facts/blockdev.js';
-import { parseProcDrbd } from '../../src/facts/drbd.js';
+import { parseProcDrbd } from '../../src/drbd/status.js';
 import { parseMounts } from '../../src/facts/mounts.js';
 import {
   clockOffset,
@@ -25,7 +25,7 @@ import {
   drbdVersionsFact,
   timeSyncFact,
 } from '../../src/facts/preflight.js';
-import { DEFAULT_PREFLIGHT_OPTIONS, evaluateCluster, nodeRequests, requestList, requirements, type Check, type NodeFacts } from '../../src/facts/preflight-checks.js';
+import { DEFAULT_PREFLIGHT_OPTIONS, evaluateCluster, nodeRequests, requestList, requirements, type Check, type NodeFacts } from '../../src/procedures/preflight/checks.js';
 import { parseInventory } from '../../src/inventory/load.js';
 import type { ClusterSpec } from '../../src/inventory/model.js';
 import { renderTable, visibleLength, wrap } from '../../src/ui/table.js';

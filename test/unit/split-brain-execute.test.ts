@@ -7,13 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AuditedConnection, AuditLog } from '../../src/engine/audit.js';
-import { drbdLineageFact } from '../../src/facts/drbd-gi.js';
-import { parseKernelLog } from '../../src/facts/drbd-kernel-log.js';
-import { parseProcDrbd } from '../../src/facts/drbd.js';
+import { drbdLineageFact } from '../../src/drbd/lineage.js';
+import { parseKernelLog } from '../../src/drbd/kernel-log.js';
+import { parseProcDrbd } from '../../src/drbd/status.js';
 import { parseMounts } from '../../src/facts/mounts.js';
 import { parseRunningManager } from '../../src/facts/running-manager.js';
-import { analyseResource, type NodeReading, type ResourceReport } from '../../src/procedures/split-brain.js';
-import { planRepair, type RepairPlan } from '../../src/procedures/split-brain-steps.js';
+import { analyseResource, type NodeReading, type ResourceReport } from '../../src/procedures/split-brain/detect.js';
+import { planRepair, type RepairPlan } from '../../src/procedures/split-brain/repair.js';
 import { executePlan } from '../../src/services/split-brain-execute.js';
 import type { Connection, ExecOptions, ExecResult } from '../../src/transport/types.js';
 

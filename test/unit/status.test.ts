@@ -4,7 +4,7 @@
 // captures of the same lab state; the VIP's line comes from the capture of
 // the node that held it.
 import { describe, expect, it } from 'vitest';
-import { clusterStatus } from '../../src/procedures/cluster-status.js';
+import { clusterStatus } from '../../src/cluster/status.js';
 import { renderCluster } from '../../src/ui/status.js';
 import { cluster, read } from '../support/status-readings.js';
 

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AuditLog } from '../../engine/audit.js';
-import { VICTIM_POLICIES, type VictimPolicy } from '../../procedures/split-brain-victim.js';
+import { VICTIM_POLICIES, type VictimPolicy } from '../../procedures/split-brain/victim.js';
 import { repairSplitBrain } from '../../services/split-brain-repair.js';
 import { BaseCommand, secondsFlag } from '../../ui/base-command.js';
 import { progressPrinter, renderPlanned, renderRepair } from '../../ui/split-brain.js';

@@ -4,7 +4,7 @@
 // persistent); without it, dmesg's seconds-since-boot are turned into wall
 // clock with the node's uptime (as dmesg -T does: off by any suspend time).
 import type { Fact } from '../engine/fact.js';
-import { sections } from './parse.js';
+import { sections } from '../facts/parse.js';
 
 export interface KernelLogLine {
   /** Unix seconds on the node's clock; undefined when the line carried no time. */

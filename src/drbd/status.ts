@@ -2,7 +2,7 @@
 // `drbdsetup status --json` (DRBD 9), normalised to one shape.
 import { inline } from '../engine/batch.js';
 import type { Fact } from '../engine/fact.js';
-import { sections } from './parse.js';
+import { sections } from '../facts/parse.js';
 
 export type DrbdRole = 'Primary' | 'Secondary' | 'Unknown';
 

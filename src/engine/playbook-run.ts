@@ -7,7 +7,7 @@ import type { Play, Playbook } from '../playbook/model.js';
 import { systemFact, type SystemFacts } from '../facts/system.js';
 import type { Connection } from '../transport/types.js';
 import { AuditedConnection, AuditLog } from './audit.js';
-import { templateContext } from './context.js';
+import { templateContext } from './template-context.js';
 import { describeError } from './describe-error.js';
 import { request } from './fact.js';
 import { FactStore, gatherFacts } from './gather.js';
@@ -16,7 +16,7 @@ import type { PlanContext } from './operation.js';
 import { preparePlaybook, TemplateFiles, type PreparedPlay, type PreparedTask } from './prepare.js';
 import { quietReporter, type Reporter } from './reporter.js';
 import { recap, type PlannedTask, type RunReport, type TaskResult } from './results.js';
-import type { TaskPlan } from './step.js';
+import type { TaskPlan } from './plan.js';
 import { waitFor } from './wait.js';
 
 export type Connector = (nodes: NodeSpec[]) => Promise<Map<string, Connection | Error>>;

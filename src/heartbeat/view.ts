@@ -3,8 +3,8 @@
 // on this node or answers from another one.
 import type { Fact } from '../engine/fact.js';
 import { quoteWord } from '../util/shell.js';
-import { parseAddresses } from './addresses.js';
-import { sections } from './parse.js';
+import { parseAddresses } from '../facts/addresses.js';
+import { sections } from '../facts/parse.js';
 
 /** cl_status rscstatus words (v1): which resource groups this node holds. */
 export type HeartbeatRscStatus = 'all' | 'local' | 'foreign' | 'none' | 'transition';

@@ -4,13 +4,13 @@
 // holder, fail counts, fencing, and the warnings an admin must see. Works
 // for both stacks and for clusters haforge did not build: nothing here
 // depends on the ids haforge gives its resources.
-import { deviceState, type DrbdSync } from '../facts/drbd.js';
+import { deviceState, type DrbdSync } from '../drbd/status.js';
 import type { InterfaceAddress } from '../facts/addresses.js';
-import type { HeartbeatView } from '../facts/heartbeat.js';
-import type { ClusterStatus as PacemakerStatus } from '../facts/pacemaker.js';
+import type { HeartbeatView } from '../heartbeat/view.js';
+import type { ClusterStatus as PacemakerStatus } from '../pacemaker/crm-mon.js';
 import type { ServiceState } from '../facts/services.js';
 import type { ClusterSpec } from '../inventory/model.js';
-import { analyseResource, resourceRefs, type NodeReading, type ResourceRef, type Verdict } from './split-brain.js';
+import { analyseResource, resourceRefs, type NodeReading, type ResourceRef, type Verdict } from '../procedures/split-brain/detect.js';
 
 /** A NodeReading (DRBD, mounts, kernel log, manager) plus what status adds, all from one batch. */
 export interface StatusReading extends NodeReading {

@@ -1,13 +1,13 @@
 // Preflight as pure functions: which facts to gather on a node (one batch),
 // and what the gathered facts of all nodes of a cluster say, check by check.
-import { fencingWarning } from '../inventory/stack.js';
-import { heartbeatChecks } from '../heartbeat/preflight.js';
-import { request, type FactRequest } from '../engine/fact.js';
-import type { ClusterSpec, DrbdResourceSpec, NodeSpec } from '../inventory/model.js';
-import { blockDeviceFact, describeSignatures, type BlockDeviceState } from './blockdev.js';
-import { deviceState, drbdStatusFact, type DrbdKernelState } from './drbd.js';
-import { mountsFact, type MountEntry } from './mounts.js';
-import { packagesFact, type InstalledPackages } from './packages.js';
+import { fencingWarning } from '../../inventory/stack.js';
+import { heartbeatChecks } from '../../heartbeat/preflight.js';
+import { request, type FactRequest } from '../../engine/fact.js';
+import type { ClusterSpec, DrbdResourceSpec, NodeSpec } from '../../inventory/model.js';
+import { blockDeviceFact, describeSignatures, type BlockDeviceState } from '../../facts/blockdev.js';
+import { deviceState, drbdStatusFact, type DrbdKernelState } from '../../drbd/status.js';
+import { mountsFact, type MountEntry } from '../../facts/mounts.js';
+import { packagesFact, type InstalledPackages } from '../../facts/packages.js';
 import {
   clockFact,
   computeSkew,
@@ -26,8 +26,8 @@ import {
   type Resolution,
   type SkewResult,
   type TimeSyncState,
-} from './preflight.js';
-import { systemFact, type SystemFacts } from './system.js';
+} from '../../facts/preflight.js';
+import { systemFact, type SystemFacts } from '../../facts/system.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 

@@ -41,15 +41,15 @@ import {
   type ServiceAnswer,
   type SshDefaults,
   type VipAnswer,
-} from '../inventory/answers.js';
+} from './answers.js';
 import { expandPath } from '../inventory/load.js';
 import type { Stack } from '../inventory/model.js';
-import { renderAndCheck } from '../inventory/write.js';
+import { renderAndCheck } from './write.js';
 import { PACKAGE_ROOT } from '../playbook/load.js';
 import { didYouMean } from '../schema/suggest.js';
 import { exists, writeFileAtomic } from '../util/fs.js';
-import type { ConnectOptions } from './connect.js';
-import { sshProber, type HostInfo, type Prober, type ProbeTarget } from './init-probe.js';
+import type { ConnectOptions } from '../services/connect.js';
+import { sshProber, type HostInfo, type Prober, type ProbeTarget } from './probe.js';
 
 /** The answers given as flags; anything missing is asked, defaulted, or an error. */
 export interface InitGiven {

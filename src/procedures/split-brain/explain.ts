@@ -1,7 +1,7 @@
 // A resource's split-brain report in plain words: who has which changes
 // since when, what DRBD said, and what the repair would discard.
-import type { ResourceReport, SideReport } from './split-brain.js';
-import { chooseVictim, VICTIM_POLICIES } from './split-brain-victim.js';
+import type { ResourceReport, SideReport } from './detect.js';
+import { chooseVictim, VICTIM_POLICIES } from './victim.js';
 
 /** "2026-11-23 10:00:05 UTC": times come from the nodes' clocks. */
 export function clock(t: number | undefined): string {

@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/fs.js';
 import { runOk } from './exec.js';
-import { HOSTKEY_MARKER } from './guestFiles.js';
+import { HOSTKEY_MARKER } from './guest-files.js';
 import type { LabPaths } from './paths.js';
 
 export interface HostKey {

@@ -7,9 +7,9 @@ import { request, type FactRequest } from '../engine/fact.js';
 import { gatherFacts, type FactStore } from '../engine/gather.js';
 import { describeError } from '../engine/describe-error.js';
 import { changedFilesFact, type ChangedFilesArgs } from '../facts/changed-files.js';
-import { drbdLineageFact } from '../facts/drbd-gi.js';
-import { drbdKernelLogFact } from '../facts/drbd-kernel-log.js';
-import { drbdStatusFact } from '../facts/drbd.js';
+import { drbdLineageFact } from '../drbd/lineage.js';
+import { drbdKernelLogFact } from '../drbd/kernel-log.js';
+import { drbdStatusFact } from '../drbd/status.js';
 import { mountsFact } from '../facts/mounts.js';
 import { runningManagerFact } from '../facts/running-manager.js';
 import { systemFact } from '../facts/system.js';
@@ -17,8 +17,8 @@ import { UserError } from '../errors.js';
 import { RunLocks } from '../engine/lock.js';
 import type { ClusterSpec, Inventory, NodeSpec } from '../inventory/model.js';
 import { didYouMean } from '../schema/suggest.js';
-import { connectNodes, type ConnectOptions } from './connect.js';
-import { analyseResource, changesSince, resourceRefs, type NodeReading, type ResourceReport, type ResourceRef } from '../procedures/split-brain.js';
+import { connectNodes, type ConnectOptions } from '../services/connect.js';
+import { analyseResource, changesSince, resourceRefs, type NodeReading, type ResourceReport, type ResourceRef } from '../procedures/split-brain/detect.js';
 
 /** At most this many changed paths per side are listed (all are counted, and all are rescued). */
 export const LISTED_FILES = 200;

@@ -1,14 +1,14 @@
 // Split-brain detection as a pure function: what every node said (one fact
 // batch each) in, per DRBD resource a verdict, the signals behind it and
 // what each side did while the nodes were apart out. No I/O here.
-import { compareLineage, generation, madeAsPrimary, type Lineage, type ResourceLineage } from '../facts/drbd-gi.js';
-import { drbdEvents, type DrbdLogEvent, type KernelLog } from '../facts/drbd-kernel-log.js';
-import { deviceState, type DrbdKernelState, type DrbdRole } from '../facts/drbd.js';
-import type { ChangedFiles } from '../facts/changed-files.js';
-import type { MountEntry } from '../facts/mounts.js';
-import type { RunningManager } from '../facts/running-manager.js';
-import type { DrbdVersions } from '../facts/system.js';
-import type { ClusterSpec } from '../inventory/model.js';
+import { compareLineage, generation, madeAsPrimary, type Lineage, type ResourceLineage } from '../../drbd/lineage.js';
+import { drbdEvents, type DrbdLogEvent, type KernelLog } from '../../drbd/kernel-log.js';
+import { deviceState, type DrbdKernelState, type DrbdRole } from '../../drbd/status.js';
+import type { ChangedFiles } from '../../facts/changed-files.js';
+import type { MountEntry } from '../../facts/mounts.js';
+import type { RunningManager } from '../../facts/running-manager.js';
+import type { DrbdVersions } from '../../facts/system.js';
+import type { ClusterSpec } from '../../inventory/model.js';
 
 /** What one node told us (or why it could not). */
 export interface NodeReading {

@@ -3,11 +3,11 @@
 // says what was expected; the same parser checks flags and prompt answers.
 import { isIPv4 } from 'node:net';
 import { UserError } from '../errors.js';
-import { HEARTBEAT_FENCE_AGENTS, stonithHostLine } from '../heartbeat/stonith.js';
+import { HEARTBEAT_FENCE_AGENTS, stonithHostLine } from '../fencing/heartbeat-stonith.js';
 import { didYouMean } from '../schema/suggest.js';
-import type { Stack } from './model.js';
-import { NAME_PATTERN } from './schema.js';
-import { SECRET_PARAM } from './stack.js';
+import type { Stack } from '../inventory/model.js';
+import { NAME_PATTERN } from '../inventory/schema.js';
+import { SECRET_PARAM } from '../inventory/stack.js';
 
 export interface SshAddress {
   /** Address or DNS name haforge connects to. */

@@ -9,7 +9,7 @@
 //   9:       the same four UUIDs, 7 device flags and 5 peer flags, one line per peer device.
 import type { Fact } from '../engine/fact.js';
 import { quoteWord } from '../util/shell.js';
-import { sections } from './parse.js';
+import { sections } from '../facts/parse.js';
 
 export interface GenerationIds {
   /** 16 hex digits, upper case, as drbdadm prints them. */

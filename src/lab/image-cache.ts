@@ -3,7 +3,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { exists } from '../util/fs.js';
-import { buildImage } from './imageBuilder.js';
+import { buildImage } from './image-builder.js';
 import { requireRoot } from './preflight.js';
 import { cacheRoot } from './paths.js';
 import { RECIPE, recipeHash, type Recipe } from './recipe.js';

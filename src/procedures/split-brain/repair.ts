@@ -7,13 +7,13 @@
 // survivor connects; DRBD resyncs the blocks either side changed from the
 // survivor. Before that, the victim's own changes are archived: StandAlone,
 // it can be made Primary alone and its filesystem mounted read-only.
-import type { Step, Watch } from '../engine/step.js';
-import { deviceState, drbdStatusFact } from '../facts/drbd.js';
-import type { DrbdVersions } from '../facts/system.js';
-import type { RunningManager } from '../facts/running-manager.js';
-import { waitForSync } from '../operations/drbd.js';
-import { quoteWord } from '../util/shell.js';
-import type { ResourceReport } from './split-brain.js';
+import type { Step, Watch } from '../../engine/plan.js';
+import { deviceState, drbdStatusFact } from '../../drbd/status.js';
+import type { DrbdVersions } from '../../facts/system.js';
+import type { RunningManager } from '../../facts/running-manager.js';
+import { waitForSync } from '../../operations/drbd.js';
+import { quoteWord } from '../../util/shell.js';
+import type { ResourceReport } from './detect.js';
 
 export type DrbdFamily = NonNullable<DrbdVersions['family']>;
 

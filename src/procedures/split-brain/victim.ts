@@ -1,8 +1,8 @@
 // Whose changes a split-brain repair discards. Named by the user, or by a
 // policy; when a policy cannot tell (equal changes, no single primary, ...)
 // it refuses instead of guessing: the other side's writes are at stake.
-import { generation } from '../facts/drbd-gi.js';
-import type { ResourceReport, SideReport } from './split-brain.js';
+import { generation } from '../../drbd/lineage.js';
+import type { ResourceReport, SideReport } from './detect.js';
 
 export const VICTIM_POLICIES = ['fewer-changes', 'younger-primary', 'not-current-primary'] as const;
 export type VictimPolicy = (typeof VICTIM_POLICIES)[number];

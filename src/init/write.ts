@@ -4,8 +4,8 @@
 import { Document, isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
 import { UserErrors } from '../errors.js';
 import { checkAnswers, holdsSecret, isSecretParam, type FencingAnswer, type InitAnswers, type NodeAnswer } from './answers.js';
-import { parseInventory } from './load.js';
-import type { Inventory } from './model.js';
+import { parseInventory } from '../inventory/load.js';
+import type { Inventory } from '../inventory/model.js';
 
 export interface RenderOptions {
   /** The file's name as the user will type it (shown in the header's commands). */
