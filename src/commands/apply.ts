@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import { loadInventory } from '../inventory/load.js';
 import { applyPlaybook, parseVarFlags } from '../services/apply.js';
 import { BaseCommand, inventoryFlag } from '../ui/base-command.js';
 import { runFlags, runView, showRun } from '../ui/run-view.js';
@@ -31,8 +32,7 @@ nothing. Destructive steps need --yes (or a yes at the prompt).`;
     const { args, flags } = await this.parse(Apply);
     const human = !flags.json;
     const show = (text: string) => human && text && this.log(text);
-    const report = await applyPlaybook({
-      inventoryFile: flags.inventory,
+    const report = await applyPlaybook(await loadInventory(flags.inventory), {
       playbook: args.playbook,
       check: flags.check,
       yes: flags.yes,

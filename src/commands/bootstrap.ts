@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { loadInventory } from '../inventory/load.js';
 import { parseVarFlags } from '../services/apply.js';
 import { bootstrap } from '../services/bootstrap.js';
 import { BaseCommand, inventoryFlag, secondsFlag } from '../ui/base-command.js';
@@ -29,9 +30,7 @@ Preflight runs first on every node; if a check fails nothing is changed. Then th
     const { flags } = await this.parse(Bootstrap);
     const human = !flags.json;
     const show = (text: string) => human && text && this.log(text);
-    const report = await bootstrap({
-      inventoryFile: flags.inventory,
-      stack: flags.stack as 'heartbeat' | 'pacemaker' | undefined,
+    const report = await bootstrap(await loadInventory(flags.inventory, { stack: flags.stack as 'heartbeat' | 'pacemaker' | undefined }), {
       skipInitialSync: flags['skip-initial-sync'],
       maxSkew: flags['max-skew'],
       check: flags.check,

@@ -14,6 +14,6 @@ export default class Cleanup extends MoveCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Cleanup);
-    await this.move(flags, (status) => planCleanup(status, args.resource));
+    await this.move(flags, (status, ctx) => planCleanup(status, ctx, args.resource));
   }
 }

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { loadInventory } from '../inventory/load.js';
 import { runDrill, type DrillReport } from '../services/drill.js';
 import { acceptNewFlag, BaseCommand, inventoryFlag, jsonFlag } from '../ui/base-command.js';
 import { renderDrill } from '../ui/drill.js';
@@ -17,7 +18,7 @@ The services stay on the survivor (no fail-back: haforge switchover moves them b
   static override examples = [
     '<%= config.bin %> drill -i inventory.yaml',
     '<%= config.bin %> drill -i inventory.yaml --check',
-    "<%= config.bin %> drill -i inventory.yaml --method power-off --power-off-command 'ipmitool -I lanplus -H {node}-bmc -U admin -E chassis power off' --power-on-command 'ipmitool -I lanplus -H {node}-bmc -U admin -E chassis power on'",
+    "<%= config.bin %> drill -i inventory.yaml --method power-off --power-off-command 'ipmitool -I lanplus -H \"$1\"-bmc -U admin -E chassis power off' --power-on-command 'ipmitool -I lanplus -H \"$1\"-bmc -U admin -E chassis power on'",
     '<%= config.bin %> drill -i "$(haforge lab status --json | jq -r .inventory)" --method lab --lab default',
   ];
 
@@ -26,7 +27,7 @@ The services stay on the survivor (no fail-back: haforge switchover moves them b
     json: jsonFlag,
     cluster: Flags.string({ description: 'The cluster (needed when the inventory has several).' }),
     method: Flags.string({ description: 'How the primary fails.', options: ['stop', 'power-off', 'lab'], default: 'stop' }),
-    'power-off-command': Flags.string({ description: 'With --method power-off: a shell command run here; {node} is the node\'s name.' }),
+    'power-off-command': Flags.string({ description: 'With --method power-off: a shell command run here; the node\'s name is its $1 ({node} stands for "$1").' }),
     'power-on-command': Flags.string({ description: 'With --method power-off: the command that powers the node on again.' }),
     lab: Flags.string({ description: 'With --method lab: the lab\'s name (haforge lab status).' }),
     timeout: Flags.integer({ description: 'Seconds for each wait (failover, rejoin, resync).', default: 600, min: 1 }),
@@ -36,8 +37,7 @@ The services stay on the survivor (no fail-back: haforge switchover moves them b
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Drill);
-    const report: DrillReport = await runDrill({
-      inventoryFile: flags.inventory,
+    const report: DrillReport = await runDrill(await loadInventory(flags.inventory), {
       cluster: flags.cluster,
       method: flags.method as DrillReport['method'],
       powerOffCommand: flags['power-off-command'],
@@ -47,7 +47,7 @@ The services stay on the survivor (no fail-back: haforge switchover moves them b
       check: flags.check,
       acceptNewHostKeys: flags['accept-new-host-keys'],
       interactive: !flags.json,
-      onProgress: flags.json ? undefined : (line) => this.logToStderr(line),
+      onProgress: flags.json ? undefined : (line: string) => this.logToStderr(line),
     });
     if (flags.json) this.printJson(report);
     else this.log(renderDrill(report));

@@ -1,4 +1,5 @@
 import { Args } from '@oclif/core';
+import { loadInventory } from '../inventory/load.js';
 import { nodeFacts } from '../services/facts.js';
 import { acceptNewFlag, BaseCommand, inventoryFlag, jsonFlag } from '../ui/base-command.js';
 
@@ -10,7 +11,7 @@ export default class Facts extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Facts);
-    const facts = await nodeFacts(flags.inventory, args.node, { acceptNewHostKeys: flags['accept-new-host-keys'], interactive: !flags.json });
+    const facts = await nodeFacts(await loadInventory(flags.inventory), args.node, { acceptNewHostKeys: flags['accept-new-host-keys'], interactive: !flags.json });
     if (flags.json) return this.printJson(facts);
     const s = facts.system;
     this.log(`node:            ${facts.node}`);

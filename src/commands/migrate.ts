@@ -15,6 +15,6 @@ Heartbeat v1 has no lasting ban: when the node holds the resources it hands them
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Migrate);
-    await this.move(flags, (status) => planMigrate(status, args.node));
+    await this.move(flags, (status, ctx) => planMigrate(status, ctx, args.node));
   }
 }

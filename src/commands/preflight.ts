@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import type { CheckStatus } from '../procedures/preflight/checks.js';
+import { loadInventory } from '../inventory/load.js';
 import { preflight, type PreflightReport } from '../services/preflight.js';
 import { acceptNewFlag, BaseCommand, inventoryFlag, jsonFlag, secondsFlag } from '../ui/base-command.js';
 import { color } from '../ui/color.js';
@@ -26,8 +27,7 @@ Checks uname -n against the inventory, peer name resolution, time sync and the c
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Preflight);
-    const report = await preflight({
-      inventoryFile: flags.inventory,
+    const report = await preflight(await loadInventory(flags.inventory), {
       cluster: flags.cluster,
       maxSkew: flags['max-skew'],
       acceptNewHostKeys: flags['accept-new-host-keys'],

@@ -15,6 +15,6 @@ Heartbeat v1: standby is a one-time hand-over (hb_standby all on the node when i
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Standby);
-    await this.move(flags, (status) => planStandby(status, args.node, !flags.off));
+    await this.move(flags, (status, ctx) => planStandby(status, ctx, args.node, !flags.off));
   }
 }

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
-import { readStatus, watchStatus } from '../services/status.js';
+import { loadInventory } from '../inventory/load.js';
+import { clusterStatus, watchStatus } from '../services/status.js';
 import { acceptNewFlag, BaseCommand, inventoryFlag, jsonFlag, secondsFlag } from '../ui/base-command.js';
 import { renderStatus } from '../ui/status.js';
 
@@ -30,9 +31,10 @@ Exit codes: 0 every cluster healthy, 2 some cluster has a critical warning (spli
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Status);
-    const req = { inventoryFile: flags.inventory, cluster: flags.cluster, acceptNewHostKeys: flags['accept-new-host-keys'], interactive: !flags.json };
+    const inventory = await loadInventory(flags.inventory);
+    const req = { cluster: flags.cluster, acceptNewHostKeys: flags['accept-new-host-keys'], interactive: !flags.json };
     if (!flags.watch) {
-      const report = await readStatus(req);
+      const report = await clusterStatus(inventory, req);
       if (flags.json) this.printJson(report);
       else this.log(renderStatus(report));
       process.exitCode = report.healthy ? 0 : 2;
@@ -41,6 +43,7 @@ Exit codes: 0 every cluster healthy, 2 some cluster has a critical warning (spli
     const stop = new AbortController();
     process.once('SIGINT', () => stop.abort());
     await watchStatus(
+      inventory,
       req,
       flags.interval * 1000,
       (report) => {

@@ -20,6 +20,6 @@ Refused when the target is not a member, or its DRBD disk is not UpToDate and co
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Switchover);
-    await this.move(flags, (status) => planSwitchover(status, flags.to));
+    await this.move(flags, (status, ctx) => planSwitchover(status, ctx, flags.to));
   }
 }

@@ -1,3 +1,4 @@
+import { loadInventory } from '../inventory/load.js';
 import { unlockNodes, LOCK_DIR } from '../services/unlock.js';
 import { acceptNewFlag, BaseCommand, inventoryFlag, jsonFlag } from '../ui/base-command.js';
 
@@ -11,7 +12,7 @@ runs never interleave. Use this only when you are sure no run is going on.`;
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Unlock);
-    const results = await unlockNodes(flags.inventory, { acceptNewHostKeys: flags['accept-new-host-keys'], interactive: !flags.json });
+    const results = await unlockNodes(await loadInventory(flags.inventory), { acceptNewHostKeys: flags['accept-new-host-keys'], interactive: !flags.json });
     if (flags.json) this.printJson(results);
     else for (const r of results) this.log(`${r.node}: ${r.error ? `error: ${r.error}` : r.heldBy ? `removed lock held by ${r.heldBy}` : 'no lock'}`);
     if (results.some((r) => r.error)) process.exitCode = 2;

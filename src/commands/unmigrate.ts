@@ -14,6 +14,6 @@ export default class Unmigrate extends MoveCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Unmigrate);
-    await this.move(flags, (status) => planUnmigrate(status, args.node));
+    await this.move(flags, (status, ctx) => planUnmigrate(status, ctx, args.node));
   }
 }

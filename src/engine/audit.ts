@@ -2,9 +2,9 @@
 // Commands carry their argv only: file contents travel on stdin and are
 // never written here.
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Connection, ExecOptions, ExecResult } from '../transport/types.js';
+import { stateDir } from '../util/state-dir.js';
 
 /** fact/lock/read never change a host; change does. */
 export type CommandKind = 'fact' | 'lock' | 'read' | 'change';
@@ -20,8 +20,7 @@ export interface AuditRecord {
 }
 
 export function defaultAuditDir(): string {
-  const state = process.env.XDG_STATE_HOME || path.join(homedir(), '.local', 'state');
-  return process.env.HAFORGE_AUDIT_DIR || path.join(state, 'haforge', 'runs');
+  return process.env.HAFORGE_AUDIT_DIR || stateDir('runs');
 }
 
 export class AuditLog {
@@ -30,6 +29,11 @@ export class AuditLog {
   /** file: where to append JSON lines (undefined: memory only). */
   constructor(readonly file?: string) {
     if (file) mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  }
+
+  /** The log at `file`, or a new file in the default directory. */
+  static open(file?: string): AuditLog {
+    return file ? new AuditLog(file) : AuditLog.forNewRun();
   }
 
   static forNewRun(dir = defaultAuditDir()): AuditLog {

@@ -20,7 +20,7 @@ export interface PlanContext {
    * The same fact as read on the node's peers that run this task too, in
    * inventory order: for operations that keep one value across the cluster.
    */
-  peerFacts<T>(request: FactRequest<T>): { node: string; value: T }[];
+  peerFacts<T>(request: FactRequest<T> | ((peer: NodeSpec) => FactRequest<T>)): { node: string; value: T }[];
   /** A value made once per run and shared by every host's plan (e.g. a new secret). */
   shared<T>(key: string, make: () => T): T;
 }
@@ -38,5 +38,7 @@ export interface Operation<A = any> {
   label(args: A): string;
   /** Facts the plan needs; gathered in the host's one batched command. */
   facts(args: A): FactRequest[];
+  /** Facts the plan needs from each other node of the cluster in the run (`ctx.peerFacts`); read in that node's batch, and again before a destructive step. */
+  peerFacts?(args: A, peer: NodeSpec): FactRequest[];
   plan(args: A, ctx: PlanContext): TaskPlan;
 }

@@ -1,28 +1,25 @@
-// One run of a playbook: connect, lock, gather, plan, show, confirm, apply
-// phase by phase, recap. One failed host is data, not an exception.
-import { randomBytes } from 'node:crypto';
+// One run of a playbook over the run's connections: gather, plan, lock when
+// something changes, show, confirm, apply phase by phase (each task's steps
+// through the executor), recap. One failed host is data, not an exception.
 import { HaforgeError, RemoteCommandError, UserError } from '../errors.js';
 import type { Inventory, NodeSpec, Vars } from '../inventory/model.js';
 import type { Play, Playbook } from '../playbook/model.js';
 import { systemFact, type SystemFacts } from '../facts/system.js';
-import type { Connection } from '../transport/types.js';
-import { AuditedConnection, AuditLog } from './audit.js';
-import { templateContext } from './template-context.js';
+import type { AuditedConnection } from './audit.js';
 import { describeError } from './describe-error.js';
-import { request } from './fact.js';
+import { execute } from './execute.js';
+import { request, type FactRequest } from './fact.js';
 import { FactStore, gatherFacts } from './gather.js';
-import { LockRefusedError, lockProbeFact, lockRefused, RunLocks } from './lock.js';
-import type { PlanContext } from './operation.js';
+import { LockRefusedError, lockProbeFact, lockRefused, type LockProbe } from './lock.js';
+import type { Operation, PlanContext } from './operation.js';
+import { refuse, type Step, type TaskPlan } from './plan.js';
 import { preparePlaybook, TemplateFiles, type PreparedPlay, type PreparedTask } from './prepare.js';
 import { quietReporter, type Reporter } from './reporter.js';
 import { recap, type PlannedTask, type RunReport, type TaskResult } from './results.js';
-import type { TaskPlan } from './plan.js';
-import { waitFor } from './wait.js';
+import type { RunContext } from './run-context.js';
+import { templateContext } from './template-context.js';
 
-export type Connector = (nodes: NodeSpec[]) => Promise<Map<string, Connection | Error>>;
-
-export interface RunOptions {
-  connect: Connector;
+export interface PlaybookOptions {
   check?: boolean;
   /** Run destructive steps without asking. */
   yes?: boolean;
@@ -31,7 +28,8 @@ export interface RunOptions {
   vars?: Vars;
   limit?: string[];
   reporter?: Reporter;
-  audit?: AuditLog;
+  /** The registry the playbook's tasks name (default: the built-in operations). */
+  operations?: ReadonlyMap<string, Operation>;
 }
 
 interface HostState {
@@ -43,50 +41,99 @@ interface HostState {
 }
 
 const SYSTEM = request(systemFact, undefined);
+const LOCK_PROBE = request(lockProbeFact, undefined);
 
-export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts: RunOptions): Promise<RunReport> {
-  const started = Date.now();
-  const runId = randomBytes(4).toString('hex');
-  const audit = opts.audit ?? new AuditLog();
-  const reporter = opts.reporter ?? quietReporter;
-  const cliVars = opts.vars ?? {};
-  const plays = preparePlaybook(inventory, playbook, cliVars, opts.limit);
-  const templates = new TemplateFiles(playbook.dir);
+const usable = (h: HostState) => !!h.conn && !h.error;
 
-  const nodes = [...new Set(plays.flatMap((p) => p.hosts))];
-  const hosts = new Map<string, HostState>(nodes.map((n) => [n.name, { node: n, facts: new FactStore() }]));
-  const results: TaskResult[] = [];
-  const addResult = (r: TaskResult) => {
-    results.push(r);
-    reporter.result(r);
-  };
+export function runPlaybook(inventory: Inventory, playbook: Playbook, run: RunContext, opts: PlaybookOptions = {}): Promise<RunReport> {
+  return new PlaybookRun(inventory, playbook, run, opts).run();
+}
 
-  const shared = new Map<string, unknown>();
-  const planner = (host: HostState, t: PreparedTask, play: Play) => planTask(inventory, host, t, play, cliVars, templates, { hosts, shared });
-  const plan: PlannedTask[] = [];
+class PlaybookRun {
+  private readonly started = Date.now();
+  private readonly reporter: Reporter;
+  private readonly cliVars: Vars;
+  private readonly plays: PreparedPlay[];
+  private readonly templates: TemplateFiles;
+  private readonly nodes: NodeSpec[];
+  private readonly hosts: Map<string, HostState>;
+  /** Values made once per run and shared by every host's plan (a new secret). */
+  private readonly shared = new Map<string, unknown>();
+  private readonly results: TaskResult[] = [];
+  private plan: PlannedTask[] = [];
 
-  const connections = await opts.connect(nodes);
-  for (const host of hosts.values()) {
-    const c = connections.get(host.node.name);
-    if (c instanceof Error || !c) host.error = describeError(c ?? new Error('not connected'));
-    else host.conn = new AuditedConnection(c, audit);
+  constructor(
+    private readonly inventory: Inventory,
+    playbook: Playbook,
+    private readonly context: RunContext,
+    private readonly opts: PlaybookOptions,
+  ) {
+    this.reporter = opts.reporter ?? quietReporter;
+    this.cliVars = opts.vars ?? {};
+    this.plays = preparePlaybook(inventory, playbook, this.cliVars, opts.limit, opts.operations);
+    this.templates = new TemplateFiles(playbook.dir);
+    this.nodes = [...new Set(this.plays.flatMap((p) => p.hosts))];
+    this.hosts = new Map(this.nodes.map((n) => [n.name, { node: n, facts: new FactStore() }]));
   }
 
-  // Everything the run needs to know, one command per host. Outside check
-  // mode it also looks at the run lock: another run's lock refuses this one.
-  const probe = opts.check ? undefined : request(lockProbeFact, undefined);
-  const gatherAll = async (withProbe: boolean) => {
+  async run(): Promise<RunReport> {
+    const connections = await this.context.connections(this.nodes.map((n) => n.name));
+    for (const host of this.hosts.values()) {
+      const c = connections.get(host.node.name)!;
+      if (c instanceof Error) host.error = describeError(c);
+      else host.conn = c;
+    }
+    // Outside check mode the batch also looks at the run lock: another run's lock refuses this one.
+    await this.gatherAll(!this.opts.check);
+    this.plan = this.planAll();
+    if (!this.opts.check && this.changes()) await this.lockForChanges();
+    this.reporter.planned(this.plan);
+
+    if (this.opts.check || !this.changes()) {
+      // Nothing to change (or check mode): the plan, made from facts read a moment ago, is the result.
+      for (const item of this.plan) {
+        const status = item.status === 'fail' ? 'failed' : item.uncertain ? 'skipped' : item.status === 'change' ? 'changed' : 'ok';
+        this.addResult({ play: item.play, task: item.task, host: item.host, status, msg: item.reason, diff: item.diff, output: item.output, hint: item.hint, durationMs: 0 });
+      }
+    } else {
+      await this.confirmDestructive();
+      await this.applyPlays();
+    }
+    return this.report();
+  }
+
+  private changes(): boolean {
+    return this.plan.some((item) => item.status !== 'ok');
+  }
+
+  private addResult(r: TaskResult): void {
+    this.results.push(r);
+    this.reporter.result(r);
+  }
+
+  // ---------------------------------------------------------------- facts and plan
+
+  /** What one host's batch asks: its tasks' facts and what peers' tasks need from it (not the handlers': they read theirs when they run). */
+  private requestsFor(host: HostState): FactRequest[] {
+    const own = this.plays.flatMap((p) => (p.tasks.get(host.node.name) ?? []).filter((t) => !t.handler).flatMap((t) => t.facts));
+    const forPeers = this.plays.flatMap((p) =>
+      p.hosts
+        .filter((n) => n !== host.node && n.cluster === host.node.cluster)
+        .flatMap((n) => (p.tasks.get(n.name) ?? []).filter((t) => !t.handler).flatMap((t) => t.peerFacts(host.node))),
+    );
+    return [SYSTEM, ...own, ...forPeers];
+  }
+
+  /** Everything the run needs to know, one command per host. */
+  private async gatherAll(probeLock: boolean): Promise<void> {
     const refusals: UserError[] = [];
     await Promise.all(
-      [...hosts.values()].filter(usable).map(async (host) => {
+      [...this.hosts.values()].filter(usable).map(async (host) => {
         try {
           host.facts = new FactStore();
-          // Not the handlers' facts: a handler runs only after a change, which makes
-          // anything read now stale, so it reads its facts then (applyPlay).
-          const requests = [...(withProbe && probe ? [probe] : []), SYSTEM, ...plays.flatMap((p) => (p.tasks.get(host.node.name) ?? []).filter((t) => !t.handler).flatMap((t) => t.facts))];
-          await gatherFacts(host.conn!, requests, host.facts);
+          await gatherFacts(host.conn!, [...(probeLock ? [LOCK_PROBE] : []), ...this.requestsFor(host)], host.facts);
           host.system = host.facts.get(SYSTEM);
-          const heldBy = withProbe && probe ? host.facts.get(probe).heldBy : undefined;
+          const heldBy = probeLock ? host.facts.get(LOCK_PROBE).heldBy : undefined;
           if (heldBy) refusals.push(lockRefused(host.node.name, heldBy));
         } catch (err) {
           host.error = describeError(err);
@@ -95,15 +142,16 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
     );
     // A second run is refused, not interleaved.
     if (refusals.length) throw refusals[0];
-  };
-  const planAll = () => {
+  }
+
+  private planAll(): PlannedTask[] {
     const items: PlannedTask[] = [];
-    for (const p of plays) {
+    for (const p of this.plays) {
       for (const node of p.hosts) {
-        const host = hosts.get(node.name)!;
+        const host = this.hosts.get(node.name)!;
         if (!usable(host)) continue;
         for (const t of p.tasks.get(node.name)!.filter((t) => !t.handler)) {
-          const item = toPlanned(p, node.name, t, safePlan(() => planner(host, t, p.play)));
+          const item = toPlanned(p, node.name, t, safePlan(() => this.planTask(host, t, p.play)));
           // After a planned change the facts no longer tell what this task will meet.
           const earlierChange = items.some((x) => x.host === node.name && x.status === 'change');
           if (item.status === 'fail' && earlierChange && !item.certain) Object.assign(item, { status: 'change', uncertain: true, reason: `depends on earlier changes (now: ${item.reason})`, hint: undefined });
@@ -112,178 +160,174 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, opts
       }
     }
     return items;
-  };
-  const locks = new RunLocks(runId);
-
-  try {
-    await gatherAll(true);
-    plan.push(...planAll());
-    if (probe && plan.some((item) => item.status !== 'ok')) {
-      // Something to change: now the lock. If another run took it since the
-      // facts were read, they may be stale: read them again, under the lock.
-      const seen = new Map([...hosts.values()].filter(usable).map((h) => [h.node.name, h.facts.get(probe).generation]));
-      const taken = await locks.takeEach([...hosts.values()].filter(usable).map((h) => h.conn!));
-      const refused = [...taken.values()].find((o) => o instanceof LockRefusedError);
-      if (refused) throw refused;
-      // A node that fails now (its connection dropped) is that node's failure, as in the batch.
-      for (const [name, o] of taken) if (o instanceof Error) hosts.get(name)!.error = describeError(o);
-      if ([...taken].some(([name, o]) => typeof o === 'string' && o !== seen.get(name))) {
-        await gatherAll(false);
-        shared.clear();
-        plan.splice(0, plan.length, ...planAll());
-      }
-    }
-    reporter.planned(plan);
-
-    // Nothing to change: the plan, made from facts read a moment ago, is the result.
-    const nothingToDo = !plan.some((item) => item.status !== 'ok');
-    if (opts.check || nothingToDo) {
-      for (const item of plan) {
-        const status = item.status === 'fail' ? 'failed' : item.uncertain ? 'skipped' : item.status === 'change' ? 'changed' : 'ok';
-        addResult({ play: item.play, task: item.task, host: item.host, status, msg: item.reason, diff: item.diff, output: item.output, hint: item.hint, durationMs: 0 });
-      }
-    } else {
-      await confirmDestructive(plan, opts);
-      let stopped: string | undefined;
-      for (const p of plays) {
-        const skipAll = (nodes: NodeSpec[], msg: string) => {
-          for (const n of nodes) for (const t of p.tasks.get(n.name)!.filter((x) => !x.handler)) addResult({ play: p.play.name, task: t.title, host: n.name, status: 'skipped', msg, durationMs: 0 });
-        };
-        if (stopped) {
-          skipAll(p.hosts, stopped);
-          continue;
-        }
-        const ready = p.hosts.filter((n) => usable(hosts.get(n.name)!));
-        skipAll(p.hosts.filter((n) => !ready.includes(n)), 'host failed earlier');
-        await reporter.phase(p.play.name, ready.map((n) => n.name), (name, say) => applyPlay(p, hosts.get(name)!, say));
-        const failedHere = ready.filter((n) => !usable(hosts.get(n.name)!)).map((n) => n.name);
-        if (p.play.anyErrorsFatal && failedHere.length) stopped = `run stopped: ${failedHere.join(', ')} failed in '${p.play.name}' (any_errors_fatal)`;
-      }
-    }
-  } finally {
-    await locks.release([...hosts.values()].flatMap((h) => (h.conn ? [h.conn] : [])));
-    await Promise.allSettled([...hosts.values()].map((h) => h.conn?.connection.close()));
   }
 
-  const hostErrors = new Map([...hosts.values()].filter((h) => h.error).map((h) => [h.node.name, h.error!]));
-  const hostRecap = recap(nodes.map((n) => n.name), results, hostErrors);
-  return {
-    runId,
-    check: !!opts.check,
-    auditLog: audit.file,
-    plan,
-    results,
-    hosts: hostRecap,
-    ok: Object.values(hostRecap).every((h) => h.failed === 0 && !h.error),
-    durationMs: Date.now() - started,
-  };
+  /**
+   * Something to change: now the lock, on every node of the run. If another
+   * run took it since the facts were read (the generation file says so), the
+   * facts may be stale: read them again, under the lock, and plan anew.
+   */
+  private async lockForChanges(): Promise<void> {
+    const ready = [...this.hosts.values()].filter(usable);
+    const seen = new Map(ready.map((h) => [h.node.name, h.facts.get<LockProbe>(LOCK_PROBE).generation]));
+    const taken = await this.context.locks.takeEach(ready.map((h) => h.conn!));
+    const refused = [...taken.values()].find((o) => o instanceof LockRefusedError);
+    if (refused) throw refused;
+    // A node that fails now (its connection dropped) is that node's failure, as in the batch.
+    for (const [name, o] of taken) if (o instanceof Error) this.hosts.get(name)!.error = describeError(o);
+    if ([...taken].some(([name, o]) => typeof o === 'string' && o !== seen.get(name))) {
+      await this.gatherAll(false);
+      this.shared.clear();
+      this.plan = this.planAll();
+    }
+  }
 
-  async function applyPlay(p: PreparedPlay, host: HostState, say: (line: string) => void): Promise<void> {
+  private planTask(host: HostState, t: PreparedTask, play: Play): TaskPlan {
+    const cluster = this.inventory.clusters.find((c) => c.name === host.node.cluster)!;
+    const ctx: PlanContext = {
+      node: host.node,
+      cluster,
+      system: host.system!,
+      vars: host.node.vars,
+      fact: (req) => host.facts.get(req),
+      peerFacts: <T>(req: FactRequest<T> | ((peer: NodeSpec) => FactRequest<T>)) =>
+        cluster.nodes
+          .map((n) => this.hosts.get(n.name))
+          .filter((h): h is HostState => !!h && h !== host && usable(h))
+          .map((h) => ({ h, r: typeof req === 'function' ? req(h.node) : req }))
+          .filter(({ h, r }) => h.facts.has(r.key))
+          .map(({ h, r }) => ({ node: h.node.name, value: h.facts.get(r) })),
+      shared: <T>(key: string, make: () => T): T => {
+        if (!this.shared.has(key)) this.shared.set(key, make());
+        return this.shared.get(key) as T;
+      },
+      renderTemplate: (name) => {
+        const context = templateContext(this.inventory, host.node, play.vars, this.cliVars, host.system);
+        return this.templates.render(name, t.item === undefined ? context : { ...context, item: t.item }, play.dir);
+      },
+    };
+    return t.op.plan(t.args, ctx);
+  }
+
+  private async confirmDestructive(): Promise<void> {
+    const destructive = this.plan.filter((p) => p.destructive);
+    if (destructive.length === 0 || this.opts.yes) return;
+    if (this.opts.confirm && (await this.opts.confirm(destructive))) return;
+    throw new UserError(`the plan has ${destructive.length} destructive step(s) and they were not confirmed`, {
+      hint: 'review them with --check --diff, then run again with --yes',
+    });
+  }
+
+  // ---------------------------------------------------------------- apply
+
+  private async applyPlays(): Promise<void> {
+    let stopped: string | undefined;
+    for (const p of this.plays) {
+      const skipAll = (nodes: NodeSpec[], msg: string) => {
+        for (const n of nodes) for (const t of p.tasks.get(n.name)!.filter((x) => !x.handler)) this.addResult({ play: p.play.name, task: t.title, host: n.name, status: 'skipped', msg, durationMs: 0 });
+      };
+      if (stopped) {
+        skipAll(p.hosts, stopped);
+        continue;
+      }
+      const ready = p.hosts.filter((n) => usable(this.hosts.get(n.name)!));
+      skipAll(p.hosts.filter((n) => !ready.includes(n)), 'host failed earlier');
+      await this.reporter.phase(p.play.name, ready.map((n) => n.name), (name, say) => this.applyPlay(p, this.hosts.get(name)!, say));
+      const failedHere = ready.filter((n) => !usable(this.hosts.get(n.name)!)).map((n) => n.name);
+      if (p.play.anyErrorsFatal && failedHere.length) stopped = `run stopped: ${failedHere.join(', ')} failed in '${p.play.name}' (any_errors_fatal)`;
+    }
+  }
+
+  /** One play on one host: its tasks in order, then the handlers that were notified, once each. */
+  private async applyPlay(p: PreparedPlay, host: HostState, say: (line: string) => void): Promise<void> {
     const all = p.tasks.get(host.node.name)!;
     const notified = new Set<string>();
-    const runOne = async (t: PreparedTask, index: number): Promise<boolean> => {
-      say(t.title);
-      const t0 = Date.now();
-      const result = (status: TaskResult['status'], msg: string, extra: Partial<TaskResult> = {}) =>
-        addResult({ play: p.play.name, task: t.title, host: host.node.name, status, msg, durationMs: Date.now() - t0, handler: t.handler || undefined, ...extra });
-      try {
-        if (t.facts.some((f) => host.facts.isStale(f.key))) {
-          // Facts predate an earlier change: re-read what the rest of the play needs, in one command.
-          const stale = all.slice(index).flatMap((x) => x.facts).filter((f) => host.facts.isStale(f.key));
-          await gatherFacts(host.conn!, stale, host.facts);
-        }
-        let taskPlan = planner(host, t, p.play);
-        if (taskPlan.failure) {
-          result('failed', taskPlan.failure.message, { hint: taskPlan.failure.hint });
-          return false;
-        }
-        if (taskPlan.steps.length === 0) {
-          result('ok', taskPlan.reason, { output: taskPlan.output });
-          return true;
-        }
-        for (let s = 0; s < taskPlan.steps.length; s++) {
-          let step = taskPlan.steps[s]!;
-          if (step.destructive) {
-            // Guard: read the facts again right now and re-plan; run only if the step still stands.
-            await gatherFacts(host.conn!, t.facts, host.facts);
-            taskPlan = planner(host, t, p.play);
-            const again = taskPlan.steps.find((x) => x.description === step.description && x.argv.join('\0') === step.argv.join('\0'));
-            if (!again) {
-              result('failed', `state changed before "${step.description}": not run`, { hint: 'run again to re-plan against the current state' });
-              return false;
-            }
-            step = again;
-          }
-          say(`${t.title}: ${step.description}`);
-          if (step.watch) {
-            await waitFor(host.conn!, host.node.name, step, (line) => say(`${t.title}: ${line}`));
-            // The host moved on by itself while we waited: what was read before is old.
-            host.facts.generation++;
-            continue;
-          }
-          const r = await host.conn!.exec('change', step.argv, { stdin: step.stdin, destructive: step.destructive });
-          host.facts.generation++;
-          if (r.exitCode !== 0) throw new RemoteCommandError(host.node.name, step.argv, r.exitCode, r.stderr, undefined, r.signal);
-        }
-        if (taskPlan.steps.every((x) => x.watch)) {
-          result('ok', taskPlan.reason);
-          return true;
-        }
-        result('changed', taskPlan.reason, { diff: taskPlan.diff });
-        t.task.notify.forEach((n) => notified.add(n));
-        return true;
-      } catch (err) {
-        result('failed', describeError(err), { hint: err instanceof HaforgeError ? err.hint : undefined });
-        return false;
-      }
-    };
-
     let healthy = true;
     for (let i = 0; i < all.length && healthy; i++) {
-      if (!all[i]!.handler) healthy = await runOne(all[i]!, i);
+      if (!all[i]!.handler) healthy = await this.runTask(p, host, all, i, notified, say);
     }
-    // Handlers: once per host, in the order they are defined, after the tasks.
     for (let i = 0; i < all.length && healthy; i++) {
       const h = all[i]!;
-      if (h.handler && notified.has(h.task.name!)) healthy = await runOne(h, i);
+      if (h.handler && notified.has(h.task.name!)) healthy = await this.runTask(p, host, all, i, notified, say);
     }
     if (!healthy) host.error ??= `failed in play '${p.play.name}'`;
   }
-}
 
-function usable(h: HostState): boolean {
-  return !!h.conn && !h.error;
-}
+  /** Plans one task on facts that are current and runs its steps; false when it failed. */
+  private async runTask(p: PreparedPlay, host: HostState, all: PreparedTask[], index: number, notified: Set<string>, say: (line: string) => void): Promise<boolean> {
+    const t = all[index]!;
+    say(t.title);
+    const t0 = Date.now();
+    const result = (status: TaskResult['status'], msg: string, extra: Partial<TaskResult> = {}) =>
+      this.addResult({ play: p.play.name, task: t.title, host: host.node.name, status, msg, durationMs: Date.now() - t0, handler: t.handler || undefined, ...extra });
+    try {
+      if (t.facts.some((f) => host.facts.isStale(f.key))) {
+        // Facts predate an earlier change: re-read what the rest of the play needs, in one command.
+        const stale = all.slice(index).flatMap((x) => x.facts).filter((f) => host.facts.isStale(f.key));
+        await gatherFacts(host.conn!, stale, host.facts);
+      }
+      const taskPlan = this.planTask(host, t, p.play);
+      if (taskPlan.refusal) {
+        result('failed', taskPlan.refusal.message, { hint: taskPlan.refusal.hint });
+        return false;
+      }
+      if (taskPlan.steps.length === 0) {
+        result('ok', taskPlan.reason, { output: taskPlan.output });
+        return true;
+      }
+      const done = await execute(taskPlan.steps.map(guardDestructive), {
+        defaultNode: host.node.name,
+        connection: async () => host.conn!,
+        // Right before a destructive step: the task's facts (and its peers' facts) read again and the task planned anew.
+        reread: async () => {
+          await Promise.all([gatherFacts(host.conn!, t.facts, host.facts), ...this.peerRereads(host, t)]);
+          return this.planTask(host, t, p.play);
+        },
+        progress: (line) => say(`${t.title}: ${line.replace(`${host.node.name}: `, '')}`),
+      });
+      // The host changed (or moved on by itself while a step waited): what was read before is old.
+      if (done.outcomes.some((o) => o.status !== 'skipped')) host.facts.generation++;
+      if (done.failure) {
+        const err = done.failure.error;
+        result('failed', err instanceof RemoteCommandError ? describeError(err) : done.failure.message, { hint: done.failure.hint });
+        return false;
+      }
+      if (taskPlan.steps.every((x) => x.watch)) {
+        result('ok', taskPlan.reason);
+        return true;
+      }
+      result('changed', taskPlan.reason, { diff: taskPlan.diff });
+      t.task.notify.forEach((n) => notified.add(n));
+      return true;
+    } catch (err) {
+      result('failed', describeError(err), { hint: err instanceof HaforgeError ? err.hint : undefined });
+      return false;
+    }
+  }
 
-/** What a host's plan may see beyond its own facts. */
-interface RunView {
-  hosts: ReadonlyMap<string, HostState>;
-  shared: Map<string, unknown>;
-}
+  /** The facts a task needs from its peers, read again on each of them. */
+  private peerRereads(host: HostState, t: PreparedTask): Promise<unknown>[] {
+    return this.inventory.clusters
+      .find((c) => c.name === host.node.cluster)!
+      .nodes.map((n) => this.hosts.get(n.name))
+      .filter((h): h is HostState => !!h && h !== host && usable(h))
+      .map((peer) => gatherFacts(peer.conn!, t.peerFacts(peer.node), peer.facts));
+  }
 
-function planTask(inventory: Inventory, host: HostState, t: PreparedTask, play: Play, cliVars: Vars, templates: TemplateFiles, run: RunView): TaskPlan {
-  const cluster = inventory.clusters.find((c) => c.name === host.node.cluster)!;
-  const ctx: PlanContext = {
-    node: host.node,
-    cluster,
-    system: host.system!,
-    vars: host.node.vars,
-    fact: (req) => host.facts.get(req),
-    peerFacts: (req) =>
-      cluster.nodes
-        .map((n) => run.hosts.get(n.name))
-        .filter((h): h is HostState => !!h && h !== host && usable(h) && h.facts.has(req.key))
-        .map((h) => ({ node: h.node.name, value: h.facts.get(req) })),
-    shared: <T>(key: string, make: () => T): T => {
-      if (!run.shared.has(key)) run.shared.set(key, make());
-      return run.shared.get(key) as T;
-    },
-    renderTemplate: (name) => {
-      const context = templateContext(inventory, host.node, play.vars, cliVars, host.system);
-      return templates.render(name, t.item === undefined ? context : { ...context, item: t.item }, play.dir);
-    },
-  };
-  return t.op.plan(t.args, ctx);
+  private report(): RunReport {
+    const hostErrors = new Map([...this.hosts.values()].filter((h) => h.error).map((h) => [h.node.name, h.error!]));
+    const hostRecap = recap(this.nodes.map((n) => n.name), this.results, hostErrors);
+    return {
+      runId: this.context.runId,
+      check: !!this.opts.check,
+      auditLog: this.context.audit.file,
+      plan: this.plan,
+      results: this.results,
+      hosts: hostRecap,
+      ok: Object.values(hostRecap).every((h) => h.failed === 0 && !h.error),
+      durationMs: Date.now() - this.started,
+    };
+  }
 }
 
 function safePlan(planFn: () => TaskPlan): TaskPlan {
@@ -291,9 +335,19 @@ function safePlan(planFn: () => TaskPlan): TaskPlan {
     return planFn();
   } catch (err) {
     // A template or input error is certain, whatever earlier changes do.
-    if (err instanceof UserError) return { steps: [], reason: err.message, failure: { message: err.message, hint: err.hint, certain: true } };
+    if (err instanceof UserError) return refuse({ message: err.message, hint: err.hint, certain: true });
     throw err;
   }
+}
+
+/** A destructive step runs only if the task, planned anew on facts read right before, still has it. */
+export function guardDestructive(step: Step): Step {
+  if (!step.destructive) return step;
+  const same = (x: Step) => x.description === step.description && x.argv.join('\0') === step.argv.join('\0');
+  return {
+    ...step,
+    guard: (fresh) => ((fresh as TaskPlan).steps.some(same) ? undefined : { message: 'the facts read just now no longer call for it (the state changed)', hint: 'run again to re-plan against the current state' }),
+  };
 }
 
 function toPlanned(p: PreparedPlay, host: string, t: PreparedTask, plan: TaskPlan): PlannedTask {
@@ -301,22 +355,13 @@ function toPlanned(p: PreparedPlay, host: string, t: PreparedTask, plan: TaskPla
     play: p.play.name,
     task: t.title,
     host,
-    status: plan.failure ? 'fail' : plan.steps.length === 0 ? 'ok' : plan.steps.every((s) => s.watch) ? 'wait' : 'change',
+    status: plan.refusal ? 'fail' : plan.steps.length === 0 ? 'ok' : plan.steps.every((s) => s.watch) ? 'wait' : 'change',
     reason: plan.reason,
     steps: plan.steps.map((s) => s.description),
     destructive: plan.steps.some((s) => s.destructive),
     diff: plan.diff,
     output: plan.output,
-    hint: plan.failure?.hint,
-    certain: plan.failure?.certain,
+    hint: plan.refusal?.hint,
+    certain: plan.refusal?.certain,
   };
-}
-
-async function confirmDestructive(plan: PlannedTask[], opts: RunOptions): Promise<void> {
-  const destructive = plan.filter((p) => p.destructive);
-  if (destructive.length === 0 || opts.yes) return;
-  if (opts.confirm && (await opts.confirm(destructive))) return;
-  throw new UserError(`the plan has ${destructive.length} destructive step(s) and they were not confirmed`, {
-    hint: 'review them with --check --diff, then run again with --yes',
-  });
 }

@@ -6,7 +6,7 @@ import { UserError, UserErrors } from '../errors.js';
 import { checkRendered, coerceRendered } from '../schema/validate.js';
 import { limitHosts, selectHosts } from '../inventory/select.js';
 import type { Inventory, NodeSpec, Vars } from '../inventory/model.js';
-import { operations } from '../operations/index.js';
+import { operations as builtIn } from '../operations/index.js';
 import type { Playbook, Play, Task } from '../playbook/model.js';
 import { PACKAGE_ROOT } from '../playbook/load.js';
 import { lookupPath, render, renderDeep } from '../render/handlebars.js';
@@ -21,6 +21,8 @@ export interface PreparedTask {
   op: Operation;
   args: unknown;
   facts: FactRequest[];
+  /** What the task needs read on another node of its cluster (gathered in that node's batch). */
+  peerFacts(peer: NodeSpec): FactRequest[];
   handler: boolean;
   /** The loop item, which template files see as `item` too. */
   item?: unknown;
@@ -33,7 +35,8 @@ export interface PreparedPlay {
   tasks: Map<string, PreparedTask[]>;
 }
 
-export function preparePlaybook(inventory: Inventory, playbook: Playbook, cliVars: Vars, limit?: string[]): PreparedPlay[] {
+/** `operations`: the registry task names resolve in (the built-in operations; tests add their own). */
+export function preparePlaybook(inventory: Inventory, playbook: Playbook, cliVars: Vars, limit?: string[], operations: ReadonlyMap<string, Operation> = builtIn): PreparedPlay[] {
   return playbook.plays.map((play) => {
     const selected = limitHosts(inventory, selectHosts(inventory, play.hosts, play.position), limit);
     const hosts = selected.filter((node) => play.when.every((w) => truthy(render(w, templateContext(inventory, node, play.vars, cliVars), play.position))));
@@ -49,7 +52,8 @@ export function preparePlaybook(inventory: Inventory, playbook: Playbook, cliVar
           const problems = checkRendered(args, op.schema, task.position, `task '${task.label}' on ${node.name}`);
           if (problems.length) throw new UserErrors(problems);
           const name = task.name && item !== NO_LOOP ? renderDeep(task.name, itemContext, task.position) : task.name;
-          return [{ task, title: name ?? op.label(args), op, args, facts: op.facts(args), handler, item: item === NO_LOOP ? undefined : item }];
+          const peerFacts = (peer: NodeSpec) => op.peerFacts?.(args, peer) ?? [];
+          return [{ task, title: name ?? op.label(args), op, args, facts: op.facts(args), peerFacts, handler, item: item === NO_LOOP ? undefined : item }];
         });
       tasks.set(node.name, [...play.tasks.flatMap((t) => prepare(t, false)), ...play.handlers.flatMap((t) => prepare(t, true))]);
     }

@@ -2,6 +2,9 @@
 import type { Fact } from '../engine/fact.js';
 import { parseAddresses, type InterfaceAddress } from './addresses.js';
 import { parseKeyValues, sections } from './parse.js';
+import { parseDrbdVersions, type DrbdVersions } from '../drbd/versions.js';
+
+export type { DrbdVersions };
 
 export type PackageManager = 'apt' | 'dnf' | 'yum' | 'zypper' | 'unknown';
 export type InitSystem = 'systemd' | 'sysv';
@@ -19,17 +22,6 @@ export interface SystemFacts {
   drbd: DrbdVersions;
   /** IPv4 addresses by interface: templates name the interface that carries an address. */
   addresses: InterfaceAddress[];
-}
-
-export interface DrbdVersions {
-  /** Version of the module on disk (modinfo), e.g. "8.4.11"; read only while no module is loaded. */
-  module?: string;
-  /** Version of the loaded module (/proc/drbd). */
-  loaded?: string;
-  /** drbd-utils (drbdadm) version, e.g. "9.22.0". */
-  utils?: string;
-  /** What configuration syntax to write: from the loaded module, else the one on disk. */
-  family?: '8.3' | '8.4' | '9';
 }
 
 // Every process costs (tens of ms on an emulated node): shell builtins where
@@ -75,12 +67,3 @@ export const systemFact: Fact<SystemFacts> = {
     };
   },
 };
-
-export function parseDrbdVersions(modinfo: string, procHead: string, drbdadm: string): DrbdVersions {
-  const module = modinfo.trim().split('\n')[0] || undefined;
-  const loaded = /version:\s*(\d+\.\d+\.\d+)/.exec(procHead)?.[1];
-  const utils = /DRBDADM_VERSION=(\S+)/.exec(drbdadm)?.[1];
-  const kernel = loaded ?? module;
-  const family = kernel?.startsWith('8.3') ? '8.3' : kernel?.startsWith('8.4') ? '8.4' : kernel?.startsWith('9') ? '9' : undefined;
-  return { module, loaded, utils, family };
-}

@@ -11,7 +11,7 @@ import { blockDeviceFact, type BlockDeviceState } from '../facts/blockdev.js';
 import { systemFact } from '../facts/system.js';
 import { connectAll } from '../transport/ssh.js';
 import type { Connection } from '../transport/types.js';
-import { transportOptions, type ConnectOptions } from '../services/connect.js';
+import { transportOptions, type ConnectOptions } from '../engine/run-context.js';
 
 export interface ProbeTarget {
   host: string;

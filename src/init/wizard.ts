@@ -48,7 +48,7 @@ import { renderAndCheck } from './write.js';
 import { PACKAGE_ROOT } from '../playbook/load.js';
 import { didYouMean } from '../schema/suggest.js';
 import { exists, writeFileAtomic } from '../util/fs.js';
-import type { ConnectOptions } from '../services/connect.js';
+import type { ConnectOptions } from '../engine/run-context.js';
 import { sshProber, type HostInfo, type Prober, type ProbeTarget } from './probe.js';
 
 /** The answers given as flags; anything missing is asked, defaulted, or an error. */

@@ -52,7 +52,7 @@ export const commandOperation: Operation<CommandArgs> = {
     if (a.readonly) {
       const outcome = ctx.fact(request(commandFact, { argv: argvOf(a) }));
       const output = outcome.stdout.replace(/\n$/, '');
-      if (outcome.exitCode !== 0) return { steps: [], reason: `exit ${outcome.exitCode}`, output, failure: { message: `read-only command exited ${outcome.exitCode}` } };
+      if (outcome.exitCode !== 0) return { steps: [], reason: `exit ${outcome.exitCode}`, output, refusal: { message: `read-only command exited ${outcome.exitCode}` } };
       return noop('read-only', { output });
     }
     if (a.creates && ctx.fact(request(pathFact, { path: a.creates })).type !== 'absent') return noop(`${a.creates} exists`);

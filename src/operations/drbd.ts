@@ -4,11 +4,12 @@
 // before it and says which fact makes it safe.
 import { request } from '../engine/fact.js';
 import type { Operation, PlanContext } from '../engine/operation.js';
+import type { NodeSpec } from '../inventory/model.js';
 import { change, fail, noop, type Step, type TaskPlan } from '../engine/plan.js';
 import { blockDeviceFact, describeSignatures, foreignSignatures, zeroHeadFact } from '../facts/blockdev.js';
 import { drbdMetadataFact } from '../drbd/metadata.js';
-import { describeSync, deviceState, drbdStatusFact, whileDrbdDown, parseProcDrbd, parseDrbdsetupStatusJson, type DrbdDeviceState } from '../drbd/status.js';
-import { sections } from '../facts/parse.js';
+import { clearBitmapArgv, forcePrimaryArgv } from '../drbd/commands.js';
+import { describeSync, deviceState, drbdStatusFact, whileDrbdDown, type DrbdDeviceState } from '../drbd/status.js';
 import { clusterManagerHere, MANAGER } from './common.js';
 
 const resourceName = { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'a DRBD resource name' } as const;
@@ -111,11 +112,8 @@ export function waitForSync(a: Pick<DrbdPrimaryArgs, 'resource' | 'minor' | 'tim
     watch: {
       intervalMs: 1000,
       timeoutMs: (a.timeout ?? 3600) * 1000,
-      check(stdout) {
-        const s = sections(stdout);
-        const proc = parseProcDrbd(s.proc ?? '');
-        const devices = proc.version?.startsWith('9') ? parseDrbdsetupStatusJson(s.json ?? '') : proc.devices;
-        const dev = devices.find((d) => d.minor === a.minor);
+      check(stdout, exitCode) {
+        const dev = deviceState(STATUS.fact.parse(stdout, exitCode), a.minor);
         if (!dev) return { done: false, error: `${a.resource} went down while syncing` };
         if (dev.disk === 'UpToDate' && dev.peerDisk === 'UpToDate') return { done: true, progress: `${a.resource} UpToDate/UpToDate` };
         if (dev.connection !== 'Connected') return { done: false, progress: `${a.resource}: ${dev.connection}, waiting for the peer` };
@@ -128,14 +126,12 @@ export function waitForSync(a: Pick<DrbdPrimaryArgs, 'resource' | 'minor' | 'tim
 function promoteSteps(ctx: PlanContext, a: DrbdPrimaryArgs): Step[] {
   const family = ctx.system.drbd.family;
   if (a.initial_sync === 'skip') {
-    const clear = family === '8.3' || family === '8.4' ? ['drbdadm', '--', '--clear-bitmap', 'new-current-uuid', a.resource] : ['drbdadm', 'new-current-uuid', '--clear-bitmap', `${a.resource}/0`];
     return [
-      { description: `drbdadm new-current-uuid --clear-bitmap ${a.resource} (blank disks: no initial sync)`, argv: clear, destructive: true },
+      { description: `drbdadm new-current-uuid --clear-bitmap ${a.resource} (blank disks: no initial sync)`, argv: clearBitmapArgv(family, a.resource), destructive: true },
       { description: `drbdadm primary ${a.resource}`, argv: ['drbdadm', 'primary', a.resource] },
     ];
   }
-  const force = family === '8.3' ? ['drbdadm', '--', '--overwrite-data-of-peer', 'primary', a.resource] : ['drbdadm', 'primary', '--force', a.resource];
-  return [{ description: `drbdadm primary --force ${a.resource} (initial sync: this node's data overwrites the peer's)`, argv: force, destructive: true }];
+  return [{ description: `drbdadm primary --force ${a.resource} (initial sync: this node's data overwrites the peer's)`, argv: forcePrimaryArgv(family, a.resource), destructive: true }];
 }
 
 export const drbdPrimaryOperation: Operation<DrbdPrimaryArgs> = {
@@ -157,8 +153,9 @@ export const drbdPrimaryOperation: Operation<DrbdPrimaryArgs> = {
     },
   },
   label: (a) => `drbd primary ${a.resource}`,
-  // The blank check reads 16 MiB: only when asked to skip the initial sync.
-  facts: (a) => [STATUS, MANAGER, ...(a.initial_sync === 'skip' ? [request(blockDeviceFact, a.disk), request(zeroHeadFact, { device: a.disk, bytes: SKIP_CHECK_BYTES })] : [])],
+  // The blank check reads 16 MiB of the disk on every node: only when asked to skip the initial sync.
+  facts: (a) => [STATUS, MANAGER, ...(a.initial_sync === 'skip' ? blankFacts(a.disk) : [])],
+  peerFacts: (a, peer) => (a.initial_sync === 'skip' ? [...blankFacts(diskOn(peer, a))] : []),
   plan(a, ctx): TaskPlan {
     const dev = deviceState(ctx.fact(STATUS), a.minor);
     if (!dev) return fail(`${a.resource} is not up on ${ctx.node.name}`, 'bring it up first (drbd_up)');
@@ -185,17 +182,46 @@ function initialSync(a: DrbdPrimaryArgs, ctx: PlanContext, dev: DrbdDeviceState,
     return fail(`the peer's disk is ${dev.peerDisk}: it may hold the good data; refusing to overwrite it from ${ctx.node.name}`, 'promote the node whose data is good');
   }
   if (a.initial_sync === 'skip') {
-    const disk = ctx.fact(request(blockDeviceFact, a.disk));
-    const head = ctx.fact(request(zeroHeadFact, { device: a.disk, bytes: SKIP_CHECK_BYTES }));
-    const foreign = foreignSignatures(disk);
-    if (foreign.length || !head.zero) {
+    const notBlank = notBlankForSkip(a, ctx);
+    if (notBlank) return notBlank;
+  }
+  return change(`both sides Inconsistent${a.initial_sync === 'skip' ? ', disks blank' : ''}: first promotion`, [...promoteSteps(ctx, a), ...(a.initial_sync === 'skip' ? [] : wait)]);
+}
+
+/** The resource's backing disk on another node (the inventory's per-node disk). */
+const diskOn = (peer: NodeSpec, a: DrbdPrimaryArgs) => peer.disks[a.resource] ?? a.disk;
+
+/** The disk's signatures and its first 16 MiB: what proves a disk blank. */
+function blankFacts(disk: string) {
+  return [request(blockDeviceFact, disk), request(zeroHeadFact, { device: disk, bytes: SKIP_CHECK_BYTES })] as const;
+}
+
+/**
+ * --skip-initial-sync declares both disks identical without copying: only
+ * true when every node's disk is blank (no signature, first 16 MiB zero),
+ * read on each node right before. A node whose disk could not be read refuses too.
+ */
+function notBlankForSkip(a: DrbdPrimaryArgs, ctx: PlanContext): TaskPlan | undefined {
+  const [ownDisk, ownHead] = blankFacts(a.disk);
+  const disks = [{ node: ctx.node.name, disk: a.disk, state: ctx.fact(ownDisk), head: ctx.fact(ownHead) }];
+  const peerStates = ctx.peerFacts((peer) => blankFacts(diskOn(peer, a))[0]);
+  const peerHeads = ctx.peerFacts((peer) => blankFacts(diskOn(peer, a))[1]);
+  for (const peer of ctx.cluster.nodes.filter((n) => n.name !== ctx.node.name)) {
+    const state = peerStates.find((x) => x.node === peer.name)?.value;
+    const head = peerHeads.find((x) => x.node === peer.name)?.value;
+    if (!state || !head) return fail(`--skip-initial-sync refused: ${peer.name}'s disk could not be read`, `the blank check reads the disk on every node: run with ${peer.name} reachable and in the run (no --limit)`);
+    disks.push({ node: peer.name, disk: diskOn(peer, a), state, head });
+  }
+  for (const d of disks) {
+    const foreign = foreignSignatures(d.state);
+    if (foreign.length || !d.head.zero) {
       return fail(
-        `--skip-initial-sync refused: ${a.disk} is not blank (${foreign.length ? describeSignatures(foreign) : 'its first 16 MiB are not zero'})`,
-        'skipping the sync is only safe on disks that are zero on both nodes; run without it to do the full initial sync',
+        `--skip-initial-sync refused: ${d.disk} on ${d.node} is not blank (${foreign.length ? describeSignatures(foreign) : 'its first 16 MiB are not zero'})`,
+        'skipping the sync is only safe on disks that are zero on every node; run without it to do the full initial sync',
       );
     }
   }
-  return change(`both sides Inconsistent${a.initial_sync === 'skip' ? ', disks blank' : ''}: first promotion`, [...promoteSteps(ctx, a), ...(a.initial_sync === 'skip' ? [] : wait)]);
+  return undefined;
 }
 
 // ---------------------------------------------------------------- wait for the peer
@@ -246,10 +272,8 @@ export const drbdConnectedOperation: Operation<DrbdConnectedArgs> = {
           watch: {
             intervalMs: 1000,
             timeoutMs: (a.timeout ?? 120) * 1000,
-            check(stdout) {
-              const s = sections(stdout);
-              const now = parseProcDrbd(s.proc ?? '');
-              const d = (now.version?.startsWith('9') ? parseDrbdsetupStatusJson(s.json ?? '') : now.devices).find((x) => x.minor === a.minor);
+            check(stdout, exitCode) {
+              const d = deviceState(STATUS.fact.parse(stdout, exitCode), a.minor);
               if (!d) return { done: false, error: `${a.resource} went down` };
               if (d.connection !== 'StandAlone') standAloneSince = undefined;
               else if (!manager) return { done: false, error: `${a.resource} went StandAlone (split brain or refused peer)`, hint: standAloneHint };

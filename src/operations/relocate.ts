@@ -80,7 +80,7 @@ export const relocateOperation: Operation<RelocateArgs> = {
   plan(a, ctx) {
     const active = ctx.fact(request(mountsFact, undefined)).some((m) => m.path === a.volume.replace(/\/$/, '') || m.path === a.volume);
     const per = a.paths.map((p) => (a.undo ? undoPath(a, p, active, ctx) : relocatePath(a, p, active, ctx)));
-    const failed = per.find((x) => x.failure);
+    const failed = per.find((x) => x.refusal);
     if (failed) return failed;
     const steps = per.flatMap((x) => x.steps);
     if (steps.length === 0) return noop(per.map((x) => x.reason).join('; '));

@@ -1,15 +1,28 @@
-// A failover drill as pure pieces: who fails and who survives (refused on a
-// cluster that could not survive a failure: no standby, data not in sync),
-// the scripts that record and verify the data on the volume, the check that
-// the services answer on the VIP, and how the cluster stack is stopped and
-// started for the `stop` method. The service (src/services/drill.ts) runs
-// them in order and times each phase. No I/O here.
+// A failover drill as a plan over a status reading: who fails and who
+// survives (refused on a cluster that could not survive a failure: no
+// standby, data not in sync), then the steps: record the data on the
+// replicated volume with a fresh marker, fail the primary, wait for the
+// services to answer from the survivor, verify the data there, bring the
+// failed node back (also when a wait before it failed), wait until it is a
+// member again and DRBD is UpToDate on both. The executor runs it; the
+// service times it from the steps' outcomes. No I/O here.
 import type { ClusterSpec } from '../inventory/model.js';
+import type { Plan, Refusal, Step } from '../engine/plan.js';
 import { quoteWord } from '../util/shell.js';
 import type { ClusterReport } from '../cluster/status.js';
-import { MoveRefused, refuseIfBanned } from './moves.js';
+import { banOn, drbdInSync, runsOn, waitStep, type MoveContext } from './moves.js';
 
-export interface DrillPlan {
+/** How the primary fails and comes back: a command on the node, or an action on this workstation (its power). */
+export type DrillEffect = { description: string; argv: string[] } | { description: string; local: () => Promise<void> };
+
+export interface DrillContext extends MoveContext {
+  fail: DrillEffect;
+  restore: DrillEffect;
+  /** Written on every volume before the failure: the last write must survive. */
+  marker: string;
+}
+
+export interface DrillPlan extends Plan<ClusterReport> {
   cluster: string;
   primary: string;
   survivor: string;
@@ -20,19 +33,40 @@ export interface DrillPlan {
 /** The marker file the drill writes on each volume before the failure: the last write must survive. */
 export const MARKER = '.haforge-drill';
 
-export function planDrill(report: ClusterReport): DrillPlan {
+/** Who fails and who survives, or why the cluster could not survive a failure now. */
+export function drillRoles(report: ClusterReport): { primary: string; survivor: string } | Refusal {
   const primary = report.primary;
-  if (primary === null) throw new MoveRefused(`no node runs the services of cluster ${report.cluster}: nothing to fail over`, 'haforge status says why');
-  const others = report.nodes.filter((n) => n.name !== primary);
-  const survivor = others.find((n) => n.reachable && n.managerRunning && n.membership === 'online');
-  if (!survivor) throw new MoveRefused(`no other node of cluster ${report.cluster} is an online member: a failure of ${primary} would stop the services`, 'haforge status; bring the standby node back first');
-  refuseIfBanned(report, survivor.name);
+  if (primary === null) return { message: `no node runs the services of cluster ${report.cluster}: nothing to fail over`, hint: 'haforge status says why' };
+  const survivor = report.nodes.filter((n) => n.name !== primary).find((n) => n.reachable && n.managerRunning && n.membership === 'online');
+  if (!survivor) return { message: `no other node of cluster ${report.cluster} is an online member: a failure of ${primary} would stop the services`, hint: 'haforge status; bring the standby node back first' };
+  const ban = banOn(report, survivor.name);
+  if (ban) return ban;
   for (const r of report.drbd) {
     // drbdInSync's test, per resource, to name the node that is behind.
     const bad = r.nodes.find((n) => n.connection !== 'Connected' || n.disk !== 'UpToDate' || n.peerDisk !== 'UpToDate');
-    if (bad) throw new MoveRefused(`DRBD ${r.name} is not in sync (${bad.node}: ${bad.connection ?? 'not up'} ${bad.disk ?? '?'}/${bad.peerDisk ?? '?'}): a failure now could lose data`, 'wait until haforge status shows UpToDate/UpToDate on both nodes');
+    if (bad) return { message: `DRBD ${r.name} is not in sync (${bad.node}: ${bad.connection ?? 'not up'} ${bad.disk ?? '?'}/${bad.peerDisk ?? '?'}): a failure now could lose data`, hint: 'wait until haforge status shows UpToDate/UpToDate on both nodes' };
   }
-  return { cluster: report.cluster, primary, survivor: survivor.name, mounts: report.drbd.flatMap((r) => (r.mount ? [r.mount] : [])) };
+  return { primary, survivor: survivor.name };
+}
+
+export function planDrill(report: ClusterReport, ctx: DrillContext): DrillPlan {
+  const roles = drillRoles(report);
+  const mounts = report.drbd.flatMap((r) => (r.mount ? [r.mount] : []));
+  if ('message' in roles) return { cluster: report.cluster, primary: report.primary ?? '', survivor: '', mounts, reason: roles.message, steps: [], refusal: roles };
+  const { primary, survivor } = roles;
+  const effect = (e: DrillEffect, phase: string, power: 'off' | 'on'): Step<ClusterReport> =>
+    'local' in e ? { node: primary, description: e.description, argv: [], local: e.local, power, phase } : { node: primary, description: e.description, argv: e.argv, phase };
+  const steps: Step<ClusterReport>[] = [
+    { node: primary, description: 'write the marker and checksum the volume', argv: checksumScript(mounts, ctx.marker), keepOutput: true, phase: 'record' },
+    effect(ctx.fail, 'fail', 'off'),
+    waitStep(ctx, `the services on ${survivor}`, (r) => runsOn(r, survivor), survivor, [], 'failover'),
+    { node: survivor, description: 'checksum the volume', argv: checksumScript(mounts), readonly: true, keepOutput: true, phase: 'verify' },
+    // Undoes the failure even when a wait before it gave up: a drill leaves no node down.
+    { ...effect(ctx.restore, 'restore', 'on'), undoes: 'fail' },
+    waitStep(ctx, `${primary} to rejoin`, (r) => r.nodes.find((n) => n.name === primary)?.membership === 'online', undefined, [], 'rejoin'),
+    waitStep(ctx, 'DRBD UpToDate/UpToDate on both nodes', drbdInSync, undefined, [], 'resync'),
+  ];
+  return { cluster: report.cluster, primary, survivor, mounts, reason: `${primary} fails, ${survivor} takes over`, steps };
 }
 
 /**

@@ -2,16 +2,15 @@
 // first (nothing is touched when a check fails), then the bootstrap playbook
 // (DRBD, the cluster manager, the monitor, the final check that the services
 // answer on the VIP). Idempotent: a second bootstrap changes nothing. Both
-// halves use one SSH connection per node and one audit log.
+// halves use one run: one SSH connection per node, one lock, one audit log.
+import { AuditLog } from '../engine/audit.js';
 import type { RunReport } from '../engine/results.js';
-import { loadInventory } from '../inventory/load.js';
-import type { Stack } from '../inventory/model.js';
-import { applyPlaybook, openAudit, type ApplyRequest } from './apply.js';
-import { closeAll, connectNodes } from './connect.js';
+import { withRun } from '../engine/run-context.js';
+import type { Inventory } from '../inventory/model.js';
+import { applyPlaybook, type ApplyRequest } from './apply.js';
 import { preflight, type PreflightReport } from './preflight.js';
 
 export interface BootstrapRequest extends Omit<ApplyRequest, 'playbook'> {
-  stack?: Stack;
   /** Truly blank disks: no initial sync (new-current-uuid --clear-bitmap). */
   skipInitialSync?: boolean;
   /** Clock skew (s) above which preflight fails. */
@@ -22,7 +21,7 @@ export interface BootstrapRequest extends Omit<ApplyRequest, 'playbook'> {
 
 export interface BootstrapReport {
   ok: boolean;
-  stack?: Stack;
+  stack?: string;
   preflight: PreflightReport;
   /** Absent when preflight failed: nothing was changed. */
   run?: RunReport;
@@ -31,35 +30,18 @@ export interface BootstrapReport {
 
 export const BOOTSTRAP_PLAYBOOK = 'bootstrap';
 
-export async function bootstrap(req: BootstrapRequest): Promise<BootstrapReport> {
+export async function bootstrap(inventory: Inventory, req: BootstrapRequest): Promise<BootstrapReport> {
   const started = Date.now();
-  const inventory = await loadInventory(req.inventoryFile, { stack: req.stack });
-  const audit = openAudit(req.auditLog);
-  const connections = await connectNodes(inventory.clusters.flatMap((c) => c.nodes), req);
-  try {
-    const checks = await preflight({
-      inventoryFile: req.inventoryFile,
-      stack: req.stack,
-      maxSkew: req.maxSkew,
-      // The playbook installs the packages: missing ones must not stop it.
-      packagesInstalledLater: true,
-      connections,
-      auditLog: audit,
-    });
+  const stack = [...new Set(inventory.clusters.map((c) => c.stack))].join(', ');
+  return withRun(inventory.clusters.flatMap((c) => c.nodes), { ...req, audit: AuditLog.open(req.auditLog) }, async (run) => {
+    // The playbook installs the packages: missing ones must not stop it.
+    const checks = await preflight(inventory, { maxSkew: req.maxSkew, packagesInstalledLater: true }, run);
     const preflightMs = Date.now() - started;
     req.onPreflight?.(checks);
-    if (!checks.ok) return { ok: false, stack: req.stack, preflight: checks, timings: { preflightMs, totalMs: preflightMs } };
-
+    if (!checks.ok) return { ok: false, stack, preflight: checks, timings: { preflightMs, totalMs: preflightMs } };
     const applyStarted = Date.now();
-    const run = await applyPlaybook({
-      ...req,
-      playbook: BOOTSTRAP_PLAYBOOK,
-      vars: { ...(req.skipInitialSync ? { initial_sync: 'skip' } : {}), ...req.vars },
-      session: { connections, audit },
-    });
+    const report = await applyPlaybook(inventory, { ...req, playbook: BOOTSTRAP_PLAYBOOK, vars: { ...(req.skipInitialSync ? { initial_sync: 'skip' } : {}), ...req.vars } }, run);
     const applyMs = Date.now() - applyStarted;
-    return { ok: run.ok, stack: req.stack, preflight: checks, run, timings: { preflightMs, applyMs, totalMs: Date.now() - started } };
-  } finally {
-    await closeAll(connections); // the playbook run closed them already unless preflight failed
-  }
+    return { ok: report.ok, stack, preflight: checks, run: report, timings: { preflightMs, applyMs, totalMs: Date.now() - started } };
+  });
 }

@@ -1,33 +1,30 @@
-// Use case: a failover drill. Record the data on the replicated volume
-// (with a fresh marker file: the last write must survive), fail the primary
-// (stop its cluster stack, power it off with the user's command, or kill
-// the lab VM), time until the VIP serves again from the survivor, verify
-// the data there, bring the failed node back and time until DRBD is
-// UpToDate on both. The run lock is held on every node; a powered-off
-// node's lock goes with its /run.
+// Use case: a failover drill, planned on a full status reading
+// (procedures/drill.ts) and run through the executor under the run lock on
+// every node: record the data on the replicated volume, fail the primary
+// (stop its cluster stack, power it off with the user's command, or kill the
+// lab VM), time until the services answer from the survivor, verify the
+// data there, bring the failed node back and time until DRBD is UpToDate on
+// both. A powered-off node's lock goes with its /run; the run dials it anew
+// once it is back.
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { AuditedConnection, AuditLog } from '../engine/audit.js';
-import { RunLocks } from '../engine/lock.js';
+import { AuditLog } from '../engine/audit.js';
+import { execute, type Execution, type StepOutcome } from '../engine/execute.js';
+import { pickCluster, withRun, type ConnectOptions } from '../engine/run-context.js';
 import { UserError } from '../errors.js';
-import { loadInventory } from '../inventory/load.js';
-import type { ClusterSpec } from '../inventory/model.js';
-import type { ClusterReport } from '../cluster/status.js';
-import { checksumScript, parseChecksums, planDrill, stackUnits, type DrillPlan, type VolumeChecksum } from '../procedures/drill.js';
-import { drbdInSync, runsOn } from '../procedures/moves.js';
-import type { ConnectOptions } from './connect.js';
+import type { ClusterSpec, Inventory } from '../inventory/model.js';
+import { readClusterStatus } from '../cluster/read.js';
+import { parseChecksums, planDrill, stackUnits, type DrillEffect, type DrillPlan, type VolumeChecksum } from '../procedures/drill.js';
 import { labKill, labStart } from './lab.js';
-import { pickCluster, planOrRefuse, runChecked, servicesAnswer, watchArrival, WATCH_SECONDS } from './moves.js';
-import { readStatusWith, StatusConnections, type StatusSource } from './status.js';
+import { failureOf } from './moves.js';
 
 export type DrillMethod = 'stop' | 'power-off' | 'lab';
 
 export interface DrillRequest extends ConnectOptions {
-  inventoryFile: string;
   cluster?: string;
   method: DrillMethod;
-  /** power-off: local shell commands, {node} replaced by the node's name. */
+  /** power-off: local shell commands; the node's name is $1 (and {node} is replaced by "$1"). */
   powerOffCommand?: string;
   powerOnCommand?: string;
   /** lab: the lab's name. */
@@ -56,130 +53,90 @@ export interface DrillReport {
   totalMs?: number;
   /** The primary at the end (the survivor: no automatic fail-back). */
   finalPrimary?: string | null;
+  steps: StepOutcome[];
   failure?: string;
   auditLog?: string;
 }
 
 const sh = promisify(execFile);
 
-/** A source that never dials `down`: reading a powered-off node would only wait for a timeout. */
-function without(source: StatusSource, down: string): StatusSource {
-  return {
-    get: async (nodes) => {
-      const got = await source.get(nodes.filter((n) => n.name !== down));
-      got.set(down, new Error(`${down} is failed on purpose by the drill`));
-      return got;
-    },
-    drop: (name) => source.drop(name),
-  };
-}
-
-async function exec(conns: StatusSource, cluster: ClusterSpec, node: string, argv: string[], kind: 'read' | 'change', what: string): Promise<string> {
-  const conn = (await conns.get(cluster.nodes.filter((n) => n.name === node))).get(node);
-  return runChecked(conn, node, argv, kind, what);
-}
-
-async function runLocal(template: string, node: string): Promise<void> {
-  // The node's name is checked by the inventory schema (a host name), so it is safe in a shell word.
-  const command = template.replaceAll('{node}', node);
+/** The user's power command, run here with the node's name as $1 (never pasted into the command's text). */
+async function runLocal(command: string, node: string): Promise<void> {
   try {
-    await sh('sh', ['-c', command], { timeout: 300_000 });
+    await sh('sh', ['-c', command.replaceAll('{node}', '"$1"'), 'haforge-power', node], { timeout: 300_000 });
   } catch (err) {
     const e = err as { code?: number; stderr?: string };
-    throw new UserError(`'${command}' failed on this workstation (exit ${e.code ?? '?'}): ${(e.stderr ?? '').trim()}`, { hint: 'check --power-off-command / --power-on-command' });
+    throw new UserError(`'${command}' failed on this workstation for ${node} (exit ${e.code ?? '?'}): ${(e.stderr ?? '').trim()}`, { hint: 'check --power-off-command / --power-on-command' });
   }
 }
 
-export async function runDrill(req: DrillRequest): Promise<DrillReport> {
-  const inventory = await loadInventory(req.inventoryFile);
-  const cluster = pickCluster(inventory, req.cluster);
-  if (req.method === 'power-off' && (!req.powerOffCommand || !req.powerOnCommand)) throw new UserError('--method power-off needs --power-off-command and --power-on-command', { hint: "e.g. --power-off-command 'ipmitool -H {node}-bmc -U admin -E chassis power off'" });
-  if (req.method === 'lab' && !req.lab) throw new UserError('--method lab needs the lab\'s name', { hint: '--lab <name> (haforge lab status shows it)' });
-  const audit = req.check ? new AuditLog() : AuditLog.forNewRun();
-  const conns = new StatusConnections(req, audit);
-  const locks = new RunLocks();
-  try {
-    const read = async (source: StatusSource = conns) => (await readStatusWith(inventory, [cluster], source, 'light')).clusters[0]!;
-    // The drill is planned on a full reading (split-brain evidence included); the waits re-read light.
-    const first = (await readStatusWith(inventory, [cluster], conns)).clusters[0]!;
-    const plan = planOrRefuse(() => planDrill(first));
-    const report: DrillReport = { cluster: cluster.name, method: req.method, status: 'planned', primary: plan.primary, survivor: plan.survivor, before: [], auditLog: audit.file };
-    if (req.check) return report;
-    const open = await conns.get(cluster.nodes);
-    const unreachable = [...open.values()].find((c): c is Error => c instanceof Error);
-    if (unreachable) throw unreachable;
-    await locks.take(open.values());
-    return await drill(req, cluster, plan, report, conns, read);
-  } finally {
-    // Through fresh connections where needed: the drill powered a node off and back on.
-    const open = await conns.get(cluster.nodes.filter((n) => locks.hosts.includes(n.name))).catch(() => new Map<string, AuditedConnection | Error>());
-    await locks.release(open.values());
-    await conns.close();
+/** How the method fails the primary and brings it back. */
+function effects(req: DrillRequest, cluster: ClusterSpec, primary: string, limitSec: number): { fail: DrillEffect; restore: DrillEffect } {
+  if (req.method === 'stop') {
+    const units = stackUnits(cluster);
+    return {
+      fail: { description: `stop the cluster stack (${[...units].reverse().join(', ')})`, argv: ['systemctl', 'stop', ...[...units].reverse()] },
+      restore: { description: `start the cluster stack (${units.join(', ')})`, argv: ['systemctl', 'start', ...units] },
+    };
   }
-}
-
-async function drill(
-  req: DrillRequest,
-  cluster: ClusterSpec,
-  plan: DrillPlan,
-  report: DrillReport,
-  conns: StatusConnections,
-  read: (source?: StatusSource) => Promise<ClusterReport>,
-): Promise<DrillReport> {
-  const limitMs = (req.timeout ?? 600) * 1000;
-  const say = req.onProgress ?? (() => undefined);
-  const waitUntil = async (what: string, since: number, done: () => Promise<boolean>) => {
-    while (!(await done())) {
-      if (Date.now() - since > limitMs) throw new UserError(`drill: ${what} did not happen within ${limitMs / 1000} s`, { hint: 'haforge status shows where the cluster stands' });
-      say(`waiting for ${what} (${((Date.now() - since) / 1000).toFixed(0)} s)`);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    return Date.now() - since;
+  if (req.method === 'lab') {
+    return {
+      fail: { description: `power off (lab ${req.lab}: kill the VM)`, local: async () => void (await labKill(req.lab!, primary)) },
+      restore: { description: `power on (lab ${req.lab})`, local: async () => void (await labStart(req.lab!, primary, limitSec, req.onProgress ?? (() => undefined))) },
+    };
+  }
+  return {
+    fail: { description: `power off: ${req.powerOffCommand}`, local: () => runLocal(req.powerOffCommand!, primary) },
+    restore: { description: `power on: ${req.powerOnCommand}`, local: () => runLocal(req.powerOnCommand!, primary) },
   };
+}
 
-  const marker = `drill ${new Date().toISOString()} ${randomBytes(6).toString('hex')}`;
-  report.before = parseChecksums(await exec(conns, cluster, plan.primary, checksumScript(plan.mounts, marker), 'change', 'write the marker and checksum the volume'));
-  say(`data on ${plan.primary}: ${report.before.map((c) => `${c.mount} ${c.files} files ${c.sha256.slice(0, 12)}`).join(', ')}`);
-
-  const started = Date.now();
-  say(`failing ${plan.primary} (${req.method})`);
-  if (req.method === 'stop') await exec(conns, cluster, plan.primary, ['systemctl', 'stop', ...stackUnits(cluster).reverse()], 'change', 'stop the cluster stack');
-  else if (req.method === 'lab') await labKill(req.lab!, plan.primary);
-  else await runLocal(req.powerOffCommand!, plan.primary);
-  if (req.method !== 'stop') await conns.drop(plan.primary);
-  const failed = req.method === 'stop' ? conns : without(conns, plan.primary);
-
-  let servedAt: number | undefined;
-  const confirmedMs = await waitUntil(`the services on ${plan.survivor}`, started, async () => {
-    const survivor = (await conns.get(cluster.nodes.filter((n) => n.name === plan.survivor))).get(plan.survivor);
-    // The survivor watched cheaply first: status readings each second slow the failover they measure.
-    servedAt = await watchArrival(cluster, survivor, Math.min(WATCH_SECONDS, (limitMs - (Date.now() - started)) / 1000));
-    if (!runsOn(await read(failed), plan.survivor)) return false;
-    return servedAt !== undefined || servicesAnswer(cluster, survivor);
+export async function runDrill(inventory: Inventory, req: DrillRequest): Promise<DrillReport> {
+  const cluster = pickCluster(inventory, req.cluster);
+  if (req.method === 'power-off' && (!req.powerOffCommand || !req.powerOnCommand)) throw new UserError('--method power-off needs --power-off-command and --power-on-command', { hint: "e.g. --power-off-command 'ipmitool -H \"$1\"-bmc -U admin -E chassis power off' ($1 is the node's name)" });
+  if (req.method === 'lab' && !req.lab) throw new UserError("--method lab needs the lab's name", { hint: '--lab <name> (haforge lab status shows it)' });
+  const audit = req.check ? new AuditLog() : AuditLog.forNewRun();
+  const limitSec = req.timeout ?? 600;
+  return withRun(cluster.nodes, { ...req, audit }, async (run) => {
+    // Planned on a full reading (split-brain evidence included); the waits read light.
+    const first = await readClusterStatus(run, cluster, 'full');
+    const marker = `drill ${new Date().toISOString()} ${randomBytes(6).toString('hex')}`;
+    const plan = planDrill(first, { cluster, timeoutSeconds: limitSec, marker, ...effects(req, cluster, first.primary ?? '', limitSec) });
+    if (plan.refusal) throw new UserError(plan.refusal.message, { hint: plan.refusal.hint });
+    const report: DrillReport = { cluster: cluster.name, method: req.method, status: 'planned', primary: plan.primary, survivor: plan.survivor, before: [], steps: [], auditLog: audit.file };
+    if (req.check) return report;
+    await run.lock();
+    let now = first;
+    const done = await execute(plan.steps, {
+      connection: (n) => run.connection(n),
+      reread: async () => (now = await readClusterStatus(run, cluster, 'light')),
+      powered: (n, s) => run.powered(n, s),
+      progress: req.onProgress && ((line) => req.onProgress!(line)),
+    });
+    return judge(report, plan, done, now.primary);
   });
+}
+
+/** The report from the steps' outcomes: the data check, the timings, and what failed. */
+function judge(report: DrillReport, plan: DrillPlan, done: Execution, finalPrimary: string | null): DrillReport {
+  const at = (phase: string) => done.outcomes.find((o) => o.phase === phase && o.status === 'ok');
+  const end = (o: StepOutcome) => o.startedAt! + o.ms!;
+  const [record, fail, failover, verify, restore, rejoin, resync] = ['record', 'fail', 'failover', 'verify', 'restore', 'rejoin', 'resync'].map(at);
+  if (!record) throw failureOf(done.failure!);
+  report.steps = done.outcomes;
+  report.before = parseChecksums(record.stdout ?? '');
+  if (verify) {
+    report.after = parseChecksums(verify.stdout ?? '');
+    report.dataIntact = JSON.stringify(report.after) === JSON.stringify(report.before);
+  }
   // Until the survivor served, as its watch saw it; the status reading after it only confirms.
-  report.failoverMs = servedAt !== undefined ? servedAt - started : confirmedMs;
-  say(`the services answer from ${plan.survivor} after ${(report.failoverMs / 1000).toFixed(1)} s`);
-
-  report.after = parseChecksums(await exec(conns, cluster, plan.survivor, checksumScript(plan.mounts), 'read', 'checksum the volume'));
-  report.dataIntact = JSON.stringify(report.after) === JSON.stringify(report.before);
-
-  const back = Date.now();
-  say(`bringing ${plan.primary} back`);
-  if (req.method === 'stop') await exec(conns, cluster, plan.primary, ['systemctl', 'start', ...stackUnits(cluster)], 'change', 'start the cluster stack');
-  else if (req.method === 'lab') await labStart(req.lab!, plan.primary, Math.ceil(limitMs / 1000), say);
-  else await runLocal(req.powerOnCommand!, plan.primary);
-  report.rejoinMs = await waitUntil(`${plan.primary} to rejoin`, back, async () => {
-    const now = await read();
-    return now.nodes.find((n) => n.name === plan.primary)?.membership === 'online';
-  });
-  report.resyncMs = await waitUntil('DRBD UpToDate/UpToDate on both nodes', back, async () => {
-    const now = await read();
-    report.finalPrimary = now.primary;
-    return drbdInSync(now);
-  });
-  report.totalMs = Date.now() - started;
-  report.status = report.dataIntact ? 'passed' : 'failed';
-  if (!report.dataIntact) report.failure = `the data on ${plan.survivor} differs from what ${plan.primary} had before the failure`;
+  if (fail && failover) report.failoverMs = failover.doneAt! - fail.startedAt!;
+  if (restore && rejoin) report.rejoinMs = end(rejoin) - restore.startedAt!;
+  if (restore && resync) report.resyncMs = end(resync) - restore.startedAt!;
+  if (fail) report.totalMs = end(done.outcomes.filter((o) => o.status !== 'skipped').pop()!) - fail.startedAt!;
+  report.finalPrimary = finalPrimary;
+  if (done.failure) report.failure = done.failure.message;
+  else if (!report.dataIntact) report.failure = `the data on ${plan.survivor} differs from what ${plan.primary} had before the failure`;
+  report.status = report.failure ? 'failed' : 'passed';
   return report;
 }

@@ -1,21 +1,18 @@
 // Use case: show what haforge learns about a node.
-import { AuditLog, AuditedConnection } from '../engine/audit.js';
+import { AuditLog } from '../engine/audit.js';
 import { request } from '../engine/fact.js';
 import { gatherFacts } from '../engine/gather.js';
+import { withRun, type ConnectOptions } from '../engine/run-context.js';
 import { systemFact, type SystemFacts } from '../facts/system.js';
-import { findNode, loadInventory } from '../inventory/load.js';
-import { connectNodes, type ConnectOptions } from './connect.js';
+import { findNode } from '../inventory/load.js';
+import type { Inventory } from '../inventory/model.js';
 
-export async function nodeFacts(inventoryFile: string, nodeName: string, opts: ConnectOptions): Promise<{ node: string; system: SystemFacts }> {
-  const inventory = await loadInventory(inventoryFile);
+export async function nodeFacts(inventory: Inventory, nodeName: string, opts: ConnectOptions): Promise<{ node: string; system: SystemFacts }> {
   const node = findNode(inventory, nodeName);
-  const conn = (await connectNodes([node], opts)).get(node.name)!;
-  if (conn instanceof Error) throw conn;
-  try {
+  return withRun([node], { ...opts, audit: AuditLog.forNewRun() }, async (run) => {
+    const conn = await run.connection(node.name);
+    if (conn instanceof Error) throw conn;
     const system = request(systemFact, undefined);
-    const store = await gatherFacts(new AuditedConnection(conn, AuditLog.forNewRun()), [system]);
-    return { node: node.name, system: store.get(system) };
-  } finally {
-    await conn.close();
-  }
+    return { node: node.name, system: (await gatherFacts(conn, [system])).get(system) };
+  });
 }

@@ -1,8 +1,9 @@
 // Use case: remove the run lock a crashed haforge run left on the nodes.
-import { AuditLog, AuditedConnection } from '../engine/audit.js';
+import { AuditLog } from '../engine/audit.js';
 import { LOCK_DIR, readLock, releaseLock } from '../engine/lock.js';
-import { allNodes, loadInventory } from '../inventory/load.js';
-import { connectNodes, type ConnectOptions } from './connect.js';
+import { withRun, type ConnectOptions } from '../engine/run-context.js';
+import { allNodes } from '../inventory/load.js';
+import type { Inventory } from '../inventory/model.js';
 
 export interface UnlockResult {
   node: string;
@@ -11,24 +12,20 @@ export interface UnlockResult {
   error?: string;
 }
 
-export async function unlockNodes(inventoryFile: string, opts: ConnectOptions): Promise<UnlockResult[]> {
-  const nodes = allNodes(await loadInventory(inventoryFile));
-  const connections = await connectNodes(nodes, opts);
-  const audit = AuditLog.forNewRun();
-  return Promise.all(
-    nodes.map(async (node): Promise<UnlockResult> => {
-      const c = connections.get(node.name)!;
-      if (c instanceof Error) return { node: node.name, heldBy: null, error: c.message };
-      const conn = new AuditedConnection(c, audit);
-      try {
+export async function unlockNodes(inventory: Inventory, opts: ConnectOptions): Promise<UnlockResult[]> {
+  const nodes = allNodes(inventory);
+  return withRun(nodes, { ...opts, audit: AuditLog.forNewRun() }, async (run) => {
+    const conns = await run.connections();
+    return Promise.all(
+      nodes.map(async (node): Promise<UnlockResult> => {
+        const conn = conns.get(node.name)!;
+        if (conn instanceof Error) return { node: node.name, heldBy: null, error: conn.message };
         const heldBy = await readLock(conn);
         if (heldBy !== null) await releaseLock(conn);
         return { node: node.name, heldBy };
-      } finally {
-        await c.close();
-      }
-    }),
-  );
+      }),
+    );
+  });
 }
 
 export { LOCK_DIR };

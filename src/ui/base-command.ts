@@ -1,5 +1,5 @@
 // What every command shares: the inventory flag and one way to print errors.
-import { Command, Flags } from '@oclif/core';
+import { Command, Errors, Flags } from '@oclif/core';
 import { HaforgeError, UserError } from '../errors.js';
 import { errorJson, formatError } from './errors.js';
 
@@ -25,16 +25,34 @@ export const secondsFlag = (name: string) =>
     },
   });
 
+export const labNameFlag = Flags.string({
+  char: 'n',
+  description: 'which lab (several can run side by side)',
+  default: 'default',
+});
+
+/**
+ * Every command's one error handler. Exit codes: 0 all well, 1 bad input or
+ * a host that cannot be reached or trusted, 2 a task failed on some host, 3
+ * a bug in haforge. oclif's own exits (--help, --version, a command's exit
+ * code) pass through.
+ */
 export abstract class BaseCommand extends Command {
-  /** Exit codes: 1 user/connection error, 2 some host failed, 3 internal error. */
-  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
-    if (err.oclif?.exit !== undefined && !(err instanceof HaforgeError)) return super.catch(err);
+  protected override async catch(err: Error & { oclif?: { exit?: number } }): Promise<unknown> {
+    if (err instanceof Errors.ExitError) return super.catch(err);
+    // A flag or argument oclif could not parse is the user's to fix.
+    const error: Error = err instanceof Errors.CLIError && !(err instanceof HaforgeError) ? new UserError(err.message.replace(/^Error: /, ''), { hint: `haforge ${this.id?.replaceAll(':', ' ') ?? ''} --help lists the flags and arguments`.replace('  ', ' ') }) : err;
     const wantsJson = this.argv.includes('--json');
-    if (wantsJson) process.stdout.write(JSON.stringify({ error: errorJson(err) }, null, 2) + '\n');
-    else process.stderr.write(formatError(err) + '\n');
-    process.exitCode = err instanceof HaforgeError ? (err.kind === 'bug' ? 3 : 1) : 3;
+    if (wantsJson) process.stdout.write(JSON.stringify({ error: errorJson(error) }, null, 2) + '\n');
+    else process.stderr.write(formatError(error) + '\n');
+    process.exitCode = error instanceof HaforgeError ? (error.kind === 'bug' ? 3 : 1) : 3;
     return undefined;
   }
+
+  /** Progress lines go to stderr so stdout stays clean for --json. */
+  protected report = (msg: string): void => {
+    process.stderr.write(`${msg}\n`);
+  };
 
   protected printJson(value: unknown): void {
     process.stdout.write(JSON.stringify(value, null, 2) + '\n');

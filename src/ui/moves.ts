@@ -1,8 +1,7 @@
 // The planned-move commands' shared flags and output.
 import { Flags } from '@oclif/core';
-import type { ClusterReport } from '../cluster/status.js';
-import type { MovePlan } from '../procedures/moves.js';
-import { runMove, type MoveReport } from '../services/moves.js';
+import { loadInventory } from '../inventory/load.js';
+import { runMove, type MovePlanner, type MoveReport } from '../services/moves.js';
 import { quoteArgv } from '../util/shell.js';
 import { acceptNewFlag, BaseCommand, inventoryFlag, jsonFlag } from './base-command.js';
 import { color } from './color.js';
@@ -21,10 +20,11 @@ const secs = (ms?: number) => (ms === undefined ? '' : ` (${(ms / 1000).toFixed(
 export function renderMove(r: MoveReport): string {
   const out = [color.bold(`cluster ${r.cluster}: ${r.action}`)];
   if (r.status === 'noop') return [...out, `nothing to do: ${r.noop}`].join('\n');
-  const steps = [...r.steps, ...(r.waitFor ? [{ node: '', description: `wait for ${r.waitFor}`, argv: [] as string[], ms: r.movedMs }] : []), ...r.after];
-  steps.forEach((s, i) => {
-    out.push(`${i + 1}. ${s.node ? `${s.node}: ` : ''}${s.description}${r.status === 'done' ? color.dim(secs(s.ms)) : ''}`);
-    if (s.argv.length) out.push(`   ${color.cyan('$')} ${quoteArgv(s.argv)}`);
+  r.steps.forEach((s, i) => {
+    const wait = s.phase === 'wait';
+    // A wait's command is the look at the target: people see what it waits for.
+    out.push(`${i + 1}. ${s.node && !wait ? `${s.node}: ` : ''}${s.description}${wait && s.node ? ` (watching ${s.node})` : ''}${r.status === 'done' ? color.dim(secs(wait ? r.movedMs : s.ms)) : ''}`);
+    if (s.argv.length && !wait) out.push(`   ${color.cyan('$')} ${quoteArgv(s.argv)}`);
   });
   if (r.status === 'planned') out.push('check mode: nothing was changed');
   else {
@@ -41,10 +41,10 @@ type MoveFlags = { inventory: string; json: boolean; cluster?: string; check: bo
 
 /** The move commands: flags in, one runMove, the report out. */
 export abstract class MoveCommand extends BaseCommand {
-  protected async move(flags: MoveFlags, planFor: (status: ClusterReport) => MovePlan): Promise<void> {
+  protected async move(flags: MoveFlags, planFor: MovePlanner): Promise<void> {
     const report = await runMove(
+      await loadInventory(flags.inventory),
       {
-        inventoryFile: flags.inventory,
         cluster: flags.cluster,
         check: flags.check,
         timeout: flags.timeout,

@@ -1,8 +1,7 @@
 // split-brain and split-brain repair as text: the explanation per resource,
 // the exact command sequence (per node, in order), the outcome.
-import type { ResourceRepair, RepairReport } from '../services/split-brain-repair.js';
-import type { SplitBrainReport } from '../services/split-brain.js';
-import type { StepOutcome } from '../services/split-brain-execute.js';
+import type { StepOutcome } from '../engine/execute.js';
+import type { RepairReport, ResourceRepair, SplitBrainReport } from '../services/split-brain.js';
 import { quoteArgv } from '../util/shell.js';
 import { color } from './color.js';
 

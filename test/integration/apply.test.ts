@@ -9,8 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/engine/audit.js';
 import type { RunReport } from '../../src/engine/results.js';
 import { planSwitchover } from '../../src/procedures/moves.js';
-import { applyPlaybook } from '../../src/services/apply.js';
+import type { ApplyRequest } from '../../src/services/apply.js';
+import { applyFile } from '../support/apply.js';
 import { runMove } from '../../src/services/moves.js';
+import { loadInventory } from '../../src/inventory/load.js';
 import { writeTestInventory } from '../support/inventory.js';
 import { nodesUnavailableReason, startNodes, type TestNodes } from '../support/nodes.js';
 
@@ -23,9 +25,9 @@ describe.skipIf(!!skip)('apply against real sshd nodes', () => {
   let dir: string;
   let inventory: string;
   const onNode = (i: number, p: string) => path.join(lab.nodes[i]!.upperDir, p);
-  const run = async (extra: Partial<Parameters<typeof applyPlaybook>[0]> = {}) => {
+  const run = async (extra: Partial<ApplyRequest> = {}) => {
     const audit = new AuditLog(path.join(dir, `audit-${Date.now()}-${Math.random()}.jsonl`));
-    const report = await applyPlaybook({ inventoryFile: inventory, playbook: PLAYBOOK, auditLog: audit.file, ...extra });
+    const report = await applyFile(inventory, { playbook: PLAYBOOK, auditLog: audit.file, ...extra });
     const records = readFileSync(audit.file!, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     return { report, records };
   };
@@ -113,7 +115,7 @@ describe.skipIf(!!skip)('apply against real sshd nodes', () => {
     const good = readFileSync(lab.knownHostsFile, 'utf8');
     writeFileSync(other, good.replace(lab.nodes[2]!.hostPublicKey, lab.nodes[0]!.hostPublicKey));
     const inv = writeTestInventory(mkdtempSync(path.join(dir, 'k')), lab.nodes, { knownHostsFile: other });
-    const report = await applyPlaybook({ inventoryFile: inv, playbook: PLAYBOOK, auditLog: path.join(dir, 'a.jsonl') });
+    const report = await applyFile(inv, { playbook: PLAYBOOK, auditLog: path.join(dir, 'a.jsonl') });
     expect(report.ok).toBe(false);
     expect(report.hosts[lab.nodes[2]!.name]!.error).toMatch(/host key/i);
     expect(report.hosts[lab.nodes[0]!.name]).toMatchObject({ failed: 0 });
@@ -157,7 +159,7 @@ describe.skipIf(!!skip)('apply against real sshd nodes', () => {
       '    - command: { cmd: "date > /srv/hfapp/data/again", unless: "echo other-run > /run/haforge.lock.gen; false" }',
     ].join('\n'));
     const audit = new AuditLog(path.join(dir, 'generation.jsonl'));
-    const report = await applyPlaybook({ inventoryFile: inventory, playbook: book, auditLog: audit.file });
+    const report = await applyFile(inventory, { playbook: book, auditLog: audit.file });
     expect(report.ok).toBe(true);
     const records = readFileSync(audit.file!, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     for (const n of lab.nodes) {
@@ -171,7 +173,7 @@ describe.skipIf(!!skip)('apply against real sshd nodes', () => {
   it('a move takes the run lock on all nodes at once: another run\'s lock refuses it and stays, its own are released', async () => {
     onHost(1, 'mkdir /run/haforge.lock && echo someone-else > /run/haforge.lock/owner');
     try {
-      await expect(runMove({ inventoryFile: inventory, auditLog: new AuditLog() }, (r) => planSwitchover(r))).rejects.toThrow(/locked by another haforge run \(someone-else\)/);
+      await expect(runMove(await loadInventory(inventory), { auditLog: new AuditLog() }, (r, ctx) => planSwitchover(r, ctx))).rejects.toThrow(/locked by another haforge run \(someone-else\)/);
       expect(onHost(1, 'cat /run/haforge.lock/owner')).toBe('someone-else\n');
       expect(onHost(0, 'test -e /run/haforge.lock && echo held || echo free')).toBe('free\n');
       expect(onHost(2, 'test -e /run/haforge.lock && echo held || echo free')).toBe('free\n');

@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyPlaybook } from '../../src/services/apply.js';
+import type { ApplyRequest } from '../../src/services/apply.js';
+import { applyFile } from '../support/apply.js';
 import { writeTestInventory } from '../support/inventory.js';
 import { nodesUnavailableReason, startNodes, SUDO_PASSWORD_USER, SUDO_USER, type TestNodes } from '../support/nodes.js';
 
@@ -16,8 +17,8 @@ describe.skipIf(!!skip)('operations on real nodes', () => {
   let lab: TestNodes;
   let dir: string;
   let inventory: string;
-  const apply = (playbook: string, extra: Partial<Parameters<typeof applyPlaybook>[0]> = {}) =>
-    applyPlaybook({ inventoryFile: inventory, playbook: path.join(PLAYBOOKS, playbook), auditLog: path.join(dir, 'audit.jsonl'), ...extra });
+  const apply = (playbook: string, extra: Partial<ApplyRequest> = {}) =>
+    applyFile(inventory, { playbook: path.join(PLAYBOOKS, playbook), auditLog: path.join(dir, 'audit.jsonl'), ...extra });
   const onHost = (i: number, cmd: string) =>
     execFileSync('ssh', ['-i', lab.identityFile, '-o', `UserKnownHostsFile=${lab.knownHostsFile}`, '-o', 'BatchMode=yes', `root@${lab.nodes[i]!.address}`, cmd], { encoding: 'utf8' });
 
@@ -54,7 +55,7 @@ describe.skipIf(!!skip)('operations on real nodes', () => {
   it('a service that is not installed fails its host with a hint', async () => {
     const pb = path.join(dir, 'missing-service.yaml');
     writeFileSync(pb, '- hosts: all\n  tasks:\n    - service: { name: hf-no-such-service, state: started }\n');
-    const missing = await applyPlaybook({ inventoryFile: inventory, playbook: pb });
+    const missing = await applyFile(inventory, { playbook: pb });
     expect(missing.ok).toBe(false);
     expect(missing.results[0]).toMatchObject({ status: 'failed', msg: expect.stringMatching(/not installed/), hint: expect.stringMatching(/package/) });
   });
@@ -76,7 +77,7 @@ describe.skipIf(!!skip)('operations on real nodes', () => {
         [lab.nodes[1]!.name]: { ssh: { user: SUDO_PASSWORD_USER }, sudo: true },
       },
     });
-    const report = await applyPlaybook({ inventoryFile: sudoInv, playbook: path.join(PLAYBOOKS, 'sudo.yaml'), auditLog: path.join(dir, 'sudo.jsonl') });
+    const report = await applyFile(sudoInv, { playbook: path.join(PLAYBOOKS, 'sudo.yaml'), auditLog: path.join(dir, 'sudo.jsonl') });
     expect(report.hosts[lab.nodes[0]!.name]).toMatchObject({ changed: 1, failed: 0 });
     expect(onHost(0, 'stat -c %U:%a /etc/hf-sudo-test').trim()).toBe('root:600');
     expect(report.hosts[lab.nodes[1]!.name]!.error).toMatch(/password/i);

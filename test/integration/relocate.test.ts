@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyPlaybook } from '../../src/services/apply.js';
+import type { ApplyRequest } from '../../src/services/apply.js';
+import { applyFile } from '../support/apply.js';
 import { nodesUnavailableReason, startNodes, type TestNodes } from '../support/nodes.js';
 
 const skip = nodesUnavailableReason();
@@ -19,7 +20,7 @@ describe.skipIf(!!skip)('relocate services onto the replicated volume', () => {
   let inventory: string;
   const sh = (i: number, cmd: string, input?: string) =>
     execFileSync('ssh', ['-i', lab.identityFile, '-o', `UserKnownHostsFile=${lab.knownHostsFile}`, '-o', 'BatchMode=yes', `root@${lab.nodes[i]!.address}`, cmd], { encoding: 'utf8', input });
-  const relocate = (vars: Record<string, unknown> = {}) => applyPlaybook({ inventoryFile: inventory, playbook: 'relocate', vars, auditLog: path.join(dir, 'audit.jsonl') });
+  const relocate = (vars: Record<string, unknown> = {}) => applyFile(inventory, { playbook: 'relocate', vars, auditLog: path.join(dir, 'audit.jsonl') });
 
   beforeAll(async () => {
     lab = await startNodes({ count: 2, prefix: 'hfr' });

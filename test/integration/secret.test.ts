@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyPlaybook } from '../../src/services/apply.js';
+import type { ApplyRequest } from '../../src/services/apply.js';
+import { applyFile } from '../support/apply.js';
 import { writeTestInventory } from '../support/inventory.js';
 import { nodesUnavailableReason, startNodes, type TestNodes } from '../support/nodes.js';
 
@@ -22,7 +23,7 @@ describe.skipIf(!!skip)('secret_file against real sshd nodes', () => {
     execFileSync('ssh', ['-i', lab.identityFile, '-o', `UserKnownHostsFile=${lab.knownHostsFile}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `root@${lab.nodes[i]!.address}`, cmd], { encoding: 'utf8' });
   const run = async () => {
     const audit = path.join(dir, `audit-${Date.now()}.jsonl`);
-    const report = await applyPlaybook({ inventoryFile: inventory, playbook: PLAYBOOK, auditLog: audit });
+    const report = await applyFile(inventory, { playbook: PLAYBOOK, auditLog: audit });
     return { report, audit: readFileSync(audit, 'utf8') };
   };
   const authkeys = (i: number) => sh(i, 'cat /etc/hfsecret/authkeys');

@@ -3,7 +3,7 @@
 // 8.4), as "node argv" lines; the resync wait is "node (wait)". The unit
 // tests (planner) and the lab test (the CLI's --check) expect the same.
 
-export const stepLine = (s: { node: string; phase: string; argv: string[] }) => `${s.node} ${s.phase === 'resync' ? '(wait)' : s.argv.join(' ')}`;
+export const stepLine = (s: { node?: string; phase?: string; argv: string[] }) => `${s.node} ${s.phase === 'resync' ? '(wait)' : s.argv.join(' ')}`;
 
 export function labRepairSequence(since: number): string[] {
   return [

@@ -81,11 +81,11 @@ describe('filesystem on the Primary', () => {
 
   it('trusts the kernel for a mounted device, and refuses another type there', () => {
     expect(filesystemOperation.plan(FS_ARGS, withDevice({ mountedAs: 'ext4' }))).toMatchObject({ steps: [], reason: 'ext4 present (mounted)' });
-    expect(filesystemOperation.plan(FS_ARGS, withDevice({ mountedAs: 'xfs' }))).toMatchObject({ steps: [], failure: { message: expect.stringMatching(/mounted as xfs, not ext4/) } });
+    expect(filesystemOperation.plan(FS_ARGS, withDevice({ mountedAs: 'xfs' }))).toMatchObject({ steps: [], refusal: { message: expect.stringMatching(/mounted as xfs, not ext4/) } });
   });
 
   it('refuses a read-only device, and formats only a probed empty one', () => {
-    expect(filesystemOperation.plan(FS_ARGS, withDevice({ readOnly: true }))).toMatchObject({ failure: { message: '/dev/drbd0 is read-only on node1' } });
+    expect(filesystemOperation.plan(FS_ARGS, withDevice({ readOnly: true }))).toMatchObject({ refusal: { message: '/dev/drbd0 is read-only on node1' } });
     const plan = filesystemOperation.plan(FS_ARGS, withDevice({ probed: blank }));
     expect(plan.steps).toMatchObject([{ argv: ['mkfs.ext4', '-q', '/dev/drbd0'], destructive: true }]);
   });
@@ -97,7 +97,7 @@ describe('drbd_connected and a StandAlone resource', () => {
   const status = (proc: string) => `== proc\n${proc}== json\n`;
 
   it('fails at once when no cluster manager runs: nobody else will connect it', () => {
-    expect(drbdConnectedOperation.plan(ARGS, ctx(STANDALONE, 'none'))).toMatchObject({ steps: [], failure: { message: 'r0 on node1 is StandAlone: it will not connect by itself' } });
+    expect(drbdConnectedOperation.plan(ARGS, ctx(STANDALONE, 'none'))).toMatchObject({ steps: [], refusal: { message: 'r0 on node1 is StandAlone: it will not connect by itself' } });
   });
 
   it('gives a running cluster manager a while to connect it, then fails', () => {
@@ -106,16 +106,16 @@ describe('drbd_connected and a StandAlone resource', () => {
     const check = plan.steps[0]!.watch!.check;
     const now = vi.spyOn(Date, 'now').mockReturnValue(1_000_000);
     try {
-      expect(check(status(STANDALONE))).toEqual({ done: false, progress: 'r0: StandAlone' });
+      expect(check(status(STANDALONE), 0)).toEqual({ done: false, progress: 'r0: StandAlone' });
       now.mockReturnValue(1_000_000 + STANDALONE_GRACE_MS);
-      expect(check(status(STANDALONE))).toEqual({ done: false, progress: 'r0: StandAlone' });
+      expect(check(status(STANDALONE), 0)).toEqual({ done: false, progress: 'r0: StandAlone' });
       // Connecting in between starts the grace again.
-      expect(check(status(PRIMARY.replace('cs:Connected', 'cs:WFConnection')))).toEqual({ done: false, progress: 'r0: WFConnection' });
+      expect(check(status(PRIMARY.replace('cs:Connected', 'cs:WFConnection')), 0)).toEqual({ done: false, progress: 'r0: WFConnection' });
       now.mockReturnValue(1_000_000 + 2 * STANDALONE_GRACE_MS);
-      expect(check(status(STANDALONE))).toEqual({ done: false, progress: 'r0: StandAlone' });
+      expect(check(status(STANDALONE), 0)).toEqual({ done: false, progress: 'r0: StandAlone' });
       now.mockReturnValue(1_000_000 + 3 * STANDALONE_GRACE_MS + 1);
-      expect(check(status(STANDALONE))).toMatchObject({ error: expect.stringMatching(/is StandAlone: it will not connect by itself \(for 30 s, with Pacemaker running\)/), hint: expect.stringMatching(/haforge split-brain/) });
-      expect(check(status(PRIMARY))).toEqual({ done: true, progress: 'r0: Connected' });
+      expect(check(status(STANDALONE), 0)).toMatchObject({ error: expect.stringMatching(/is StandAlone: it will not connect by itself \(for 30 s, with Pacemaker running\)/), hint: expect.stringMatching(/haforge split-brain/) });
+      expect(check(status(PRIMARY), 0)).toEqual({ done: true, progress: 'r0: Connected' });
     } finally {
       now.mockRestore();
     }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clusterStatus } from '../../src/cluster/status.js';
 import { checksumScript, MARKER, parseChecksums, planDrill } from '../../src/procedures/drill.js';
-import { MoveRefused, servesScript } from '../../src/procedures/moves.js';
+import { servesScript } from '../../src/procedures/moves.js';
 import { withListeningPort } from '../support/listening-port.js';
 import { cluster, read } from '../support/status-readings.js';
 
@@ -24,13 +24,29 @@ function volume(): string {
   return d;
 }
 
+const DRILL = {
+  cluster: cluster('pacemaker'),
+  timeoutSeconds: 600,
+  marker: 'drill 1',
+  fail: { description: 'stop the cluster stack', argv: ['systemctl', 'stop', 'pacemaker', 'corosync'] },
+  restore: { description: 'start the cluster stack', argv: ['systemctl', 'start', 'corosync', 'pacemaker'] },
+};
+
 describe('drill plan', () => {
   it('fails the primary, the online standby survives', () => {
     const healthy = clusterStatus(cluster('pacemaker'), [
       read('node1', 'pacemaker', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-running.xml' }),
       read('node2', 'pacemaker', { proc: 'lab-8.4-proc-connected-secondary.txt', crmMon: 'lab-crm-mon-running.xml' }),
     ]);
-    expect(planDrill(healthy)).toEqual({ cluster: 'lab', primary: 'node1', survivor: 'node2', mounts: ['/replicated'] });
+    const plan = planDrill(healthy, DRILL);
+    expect(plan).toMatchObject({ cluster: 'lab', primary: 'node1', survivor: 'node2', mounts: ['/replicated'] });
+    // Record on the primary, fail it, wait on the survivor, verify there, bring the primary back (also after a failed wait), wait for it and the resync.
+    expect(plan.steps.map((s) => `${s.phase} ${s.node ?? '-'}`)).toEqual(['record node1', 'fail node1', 'failover node2', 'verify node2', 'restore node1', 'rejoin -', 'resync -']);
+    expect(plan.steps.find((s) => s.phase === 'restore')).toMatchObject({ undoes: 'fail', argv: ['systemctl', 'start', 'corosync', 'pacemaker'] });
+    // A power switch acts on this workstation and tells the run the node is off, then on.
+    const local = async () => undefined;
+    const powered = planDrill(healthy, { ...DRILL, fail: { description: 'power off', local }, restore: { description: 'power on', local } });
+    expect(powered.steps.filter((s) => s.local).map((s) => [s.phase, s.power])).toEqual([['fail', 'off'], ['restore', 'on']]);
   });
 
   it('refuses a cluster that could not survive: DRBD not in sync, or no standby', () => {
@@ -38,13 +54,12 @@ describe('drill plan', () => {
       read('node1', 'pacemaker', { proc: 'lab-8.4-proc-cut-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-running.xml' }),
       read('node2', 'pacemaker', { proc: 'lab-8.4-proc-cut-secondary.txt', crmMon: 'lab-crm-mon-running.xml' }),
     ]);
-    expect(() => planDrill(degraded)).toThrow(MoveRefused);
-    expect(() => planDrill(degraded)).toThrow(/DRBD r0 is not in sync \(node1: WFConnection UpToDate\/DUnknown\)/);
+    expect(planDrill(degraded, DRILL)).toMatchObject({ steps: [], refusal: { message: expect.stringMatching(/DRBD r0 is not in sync \(node1: WFConnection UpToDate\/DUnknown\)/) } });
     const alone = clusterStatus(cluster('pacemaker'), [
       read('node1', 'pacemaker', 'node1: cannot connect'),
       read('node2', 'pacemaker', { proc: 'lab-8.4-proc-cut-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-after-failover.xml' }),
     ]);
-    expect(() => planDrill(alone)).toThrow(/no other node of cluster lab is an online member: a failure of node2 would stop the services/);
+    expect(planDrill(alone, DRILL).refusal!.message).toMatch(/no other node of cluster lab is an online member: a failure of node2 would stop the services/);
   });
 });
 

@@ -47,7 +47,7 @@ describe('device filesystem fact', () => {
   }
   const read = (device: string) => {
     const script = deviceFilesystemFact.command(device)[2]!.replace('/proc/self/mounts', mounts).replace('/sys/class/block/', `${dir}/block/`);
-    return deviceFilesystemFact.parse(sh(['sh', '-c', script]));
+    return deviceFilesystemFact.parse(sh(['sh', '-c', script]), 0);
   };
 
   it('takes the type of a mounted device from the kernel, and calls a read-only one so', () => {
@@ -82,7 +82,7 @@ describe('system fact', () => {
 describe('running-manager fact', () => {
   it('knows a manager by its process name as pgrep -x does (stand-in processes named pacemakerd and heartbeat: no cluster runs here)', async () => {
     // Parsed whatever the exit code, as in a batch (crm_attribute is not installed here).
-    const look = () => runningManagerFact.parse(spawnSync('sh', ['-c', runningManagerFact.command(undefined)[2]!], { encoding: 'utf8' }).stdout, undefined);
+    const look = () => runningManagerFact.parse(spawnSync('sh', ['-c', runningManagerFact.command(undefined)[2]!], { encoding: 'utf8' }).stdout, 0);
     const pgrep = (name: string) => spawnSync('pgrep', ['-x', name]).status === 0;
     expect(look()).toEqual({ pacemaker: pgrep('pacemakerd'), heartbeat: pgrep('heartbeat'), maintenanceMode: undefined });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'hf-manager-'));

@@ -267,12 +267,12 @@ describe('Heartbeat resources (captured cl_status and ip output)', () => {
     expect(plan('lab-node1-holds-all.txt')).toMatchObject({ steps: [], reason: '10.99.0.100 is up on eth1 (heartbeat running, holds all)' });
     expect(plan('lab-node2-standby.txt')).toMatchObject({ steps: [], reason: expect.stringMatching(/answers from another node/) });
     expect(plan('lab-node1-holds-local.txt')).toMatchObject({ steps: [], reason: '10.99.0.100 is up on eth1 (heartbeat running, holds local)' });
-    expect(plan('lab-node2-heartbeat-stopped.txt').failure?.message).toBe('Heartbeat is not running on node1');
+    expect(plan('lab-node2-heartbeat-stopped.txt').refusal?.message).toBe('Heartbeat is not running on node1');
   });
 
   it('waits, not fails, for a Heartbeat that systemd has just started and whose API does not answer yet', () => {
     const starting = plan('lab-node2-heartbeat-starting.txt');
-    expect(starting.failure).toBeUndefined();
+    expect(starting.refusal).toBeUndefined();
     expect(starting.reason).toMatch(/heartbeat starting \(its API does not answer yet\)/);
     const check = starting.steps[0]!.watch!.check;
     expect(check(fixture('heartbeat', 'lab-node2-heartbeat-starting.txt'), 0)).toMatchObject({ done: false, progress: expect.stringMatching(/starting/) });

@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { clusterStatus } from '../../src/cluster/status.js';
 import { planDrill } from '../../src/procedures/drill.js';
-import { arrivedScript, MoveRefused, planCleanup, planMigrate, planStandby, planSwitchover, planUnmigrate, runsOn } from '../../src/procedures/moves.js';
+import { arrivedScript, planCleanup, planMigrate, planStandby, planSwitchover, planUnmigrate, runsOn, type MovePlan } from '../../src/procedures/moves.js';
+import type { ClusterReport } from '../../src/cluster/status.js';
 import { withListeningPort } from '../support/listening-port.js';
 import { cluster, fx, read } from '../support/status-readings.js';
 
@@ -24,16 +25,20 @@ const hbOnNode1 = () =>
     read('node1', 'heartbeat', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true, lighttpd: true, heartbeat: HB_VIEW }),
     read('node2', 'heartbeat', { proc: 'lab-8.4-proc-connected-secondary.txt', heartbeat: HB_VIEW }),
   ]);
-const argv = (steps: { node: string; argv: string[] }[]) => steps.map((s) => `${s.node}: ${s.argv.join(' ')}`);
-const refusal = (f: () => unknown) => {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof MoveRefused) return err.message;
-    throw err;
-  }
-  throw new Error('not refused');
+const argv = (steps: { node?: string; argv: string[] }[]) => steps.map((s) => `${s.node}: ${s.argv.join(' ')}`);
+const refusal = (plan: { refusal?: { message: string } }) => {
+  if (!plan.refusal) throw new Error('not refused');
+  return plan.refusal.message;
 };
+const CTX = { cluster: cluster('pacemaker'), timeoutSeconds: 300 };
+const HB = { cluster: cluster('heartbeat'), timeoutSeconds: 300 };
+const DRILL = { ...CTX, marker: 'm', fail: { description: 'fail', argv: ['false'] }, restore: { description: 'restore', argv: ['true'] } };
+/** The commands of a move: neither its wait nor what runs after. */
+const commands = (plan: MovePlan) => plan.steps.filter((s) => !s.phase);
+const after = (plan: MovePlan) => plan.steps.filter((s) => s.phase === 'after');
+const waitOf = (plan: MovePlan) => plan.steps.find((s) => s.phase === 'wait');
+/** The wait, judged on a reading; `arrived`: the look at the target saw the services answer on the VIP. */
+const waitDone = (plan: MovePlan, report: ClusterReport, arrived = true) => waitOf(plan)!.watch!.check('', arrived ? 0 : 1, report).done;
 
 // heartbeat-view output captured on the lab node holding the group, both members active.
 const HB_VIEW = fx('heartbeat', 'lab-node1-view.txt');
@@ -42,24 +47,28 @@ describe('switchover', () => {
   it('Pacemaker: moves the promoted DRBD instance to the peer, waits for the services there, then lifts the temporary constraint', () => {
     const before = pcmkOnNode1();
     expect(runsOn(before, 'node1')).toBe(true);
-    const plan = planSwitchover(before);
+    const plan = planSwitchover(before, CTX);
     expect(plan.action).toBe('switchover node1 -> node2');
     // Run on the DC (node2 in these captures): the node whose view status read.
-    expect(argv(plan.steps)).toEqual(['node2: crm_resource --move --promoted --resource ms_drbd_r0 --node node2']);
-    expect(argv(plan.after)).toEqual(['node2: crm_resource --clear --resource ms_drbd_r0 --node node2']);
-    expect(plan.wait!.done(before)).toBe(false);
-    expect(plan.wait!.done(pcmkOnNode2())).toBe(true);
+    expect(argv(commands(plan))).toEqual(['node2: crm_resource --move --promoted --resource ms_drbd_r0 --node node2']);
+    expect(argv(after(plan))).toEqual(['node2: crm_resource --clear --resource ms_drbd_r0 --node node2']);
+    expect(plan.steps.map((s) => s.phase)).toEqual([undefined, 'wait', 'after']);
+    expect(waitDone(plan, before)).toBe(false);
+    expect(waitDone(plan, pcmkOnNode2())).toBe(true);
+    // Done only once the look at node2 saw the services answer on the VIP there.
+    expect(waitDone(plan, pcmkOnNode2(), false)).toBe(false);
+    expect(waitOf(plan)!.watch!.timeoutHint).toMatch(/remove what the move left: crm_resource --clear --resource ms_drbd_r0 --node node2$/);
   });
 
   it('Heartbeat: hb_standby on the node that holds the resources', () => {
-    const plan = planSwitchover(hbOnNode1(), 'node2');
-    expect(argv(plan.steps)).toEqual(['node1: /usr/share/heartbeat/hb_standby all']);
-    expect(plan.after).toEqual([]);
-    expect(plan.wait!.description).toBe('the services running on node2');
+    const plan = planSwitchover(hbOnNode1(), HB, 'node2');
+    expect(argv(commands(plan))).toEqual(['node1: /usr/share/heartbeat/hb_standby all']);
+    expect(after(plan)).toEqual([]);
+    expect(plan.waitFor).toBe('the services running on node2');
   });
 
   it('does nothing when the services already run on the target', () => {
-    expect(planSwitchover(pcmkOnNode1(), 'node1')).toMatchObject({ noop: 'the services already run on node1', steps: [] });
+    expect(planSwitchover(pcmkOnNode1(), CTX, 'node1')).toMatchObject({ reason: 'the services already run on node1', steps: [] });
   });
 
   it('refuses a target that is down or whose data is not UpToDate and connected, and a cluster with no primary', () => {
@@ -67,17 +76,17 @@ describe('switchover', () => {
       read('node1', 'pacemaker', 'node1: cannot connect'),
       read('node2', 'pacemaker', { proc: 'lab-8.4-proc-cut-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-after-failover.xml' }),
     ]);
-    expect(refusal(() => planSwitchover(peerDown))).toBe('node1 cannot be read: node1: cannot connect');
+    expect(refusal(planSwitchover(peerDown, CTX))).toBe('node1 cannot be read: node1: cannot connect');
     const degraded = clusterStatus(cluster('pacemaker'), [
       read('node1', 'pacemaker', { proc: 'lab-8.4-proc-cut-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-running.xml' }),
       read('node2', 'pacemaker', { proc: 'lab-8.4-proc-cut-secondary.txt', crmMon: 'lab-crm-mon-running.xml' }),
     ]);
-    expect(refusal(() => planSwitchover(degraded))).toBe('node2 cannot take r0: its DRBD disk is UpToDate (WFConnection)');
+    expect(refusal(planSwitchover(degraded, CTX))).toBe('node2 cannot take r0: its DRBD disk is UpToDate (WFConnection)');
     const lost = clusterStatus(cluster('pacemaker'), [
       read('node1', 'pacemaker', 'node1: cannot connect'),
       read('node2', 'pacemaker', { proc: 'lab-8.4-proc-cut-secondary.txt', crmMon: 'lab-crm-mon-node1-lost.xml' }),
     ]);
-    expect(refusal(() => planSwitchover(lost))).toBe('no node runs the services of cluster lab: nothing to switch over');
+    expect(refusal(planSwitchover(lost, CTX))).toBe('no node runs the services of cluster lab: nothing to switch over');
   });
 });
 
@@ -85,59 +94,56 @@ describe('bans', () => {
   it('a move or a drill towards a node a ban keeps the services off is refused, with the way out', () => {
     // node1 standby and banned (cli-ban-g_services-on-node1), the services on node2.
     const banned = pcmkOnNode2('lab-crm-mon-standby-ban-unmanaged.xml');
-    expect(() => planSwitchover(banned, 'node1')).toThrow(MoveRefused);
+    expect(planSwitchover(banned, CTX, 'node1').refusal).toBeDefined();
     const unbanned = { ...banned, nodes: banned.nodes.map((n) => ({ ...n, membership: 'online' })) };
-    expect(refusal(() => planSwitchover(unbanned, 'node1'))).toBe('node1 cannot take the services: g_services is kept off it by cli-ban-g_services-on-node1');
-    expect(refusal(() => planDrill(unbanned))).toBe('node1 cannot take the services: g_services is kept off it by cli-ban-g_services-on-node1');
-    try {
-      planSwitchover(unbanned, 'node1');
-    } catch (err) {
-      expect((err as MoveRefused).hint).toBe('haforge unmigrate node1 lifts it');
-    }
+    expect(refusal(planSwitchover(unbanned, CTX, 'node1'))).toBe('node1 cannot take the services: g_services is kept off it by cli-ban-g_services-on-node1');
+    expect(refusal(planDrill(unbanned, DRILL))).toBe('node1 cannot take the services: g_services is kept off it by cli-ban-g_services-on-node1');
+    expect(planSwitchover(unbanned, CTX, 'node1').refusal!.hint).toBe('haforge unmigrate node1 lifts it');
   });
 
-  it('moves that move the services also wait for them to answer on the VIP', () => {
-    expect(planSwitchover(pcmkOnNode1()).wait!.services).toBe(true);
-    expect(planMigrate(pcmkOnNode1(), 'node1').wait!.services).toBe(true);
-    expect(planCleanup(clusterStatus(cluster('pacemaker'), [
+  it('moves that move the services also wait for them to answer on the VIP (a look at the target); others only read again', () => {
+    expect(waitOf(planSwitchover(pcmkOnNode1(), CTX))!.argv[0]).toBe('bash');
+    expect(waitOf(planMigrate(pcmkOnNode1(), CTX, 'node1'))!.argv[0]).toBe('bash');
+    const cleanup = waitOf(planCleanup(clusterStatus(cluster('pacemaker'), [
       read('node1', 'pacemaker', { proc: 'lab-8.4-proc-connected-secondary.txt', crmMon: 'lab-crm-mon-failcount.xml' }),
       read('node2', 'pacemaker', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-failcount.xml' }),
-    ])).wait!.services).toBeUndefined();
+    ]), CTX))!;
+    expect(cleanup).toMatchObject({ argv: [], node: undefined, watch: { intervalMs: 1000, reread: true } });
   });
 });
 
 describe('migrate, unmigrate, standby, cleanup', () => {
   it('migrate bans the promoted instance from the node and waits only when the node held the services', () => {
-    const plan = planMigrate(pcmkOnNode1(), 'node1');
-    expect(argv(plan.steps)).toEqual(['node2: crm_resource --ban --promoted --resource ms_drbd_r0 --node node1']);
-    expect(plan.wait!.done(pcmkOnNode2())).toBe(true);
-    expect(planMigrate(pcmkOnNode2(), 'node1').wait).toBeUndefined();
-    expect(planMigrate(hbOnNode1(), 'node2')).toMatchObject({ noop: 'node2 does not hold the resources (Heartbeat v1 has no lasting ban to add)' });
+    const plan = planMigrate(pcmkOnNode1(), CTX, 'node1');
+    expect(argv(commands(plan))).toEqual(['node2: crm_resource --ban --promoted --resource ms_drbd_r0 --node node1']);
+    expect(waitDone(plan, pcmkOnNode2())).toBe(true);
+    expect(waitOf(planMigrate(pcmkOnNode2(), CTX, 'node1'))).toBeUndefined();
+    expect(planMigrate(hbOnNode1(), HB, 'node2')).toMatchObject({ reason: 'node2 does not hold the resources (Heartbeat v1 has no lasting ban to add)', steps: [] });
   });
 
   it('unmigrate lifts the cli- constraints naming the node, and only those', () => {
     const banned = pcmkOnNode2('lab-crm-mon-standby-ban-unmanaged.xml');
-    expect(argv(planUnmigrate(banned, 'node1').steps)).toEqual([expect.stringMatching(/: crm_resource --clear --resource g_services --node node1$/)]);
-    expect(planUnmigrate(banned, 'node2')).toMatchObject({ noop: 'nothing keeps the services off node2' });
-    expect(planUnmigrate(hbOnNode1(), 'node1').noop).toBe('Heartbeat v1 keeps no ban: nothing to lift');
+    expect(argv(planUnmigrate(banned, CTX, 'node1').steps)).toEqual([expect.stringMatching(/: crm_resource --clear --resource g_services --node node1$/)]);
+    expect(planUnmigrate(banned, CTX, 'node2')).toMatchObject({ reason: 'nothing keeps the services off node2', steps: [] });
+    expect(planUnmigrate(hbOnNode1(), HB, 'node1').reason).toBe('Heartbeat v1 keeps no ban: nothing to lift');
   });
 
   it('standby sets the node attribute and waits for the services to leave; --off on a standby node brings it back', () => {
-    const on = planStandby(pcmkOnNode1(), 'node1', true);
-    expect(argv(on.steps)).toEqual(['node2: crm_attribute --node node1 --name standby --update on']);
-    expect(on.wait!.description).toBe('node1 standby and the services running elsewhere');
+    const on = planStandby(pcmkOnNode1(), CTX, 'node1', true);
+    expect(argv(commands(on))).toEqual(['node2: crm_attribute --node node1 --name standby --update on']);
+    expect(on.waitFor).toBe('node1 standby and the services running elsewhere');
     const standby = pcmkOnNode2('lab-crm-mon-standby-ban-unmanaged.xml');
-    expect(argv(planStandby(standby, 'node1', false).steps)).toEqual([expect.stringMatching(/crm_attribute --node node1 --name standby --update off$/)]);
-    expect(planStandby(standby, 'node1', true).noop).toBe('node1 is standby');
+    expect(argv(commands(planStandby(standby, CTX, 'node1', false)))).toEqual([expect.stringMatching(/crm_attribute --node node1 --name standby --update off$/)]);
+    expect(planStandby(standby, CTX, 'node1', true).reason).toBe('node1 is standby');
     // Back means online and replicating again: standby stopped the node's DRBD instance too.
-    const off = planStandby(standby, 'node1', false);
-    expect(off.wait!.description).toBe('node1 online and its DRBD UpToDate again');
-    expect(off.wait!.done(pcmkOnNode1())).toBe(true);
+    const off = planStandby(standby, CTX, 'node1', false);
+    expect(off.waitFor).toBe('node1 online and its DRBD UpToDate again');
+    expect(waitDone(off, pcmkOnNode1())).toBe(true);
     const degraded = clusterStatus(cluster('pacemaker'), [
       read('node1', 'pacemaker', { proc: 'lab-8.4-proc-cut-secondary.txt', crmMon: 'lab-crm-mon-rejoined.xml' }),
       read('node2', 'pacemaker', { proc: 'lab-8.4-proc-cut-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-rejoined.xml' }),
     ]);
-    expect(off.wait!.done(degraded)).toBe(false);
+    expect(waitDone(off, degraded)).toBe(false);
   });
 
   it('cleanup clears fail counts where there are some, and says so where there are none', () => {
@@ -145,15 +151,15 @@ describe('migrate, unmigrate, standby, cleanup', () => {
       read('node1', 'pacemaker', { proc: 'lab-8.4-proc-connected-secondary.txt', crmMon: 'lab-crm-mon-failcount.xml' }),
       read('node2', 'pacemaker', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-failcount.xml' }),
     ]);
-    const plan = planCleanup(failed, 'p_svc_web');
-    expect(argv(plan.steps)).toEqual([expect.stringMatching(/: crm_resource --cleanup --resource p_svc_web$/)]);
-    expect(plan.wait!.done(failed)).toBe(false);
+    const plan = planCleanup(failed, CTX, 'p_svc_web');
+    expect(argv(commands(plan))).toEqual([expect.stringMatching(/: crm_resource --cleanup --resource p_svc_web$/)]);
+    expect(waitDone(plan, failed)).toBe(false);
     // Captured before lighttpd was killed: no fail count yet (the rejoined capture still has it).
-    expect(plan.wait!.done(pcmkOnNode2('lab-crm-mon-after-failover.xml'))).toBe(true);
-    expect(plan.wait!.done(pcmkOnNode2('lab-crm-mon-rejoined.xml'))).toBe(false);
-    expect(planCleanup(pcmkOnNode1()).noop).toBe('no fail count and no failed action');
-    expect(refusal(() => planCleanup(pcmkOnNode1(), 'p_nope'))).toBe("no resource 'p_nope' in cluster lab");
-    expect(planCleanup(hbOnNode1()).noop).toMatch(/^Heartbeat v1 keeps no fail counts/);
+    expect(waitDone(plan, pcmkOnNode2('lab-crm-mon-after-failover.xml'))).toBe(true);
+    expect(waitDone(plan, pcmkOnNode2('lab-crm-mon-rejoined.xml'))).toBe(false);
+    expect(planCleanup(pcmkOnNode1(), CTX).reason).toBe('no fail count and no failed action');
+    expect(refusal(planCleanup(pcmkOnNode1(), CTX, 'p_nope'))).toBe("no resource 'p_nope' in cluster lab");
+    expect(planCleanup(hbOnNode1(), HB).reason).toMatch(/^Heartbeat v1 keeps no fail counts/);
   });
 });
 
@@ -172,9 +178,9 @@ describe('the watch on the node the services go to (arrivedScript, run here on t
     }));
 
   it('is watched on the target of every move that takes the services somewhere', () => {
-    expect(planSwitchover(pcmkOnNode1()).wait!.to).toBe('node2');
-    expect(planMigrate(pcmkOnNode1(), 'node1').wait!.to).toBe('node2');
-    expect(planStandby(pcmkOnNode1(), 'node1', true).wait!.to).toBe('node2');
-    expect(planMigrate(hbOnNode1(), 'node1').wait!.to).toBe('node2');
+    expect(waitOf(planSwitchover(pcmkOnNode1(), CTX))!.node).toBe('node2');
+    expect(waitOf(planMigrate(pcmkOnNode1(), CTX, 'node1'))!.node).toBe('node2');
+    expect(waitOf(planStandby(pcmkOnNode1(), CTX, 'node1', true))!.node).toBe('node2');
+    expect(waitOf(planMigrate(hbOnNode1(), HB, 'node1'))!.node).toBe('node2');
   });
 });

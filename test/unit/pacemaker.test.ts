@@ -423,7 +423,7 @@ describe('cib operation', () => {
 
   it('a fresh cluster: crm_verify with the live schema, then one cibadmin --replace; XML only on stdin; a readable diff', () => {
     const plan = planCib(cluster(), { state: 'running', cib: fresh() });
-    expect(plan.failure).toBeUndefined();
+    expect(plan.refusal).toBeUndefined();
     expect(plan.steps.map((s) => s.description)).toEqual(["crm_verify the new configuration (with the live CIB's schema)", 'cibadmin --replace --scope configuration']);
     expect(plan.steps[1]!.argv).toEqual(['cibadmin', '--replace', '--scope', 'configuration', '--xml-pipe']);
     const verified = parseXml(String(plan.steps[0]!.stdin));
@@ -449,13 +449,13 @@ describe('cib operation', () => {
   });
 
   it('fails with a hint when Pacemaker does not answer, or when the inventory says nothing about fencing', () => {
-    expect(planCib(cluster(), { state: 'down', detail: 'Could not connect to the CIB: Transport endpoint is not connected' }).failure).toMatchObject({
+    expect(planCib(cluster(), { state: 'down', detail: 'Could not connect to the CIB: Transport endpoint is not connected' }).refusal).toMatchObject({
       message: 'Pacemaker does not answer on node1: Could not connect to the CIB: Transport endpoint is not connected',
       hint: expect.stringMatching(/corosync and pacemaker must run first/),
     });
     const c = cluster();
     delete c.fencing;
-    expect(planCib(c, { state: 'running', cib: fresh() }).failure?.message).toMatch(/^no fencing section/);
+    expect(planCib(c, { state: 'running', cib: fresh() }).refusal?.message).toMatch(/^no fencing section/);
   });
 });
 

@@ -10,21 +10,17 @@ import { parseMounts } from '../../src/facts/mounts.js';
 import {
   clockOffset,
   computeSkew,
-  drbdCompatible,
-  drbdFamily,
   listenersOn,
   parseClock,
-  parseDrbdVersionInfo,
   parseListeners,
   parsePortProbe,
   parsePresence,
   parseResolve,
   parseTimeSync,
   portProbeFact,
-  versionFromCode,
-  drbdVersionsFact,
   timeSyncFact,
 } from '../../src/facts/preflight.js';
+import { drbdCompatible, drbdFamily, drbdVersionsFact, parseDrbdVersions, versionFromCode } from '../../src/drbd/versions.js';
 import { DEFAULT_PREFLIGHT_OPTIONS, evaluateCluster, nodeRequests, requestList, requirements, type Check, type NodeFacts } from '../../src/procedures/preflight/checks.js';
 import { parseInventory } from '../../src/inventory/load.js';
 import type { ClusterSpec } from '../../src/inventory/model.js';
@@ -107,21 +103,21 @@ describe('time sync', () => {
 describe('DRBD versions', () => {
   const info = (name: string) => drbdVersionsFact.parse(read(name), 0);
   it('8.4 module loaded, drbd-utils 9.22 (the lab)', () => {
-    expect(info('lab-drbd-versions-8.4-loaded.txt')).toEqual({ module: '8.4.11', loaded: '8.4.11', utils: '9.22.0', utilsSeesKernel: '8.4.11' });
+    expect(info('lab-drbd-versions-8.4-loaded.txt')).toEqual({ module: '8.4.11', loaded: '8.4.11', utils: '9.22.0', utilsSeesKernel: '8.4.11', family: '8.4' });
   });
   it('module not loaded: drbdadm reports kernel code 0', () => {
-    expect(info('lab-drbd-versions-8.4-unloaded.txt')).toEqual({ module: '8.4.11', loaded: undefined, utils: '9.22.0', utilsSeesKernel: undefined });
+    expect(info('lab-drbd-versions-8.4-unloaded.txt')).toEqual({ module: '8.4.11', loaded: undefined, utils: '9.22.0', utilsSeesKernel: undefined, family: '8.4' });
   });
   it('no DRBD at all (this machine), empty output', () => {
-    expect(info('host-drbd-versions-none.txt')).toEqual({ module: undefined, loaded: undefined, utils: undefined, utilsSeesKernel: undefined });
-    expect(info('empty.txt')).toEqual({ module: undefined, loaded: undefined, utils: undefined, utilsSeesKernel: undefined });
+    expect(info('host-drbd-versions-none.txt')).toEqual({ module: undefined, loaded: undefined, utils: undefined, utilsSeesKernel: undefined, family: undefined });
+    expect(info('empty.txt')).toEqual({ module: undefined, loaded: undefined, utils: undefined, utilsSeesKernel: undefined, family: undefined });
   });
   it('raw drbdadm --version and /proc/drbd from the lab', () => {
-    const v = parseDrbdVersionInfo(read('lab-modinfo-drbd.txt'), read('lab-proc-drbd-8.4-idle.txt'), read('lab-drbdadm-version-8.4-loaded.txt'));
-    expect(v).toEqual({ module: '8.4.11', loaded: '8.4.11', utils: '9.22.0', utilsSeesKernel: '8.4.11' });
-    expect(parseDrbdVersionInfo('', '', read('lab-drbdadm-version-unloaded.txt')).utilsSeesKernel).toBeUndefined();
+    const v = parseDrbdVersions(read('lab-modinfo-drbd.txt'), read('lab-proc-drbd-8.4-idle.txt'), read('lab-drbdadm-version-8.4-loaded.txt'));
+    expect(v).toEqual({ module: '8.4.11', loaded: '8.4.11', utils: '9.22.0', utilsSeesKernel: '8.4.11', family: '8.4' });
+    expect(parseDrbdVersions('', '', read('lab-drbdadm-version-unloaded.txt')).utilsSeesKernel).toBeUndefined();
     // The runbook's 8.3 /proc/drbd head.
-    expect(parseDrbdVersionInfo('', 'version: 8.3.9 (api:88/proto:86-95)', 'DRBDADM_VERSION=8.3.9\nDRBD_KERNEL_VERSION=8.3.9').loaded).toBe('8.3.9');
+    expect(parseDrbdVersions('', 'version: 8.3.9 (api:88/proto:86-95)', 'DRBDADM_VERSION=8.3.9\nDRBD_KERNEL_VERSION=8.3.9').loaded).toBe('8.3.9');
   });
   it('version codes', () => {
     expect(versionFromCode('0x08040b')).toBe('8.4.11');
@@ -245,7 +241,7 @@ function goodNode(name: string, peer: string, disk: BlockDeviceState = parseBloc
   const n = name.slice(-1);
   const p = peer.slice(-1);
   return {
-    system: { hostname: name, os: { id: 'debian', versionId: '12', prettyName: 'Debian', like: [] }, kernel: '6.1', arch: 'x86_64', uid: 0, packageManager: 'apt', init: 'systemd', drbd: {} },
+    system: { hostname: name, os: { id: 'debian', versionId: '12', prettyName: 'Debian', like: [] }, kernel: '6.1', arch: 'x86_64', uid: 0, packageManager: 'apt', init: 'systemd', drbd: {}, addresses: [] },
     timeSync: parseTimeSync(read('lab-timesync-chrony-synced.txt')),
     versions: drbdVersionsFact.parse(read('lab-drbd-versions-8.4-loaded.txt'), 0),
     resolve: { [peer]: { addresses: [`10.99.0.1${p}`], canonical: peer } },

@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { listTarGz, rescueFile } from '../../src/services/split-brain-rescue.js';
+import { rescueFile } from '../../src/services/split-brain.js';
+import { listTarGz } from '../../src/util/tar.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'hf-rescue-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

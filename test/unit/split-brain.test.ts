@@ -11,9 +11,10 @@ import { parseMounts } from '../../src/facts/mounts.js';
 import { parseRunningManager } from '../../src/facts/running-manager.js';
 import { analyseResource, changesSince, type NodeReading, type ResourceReport } from '../../src/procedures/split-brain/detect.js';
 import { clock, explain } from '../../src/procedures/split-brain/explain.js';
-import { discardConnectArgv, planRepair, resyncWait, type RepairInputs, type RepairPlan } from '../../src/procedures/split-brain/repair.js';
+import { planRepair, resyncWait, type RepairInputs, type RepairPlan } from '../../src/procedures/split-brain/repair.js';
+import { discardConnectArgv } from '../../src/drbd/commands.js';
 import { chooseVictim, stillTheVictim } from '../../src/procedures/split-brain/victim.js';
-import { plannedSteps } from '../../src/services/split-brain-execute.js';
+import { plannedOutcomes } from '../../src/engine/execute.js';
 import { renderRepair } from '../../src/ui/split-brain.js';
 import { labRepairSequence, stepLine } from '../support/split-brain.js';
 
@@ -189,7 +190,7 @@ describe('split-brain detection', () => {
     expect(r.signals.map((s) => s.kind)).toEqual(['both-primary', 'diverged-data']);
     // The repair waits for the link: DRBD must meet the split brain first.
     const plan = planRepair(r, inputs(r, 'node2', 'node1'));
-    expect(plan).toMatchObject({ refusal: expect.stringMatching(/neither node is StandAlone .*still apart/) });
+    expect(plan).toMatchObject({ steps: [], refusal: { message: expect.stringMatching(/neither node is StandAlone .*still apart/) } });
   });
 
   it('right after the cut only node1 moved on: node2 fell behind, no split brain', () => {
@@ -298,11 +299,11 @@ describe('victim choice', () => {
 });
 
 function inputs(r: ResourceReport, victim: string, survivor: string, extra: Partial<RepairInputs> = {}): RepairInputs {
-  return { victim, survivor, reason: 'named with --victim', families: { node1: '8.4', node2: '8.4' }, managers: { node1: IDLE, node2: IDLE }, rescue: true, rescueSince: 1796289077, ...extra };
+  return { victim, survivor, reason: 'named with --victim', wish: { victim }, families: { node1: '8.4', node2: '8.4' }, managers: { node1: IDLE, node2: IDLE }, rescue: true, rescueSince: 1796289077, rescueFile: '/tmp/rescue.tar.gz', ...extra };
 }
-const planOf = (outcome: ReturnType<typeof planRepair>): RepairPlan => {
-  if ('refusal' in outcome) throw new Error(outcome.refusal);
-  return outcome.plan;
+const planOf = (plan: RepairPlan): RepairPlan => {
+  if (plan.refusal) throw new Error(plan.refusal.message);
+  return plan;
 };
 const sequence = (plan: RepairPlan) => plan.steps.map(stepLine);
 
@@ -310,11 +311,11 @@ describe('repair plan', () => {
   it('DRBD 8.4: rescue, the documented discard sequence, the survivor, the resync wait', () => {
     const plan = planOf(planRepair(split(), inputs(split(), 'node2', 'node1')));
     expect(plan.steps.map(stepLine)).toEqual(labRepairSequence(1796289077));
-    expect(plan.steps.filter((s) => s.guarded).map((s) => s.argv.join(' '))).toEqual(['drbdadm primary r0', 'drbdadm connect --discard-my-data r0']);
+    expect(plan.steps.filter((s) => s.guard).map((s) => s.argv.join(' '))).toEqual(['drbdadm primary r0', 'drbdadm connect --discard-my-data r0']);
     expect(plan.steps.filter((s) => s.destructive).map((s) => s.argv.join(' '))).toEqual(['drbdadm connect --discard-my-data r0']);
-    expect(plan.steps.find((s) => s.argv.join(' ') === 'drbdadm disconnect r0')!.alsoOk).toEqual([{ code: 10, meaning: 'already StandAlone' }]);
+    expect(plan.steps.find((s) => s.argv.join(' ') === 'drbdadm disconnect r0')!.accept).toEqual([{ code: 10, meaning: 'already StandAlone' }]);
     expect(plan.steps.filter((s) => s.undoes === 'rescue').map((s) => s.argv[0])).toEqual(['umount', 'rmdir', 'drbdadm']);
-    expect(plan.steps.filter((s) => s.archive)).toHaveLength(1);
+    expect(plan.steps.filter((s) => s.toFile).map((s) => s.toFile!.file)).toEqual(['/tmp/rescue.tar.gz']);
   });
 
   it('--check shows each step with its node and the exact command, one per line', () => {
@@ -324,7 +325,7 @@ describe('repair plan', () => {
       check: true,
       ok: true,
       durationMs: 1,
-      repairs: [{ cluster: 'lab', resource: 'r0', status: 'planned', message: 'r0: discard node2', victim: 'node2', survivor: 'node1', reason: 'named with --victim', steps: plannedSteps(plan), explanation: [] }],
+      repairs: [{ cluster: 'lab', resource: 'r0', status: 'planned', message: 'r0: discard node2', victim: 'node2', survivor: 'node1', reason: 'named with --victim', steps: plannedOutcomes(plan.steps), explanation: [] }],
     });
     const lines = text.split('\n');
     expect(lines.slice(0, 4)).toEqual([
@@ -372,15 +373,15 @@ describe('repair plan', () => {
 
   it('refuses what would hurt: a mounted victim, Heartbeat on a Primary victim, no split time, unknown version', () => {
     const r = split();
-    expect(planRepair(r, inputs(r, 'node1', 'node2'))).toMatchObject({ refusal: expect.stringMatching(/^node1 has r0 mounted at \/replicated/), hint: expect.stringMatching(/unmount/) });
+    expect(planRepair(r, inputs(r, 'node1', 'node2')).refusal).toMatchObject({ message: expect.stringMatching(/^node1 has r0 mounted at \/replicated/), hint: expect.stringMatching(/unmount/) });
     const promoted = analyseResource(REF, [
       splitReadings()[0]!,
       reading('node2', 'lab-8.4-sb-proc-standalone-promoted.txt', 'lab-8.4-get-gi-apart-promoted-node2.txt', journal('lab-8.4-sb-journal-node2.txt'), 'lab-8.4-sb-mounts-node2.txt'),
     ]);
     const heartbeat = parseRunningManager('== active\ninactive\nactive\n== maintenance\n');
-    expect(planRepair(promoted, inputs(promoted, 'node2', 'node1', { managers: { node1: heartbeat, node2: heartbeat } }))).toMatchObject({ hint: 'put node2 in standby first (hb_standby on node2), then run again' });
-    expect(planRepair(r, inputs(r, 'node2', 'node1', { rescueSince: undefined }))).toMatchObject({ refusal: expect.stringMatching(/kernel logs do not say when node2 parted/), hint: expect.stringMatching(/--since .*--no-rescue/) });
-    expect(planRepair(r, inputs(r, 'node2', 'node1', { families: { node1: '8.4', node2: undefined } }))).toMatchObject({ refusal: 'the DRBD version on node2 is unknown: cannot choose the command syntax' });
+    expect(planRepair(promoted, inputs(promoted, 'node2', 'node1', { managers: { node1: heartbeat, node2: heartbeat } })).refusal).toMatchObject({ hint: 'put node2 in standby first (hb_standby on node2), then run again' });
+    expect(planRepair(r, inputs(r, 'node2', 'node1', { rescueSince: undefined })).refusal).toMatchObject({ message: expect.stringMatching(/kernel logs do not say when node2 parted/), hint: expect.stringMatching(/--since .*--no-rescue/) });
+    expect(planRepair(r, inputs(r, 'node2', 'node1', { families: { node1: '8.4', node2: undefined } })).refusal).toMatchObject({ message: 'the DRBD version on node2 is unknown: cannot choose the command syntax' });
   });
 });
 

@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core';
-import { LabCommand, labNameFlag } from '../../lab/labCommand.js';
+import { BaseCommand, labNameFlag } from '../../ui/base-command.js';
 import { LINK_IDS, type LinkId } from '../../lab/network.js';
 import { labCut } from '../../services/lab.js';
 
-export default class LabCut extends LabCommand {
+export default class LabCut extends BaseCommand {
   static override description = `Network partition: take the first node's private links down (QEMU set_link: no carrier).
 The private networks are shared segments, so with three nodes the first node is cut off from every
 other node, and the others still reach each other. SSH from this machine keeps working. Undo with \`lab heal\`.`;

@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core';
 import { UserError } from '../../errors.js';
-import { LabCommand, labNameFlag } from '../../lab/labCommand.js';
+import { BaseCommand, labNameFlag } from '../../ui/base-command.js';
 import { labDown } from '../../services/lab.js';
 
-export default class LabDown extends LabCommand {
+export default class LabDown extends BaseCommand {
   static override description = "Stop every VM of the lab and remove its overlays, disks, keys, sockets and state; then check nothing is left.";
 
   static override examples = ['<%= config.bin %> lab down', '<%= config.bin %> lab down --name demo'];

@@ -1,7 +1,7 @@
-import { LabCommand, labNameFlag } from '../../lab/labCommand.js';
+import { BaseCommand, labNameFlag } from '../../ui/base-command.js';
 import { labHeal } from '../../services/lab.js';
 
-export default class LabHeal extends LabCommand {
+export default class LabHeal extends BaseCommand {
   static override description = 'End every network partition: all private links of all running nodes up again.';
 
   static override examples = ['<%= config.bin %> lab heal'];

@@ -1,8 +1,8 @@
 import { Args } from '@oclif/core';
-import { LabCommand, labNameFlag } from '../../lab/labCommand.js';
+import { BaseCommand, labNameFlag } from '../../ui/base-command.js';
 import { labKill } from '../../services/lab.js';
 
-export default class LabKill extends LabCommand {
+export default class LabKill extends BaseCommand {
   static override description = "Power failure: kill a node's QEMU process (SIGKILL). Its disks stay; `lab start` boots it again.";
 
   static override examples = ['<%= config.bin %> lab kill node1'];

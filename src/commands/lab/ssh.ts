@@ -1,8 +1,8 @@
 import { Args } from '@oclif/core';
-import { LabCommand, labNameFlag } from '../../lab/labCommand.js';
+import { BaseCommand, labNameFlag } from '../../ui/base-command.js';
 import { labSsh } from '../../services/lab.js';
 
-export default class LabSsh extends LabCommand {
+export default class LabSsh extends BaseCommand {
   static override description = `Open a shell on a lab node, or run one command there and exit with its code.
 One word after -- is a shell command line (as with ssh); several words are run as an argv, each quoted.
 Host keys are checked strictly against the lab's known_hosts.`;

@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core';
-import { LabCommand, labNameFlag } from '../../lab/labCommand.js';
+import { BaseCommand, labNameFlag } from '../../ui/base-command.js';
 import { renderStatus } from '../../lab/render.js';
 import { labStart } from '../../services/lab.js';
 
-export default class LabStart extends LabCommand {
+export default class LabStart extends BaseCommand {
   static override description = 'Power a node on again: same disks, same SSH port; waits until SSH works.';
 
   static override examples = ['<%= config.bin %> lab start node1'];

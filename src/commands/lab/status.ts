@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core';
-import { LabCommand, labNameFlag } from '../../lab/labCommand.js';
+import { BaseCommand, labNameFlag } from '../../ui/base-command.js';
 import { renderStatus } from '../../lab/render.js';
 import { labStatus } from '../../services/lab.js';
 
-export default class LabStatus extends LabCommand {
+export default class LabStatus extends BaseCommand {
   static override description = "Show the lab's nodes: power, SSH port, addresses, cut links, and the inventory path.";
 
   static override examples = ['<%= config.bin %> lab status', '<%= config.bin %> lab status --json'];

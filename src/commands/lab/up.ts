@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core';
-import { LabCommand, labNameFlag } from '../../lab/labCommand.js';
+import { BaseCommand, labNameFlag } from '../../ui/base-command.js';
 import { renderStatus } from '../../lab/render.js';
 import { labUp } from '../../services/lab.js';
 
-export default class LabUp extends LabCommand {
+export default class LabUp extends BaseCommand {
   static override description = 'Boot the lab VMs (building the image on first use) and write an inventory for them.';
 
   static override examples = [

@@ -1,3 +1,4 @@
+import { loadInventory } from '../../inventory/load.js';
 import { detectSplitBrain } from '../../services/split-brain.js';
 import { BaseCommand } from '../../ui/base-command.js';
 import { renderDetection } from '../../ui/split-brain.js';
@@ -22,8 +23,7 @@ Exit codes: 0 no split brain, 2 a split brain was found, 1 a node could not be r
 
   async run(): Promise<void> {
     const { flags } = await this.parse(SplitBrain);
-    const report = await detectSplitBrain({
-      inventoryFile: flags.inventory,
+    const report = await detectSplitBrain(await loadInventory(flags.inventory), {
       cluster: flags.cluster,
       resource: flags.resource,
       since: flags.since,

@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { AuditLog } from '../../engine/audit.js';
 import { VICTIM_POLICIES, type VictimPolicy } from '../../procedures/split-brain/victim.js';
-import { repairSplitBrain } from '../../services/split-brain-repair.js';
+import { loadInventory } from '../../inventory/load.js';
+import { repairSplitBrain } from '../../services/split-brain.js';
 import { BaseCommand, secondsFlag } from '../../ui/base-command.js';
 import { progressPrinter, renderPlanned, renderRepair } from '../../ui/split-brain.js';
 import { splitBrainFlags } from '../../ui/split-brain-flags.js';
@@ -41,8 +42,7 @@ Exit codes: 0 repaired or nothing to do, 1 refused or bad input, 2 the repair fa
   async run(): Promise<void> {
     const { flags } = await this.parse(SplitBrainRepair);
     const human = !flags.json;
-    const report = await repairSplitBrain({
-      inventoryFile: flags.inventory,
+    const report = await repairSplitBrain(await loadInventory(flags.inventory), {
       cluster: flags.cluster,
       resource: flags.resource,
       since: flags.since,

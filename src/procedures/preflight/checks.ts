@@ -11,15 +11,12 @@ import { packagesFact, type InstalledPackages } from '../../facts/packages.js';
 import {
   clockFact,
   computeSkew,
-  drbdCompatible,
-  drbdVersionsFact,
   listenersFact,
   listenersOn,
   portProbeFact,
   presenceFact,
   resolveFact,
   timeSyncFact,
-  type DrbdVersionInfo,
   type Listener,
   type PortProbeResult,
   type Presence,
@@ -28,6 +25,7 @@ import {
   type TimeSyncState,
 } from '../../facts/preflight.js';
 import { systemFact, type SystemFacts } from '../../facts/system.js';
+import { drbdCompatible, drbdVersionsFact, type DrbdVersions } from '../../drbd/versions.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -113,7 +111,7 @@ export interface NodeRequests {
   clockStart: FactRequest<number | undefined>;
   system: FactRequest<SystemFacts>;
   timeSync: FactRequest<TimeSyncState>;
-  versions: FactRequest<DrbdVersionInfo>;
+  versions: FactRequest<DrbdVersions>;
   resolve: FactRequest<Record<string, Resolution>>;
   drbd: FactRequest<DrbdKernelState>;
   mounts: FactRequest<MountEntry[]>;
@@ -175,7 +173,7 @@ export interface NodeFacts {
   error?: { message: string; hint?: string };
   system?: SystemFacts;
   timeSync?: TimeSyncState;
-  versions?: DrbdVersionInfo;
+  versions?: DrbdVersions;
   resolve?: Record<string, Resolution>;
   drbd?: DrbdKernelState;
   mounts?: MountEntry[];

@@ -1,6 +1,8 @@
-// Running a repair plan against scripted nodes: the order of commands, the
-// archive streamed into a 0600 file, "already so" exit codes, guards that
-// stop the discard, and the undo steps that still run after a failure.
+// A repair plan run by the executor against scripted nodes (DRBD cannot run
+// on this machine: each node answers drbdadm as the lab's nodes did, from
+// captures): the order of commands, the archive streamed into a 0600 file,
+// "already so" exit codes, guards that stop the discard, and the undo steps
+// that still run after a failure.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,7 +16,7 @@ import { parseMounts } from '../../src/facts/mounts.js';
 import { parseRunningManager } from '../../src/facts/running-manager.js';
 import { analyseResource, type NodeReading, type ResourceReport } from '../../src/procedures/split-brain/detect.js';
 import { planRepair, type RepairPlan } from '../../src/procedures/split-brain/repair.js';
-import { executePlan } from '../../src/services/split-brain-execute.js';
+import { execute } from '../../src/engine/execute.js';
 import type { Connection, ExecOptions, ExecResult } from '../../src/transport/types.js';
 
 const fx = (name: string) => readFileSync(path.join(__dirname, '../fixtures/drbd', name), 'utf8');
@@ -45,12 +47,12 @@ const promotedVictim = (): ResourceReport =>
     reading('node2', 'lab-8.4-sb-proc-standalone-promoted.txt', 'lab-8.4-get-gi-apart-promoted-node2.txt', 'lab-8.4-sb-mounts-node2.txt'),
   ]);
 
-function plan(extra: { pacemaker?: boolean } = {}): RepairPlan {
+function plan(rescueFile: string, extra: { pacemaker?: boolean } = {}): RepairPlan {
   const r = split();
   const m = manager(extra.pacemaker ? 'active' : 'inactive');
-  const outcome = planRepair(r, { victim: 'node2', survivor: 'node1', reason: 'named', families: { node1: '8.4', node2: '8.4' }, managers: { node1: m, node2: m }, rescue: true, rescueSince: 1796289077 });
-  if ('refusal' in outcome) throw new Error(outcome.refusal);
-  return outcome.plan;
+  const p = planRepair(r, { victim: 'node2', survivor: 'node1', reason: 'named', wish: { victim: 'node2' }, families: { node1: '8.4', node2: '8.4' }, managers: { node1: m, node2: m }, rescue: true, rescueSince: 1796289077, rescueFile });
+  if (p.refusal) throw new Error(p.refusal.message);
+  return p;
 }
 
 /** A real archive, as the node's tar makes it. */
@@ -100,15 +102,15 @@ function setup(answer1: (c: string) => Answer, answer2: (c: string) => Answer, r
   let n = 0;
   const reread = async () => (rereads[Math.min(n++, rereads.length - 1)] ?? split)();
   const rescueFile = path.join(dir, `rescue-${Math.random().toString(16).slice(2)}`, 'lab-r0-node2.tar.gz');
-  return { audit, node1, node2, deps: { conns, reread, wish: { victim: 'node2' }, rescueFile, progress: () => {} }, rereadCount: () => n };
+  return { audit, node1, node2, rescueFile, env: { connection: async (node: string) => conns.get(node)!, reread }, rereadCount: () => n };
 }
 
 describe('running a repair plan', () => {
   it('runs the sequence in order, streams the archive into a 0600 file, takes exit 10 of disconnect as done', async () => {
     const t = setup(labLike(), labLike());
-    const run = await executePlan(plan(), t.deps);
+    const run = await execute(plan(t.rescueFile).steps, t.env);
     expect(run.failure).toBeUndefined();
-    expect(run.steps.every((s) => s.status === 'ok')).toBe(true);
+    expect(run.outcomes.every((s) => s.status === 'ok')).toBe(true);
     expect(t.node2.calls.filter((c) => !c.startsWith('sh -c echo'))).toEqual([
       'drbdadm primary r0',
       'mkdir -p /run/haforge-rescue-r0',
@@ -122,44 +124,43 @@ describe('running a repair plan', () => {
       'drbdadm connect --discard-my-data r0',
     ]);
     expect(t.node1.calls).toEqual(['drbdadm connect r0']);
-    expect(run.steps.find((s) => s.argv.join(' ') === 'drbdadm disconnect r0')).toMatchObject({ status: 'ok', exitCode: 10, note: 'exit 10: already StandAlone' });
-    expect(run.rescued).toMatchObject({ file: t.deps.rescueFile, entries: ['node2-file.txt'] });
-    expect(statSync(t.deps.rescueFile).mode & 0o777).toBe(0o600);
-    expect(statSync(path.dirname(t.deps.rescueFile)).mode & 0o777).toBe(0o700);
+    expect(run.outcomes.find((s) => s.argv.join(' ') === 'drbdadm disconnect r0')).toMatchObject({ status: 'ok', exitCode: 10, note: 'exit 10: already StandAlone' });
+    expect(run.outcomes.find((s) => s.file)!.file).toMatchObject({ path: t.rescueFile, entries: ['node2-file.txt'] });
+    expect(statSync(t.rescueFile).mode & 0o777).toBe(0o600);
+    expect(statSync(path.dirname(t.rescueFile)).mode & 0o777).toBe(0o700);
     expect(t.rereadCount()).toBe(2);
     expect(t.audit.records.filter((r) => r.destructive).map((r) => `${r.host} ${r.argv.join(' ')}`)).toEqual(['node2 drbdadm connect --discard-my-data r0']);
-    expect(run.rescueMs).toBeGreaterThanOrEqual(0);
-    expect(run.resyncMs).toBeGreaterThanOrEqual(0);
+    expect([...run.phaseStarts.keys()]).toEqual(['rescue', 'discard', 'reconnect', 'resync']);
   });
 
   it('a failed archive: the victim is unmounted and Secondary again, nothing is discarded, no file is left', async () => {
     const t = setup(labLike(), labLike((c) => (c.includes('tar --null') ? { exitCode: 2, stderr: 'tar: ./big: Cannot open: Input/output error', bytes: Buffer.from('partial') } : undefined)));
-    const run = await executePlan(plan(), t.deps);
+    const run = await execute(plan(t.rescueFile).steps, t.env);
     expect(run.failure?.message).toMatch(/^node2: sh -c 'cd \/run\/haforge-rescue-r0 && find .* -czf -' exited 2: tar: \.\/big: Cannot open: Input\/output error$/);
     expect(run.failure?.hint).toMatch(/nothing was discarded/);
     expect(t.node2.calls.slice(4)).toEqual(['umount /run/haforge-rescue-r0', 'rmdir /run/haforge-rescue-r0', 'drbdadm secondary r0']);
     expect(t.node1.calls).toEqual([]);
-    expect(run.steps.filter((s) => s.status === 'skipped').map((s) => s.argv.join(' '))).toEqual([
+    expect(run.outcomes.filter((s) => s.status === 'skipped').map((s) => s.argv.join(' '))).toEqual([
       'drbdadm secondary r0',
       'drbdadm disconnect r0',
       'drbdadm connect --discard-my-data r0',
       'drbdadm connect r0',
       expect.stringMatching(/^sh -c echo/),
     ]);
-    expect(existsSync(t.deps.rescueFile)).toBe(false);
+    expect(existsSync(t.rescueFile)).toBe(false);
   });
 
   it('a guard that no longer holds stops the discard', async () => {
     const t = setup(labLike(), labLike(), [split, promotedVictim]);
-    const run = await executePlan(plan(), t.deps);
-    expect(run.failure?.message).toBe('r0: "node2 reconnects discarding its own changes" not run: node2 is Primary, not Secondary');
+    const run = await execute(plan(t.rescueFile).steps, t.env);
+    expect(run.failure?.message).toBe('"node2 reconnects discarding its own changes" not run: r0: node2 is Primary, not Secondary');
     expect(t.node2.calls).not.toContain('drbdadm connect --discard-my-data r0');
     expect(t.audit.records.filter((r) => r.destructive)).toEqual([]);
   });
 
   it("Pacemaker's maintenance mode is set back even when the repair fails", async () => {
     const t = setup(labLike(), labLike((c) => (c === 'drbdadm primary r0' ? { exitCode: 11, stderr: '0: State change failed: (-2) Need access to UpToDate data' } : undefined)));
-    const run = await executePlan(plan({ pacemaker: true }), t.deps);
+    const run = await execute(plan(t.rescueFile, { pacemaker: true }).steps, t.env);
     expect(run.failure?.message).toMatch(/^node2: drbdadm primary r0 exited 11: 0: State change failed/);
     expect(t.node1.calls).toEqual(['crm_attribute --type crm_config --name maintenance-mode --update true', 'crm_attribute --type crm_config --name maintenance-mode --delete']);
     expect(t.node2.calls).toEqual([

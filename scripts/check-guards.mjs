@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// Proves that the fast suite pins every rule that keeps users' data safe:
+// removes one guard at a time from the source, runs `vitest run test/unit`,
+// and expects it to fail. A guard whose removal leaves the suite green is
+// reported, as is a guard whose code moved (its text is no longer found).
+//
+//   node scripts/check-guards.mjs            # every guard
+//   node scripts/check-guards.mjs mkfs       # those whose name contains "mkfs"
+//
+// It runs the unit files that pin guards (a part of test/unit: when they
+// fail, test/unit fails), about 3 s a guard.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** name, file, the guard's code, what it becomes without the guard. */
+const GUARDS = [
+  ['create-md over a signature', 'src/operations/drbd.ts', 'if (foreign.length > 0) {', 'if (false) {'],
+  ['create-md with unknown metadata', 'src/operations/drbd.ts', "if (meta.state === 'unknown') return fail(", 'if (false) return fail('],
+  ['create-md over existing metadata', 'src/operations/drbd.ts', "if (meta.state === 'present' || disk.signatures.some((s) => s.type === 'drbd')) return noop('DRBD metadata present');", ''],
+  ['mkfs over a signature', 'src/operations/filesystem.ts', 'if (dev.signatures.length > 0) {', 'if (false) {'],
+  ['mkfs over an unreadable device', 'src/operations/filesystem.ts', 'if (dev.unreadable) return fail(', 'if (false) return fail('],
+  ['mkfs over a mounted filesystem', 'src/operations/filesystem.ts', 'return fail(`${a.device} is mounted as ${found.mountedAs}', 'return noop(`${a.device} is mounted as ${found.mountedAs}'],
+  ['mkfs over its own filesystem', 'src/operations/filesystem.ts', 'if (dev.signatures.some((s) => s.type === a.type)) return noop(', 'if (false) return noop('],
+  ['partition a non-blank disk', 'src/operations/partition.ts', 'if (disk.signatures.length) {', 'if (false) {'],
+  ['--skip-initial-sync blank check', 'src/operations/drbd.ts', 'const notBlank = notBlankForSkip(a, ctx);', 'const notBlank = undefined;'],
+  ['--skip-initial-sync blank check on the peers', 'src/operations/drbd.ts', 'for (const peer of ctx.cluster.nodes.filter((n) => n.name !== ctx.node.name)) {', 'for (const peer of [] as NodeSpec[]) {'],
+  ['--skip-initial-sync reads the peers', 'src/operations/drbd.ts', "peerFacts: (a, peer) => (a.initial_sync === 'skip' ? [...blankFacts(diskOn(peer, a))] : []),", ''],
+  ['first promotion: this disk Inconsistent', 'src/operations/drbd.ts', "if (dev.disk !== 'Inconsistent') return fail(", 'if (false) return fail('],
+  ['first promotion: the peer connected', 'src/operations/drbd.ts', "if (dev.connection !== 'Connected') {\n    return fail(\n      `${a.resource} is ${dev.connection}: the peer is not connected", "if (false) {\n    return fail(\n      `${a.resource} is ${dev.connection}: the peer is not connected"],
+  ['first promotion: the peer Inconsistent', 'src/operations/drbd.ts', "if (dev.peerDisk !== 'Inconsistent') {", 'if (false) {'],
+  ['forced promotion syntax of 8.3', 'src/drbd/commands.ts', "return family === '8.3' ? ['drbdadm', '--', '--overwrite-data-of-peer', 'primary', resource]", "return family === '8.9' ? ['drbdadm', '--', '--overwrite-data-of-peer', 'primary', resource]"],
+  ['clear-bitmap syntax per family', 'src/drbd/commands.ts', "return family === '8.3' || family === '8.4' ? ['drbdadm', '--', '--clear-bitmap'", "return family === '8.3' ? ['drbdadm', '--', '--clear-bitmap'"],
+  ['discard syntax of 8.3', 'src/drbd/commands.ts', "return family === '8.3' ? ['drbdadm', '--', '--discard-my-data', 'connect', resource]", "return family === '8.9' ? ['drbdadm', '--', '--discard-my-data', 'connect', resource]"],
+  ['symlink over a directory or file', 'src/operations/symlink.ts', '    return fail(\n      `${a.path} is a ${current.type', "    return change('replace', [step]);\n    return fail(\n      `${a.path} is a ${current.type"],
+  ['relocate: data on the node and on the volume', 'src/operations/relocate.ts', "if (there.type !== 'absent') {", 'if (false) {'],
+  ['relocate: a link to elsewhere', 'src/operations/relocate.ts', 'return here.target === target ? noop(`${path} -> ${target}`) : fail(', 'return here.target === target || true ? noop(`${path} -> ${target}`) : fail('],
+  ['relocate: an earlier copy set aside', 'src/operations/relocate.ts', "if (ctx.fact(request(pathFact, { path: setAside(path) })).type !== 'absent') {", 'if (false) {'],
+  ['relocate undo: data missing on the volume', 'src/operations/relocate.ts', "return ctx.fact(request(pathFact, { path: target })).type === 'absent'", 'return false'],
+  ['engine: destructive steps guarded by a re-plan', 'src/engine/playbook-run.ts', '  if (!step.destructive) return step;', '  return step;'],
+  ['engine: facts read again before a destructive step', 'src/engine/playbook-run.ts', 'await Promise.all([gatherFacts(host.conn!, t.facts, host.facts), ...this.peerRereads(host, t)]);', ''],
+  ['executor: no destructive step without a guard', 'src/engine/execute.ts', 'if (step.destructive && !step.guard) throw', 'if (false) throw'],
+  ['executor: guards are judged', 'src/engine/execute.ts', 'if (step.guard && !run.failure) {', 'if (false) {'],
+  ['executor: after a failure only undo steps run', 'src/engine/execute.ts', 'if (run.failure && !(step.undoes && run.phaseStarts.has(step.undoes))) continue;', 'if (run.failure && !step.undoes) continue;'],
+  ['run lock: another run refuses this one', 'src/engine/playbook-run.ts', 'if (heldBy) refusals.push(', 'if (false) refusals.push('],
+  ['run lock: taken before changing anything', 'src/engine/playbook-run.ts', 'if (!this.opts.check && this.changes()) await this.lockForChanges();', ''],
+  ['run lock: a new generation means facts read again', 'src/engine/playbook-run.ts', "if ([...taken].some(([name, o]) => typeof o === 'string' && o !== seen.get(name))) {", 'if (false) {'],
+  ['split brain: the repair re-checks its victim', 'src/procedures/split-brain/repair.ts', 'const why = stillTheVictim(now, inp.wish, { victim: V, current: victim.current, discarding });', 'const why = undefined as string | undefined;'],
+  ['split brain: still in split brain', 'src/procedures/split-brain/victim.ts', 'if (!report.splitBrain) return `${report.name} is no longer in split brain', 'if (false) return `${report.name} is no longer in split brain'],
+  ['split brain: the same victim', 'src/procedures/split-brain/victim.ts', 'if (choice.victim !== planned.victim) return', 'if (false) return'],
+  ['split brain: victim not mounted', 'src/procedures/split-brain/victim.ts', 'if (side.mountedAt) return `${planned.victim} has', 'if (false) return `${planned.victim} has'],
+  ['split brain: victim Secondary before the discard', 'src/procedures/split-brain/victim.ts', "if (planned.discarding && side.role !== 'Secondary') return", 'if (false) return'],
+  ['split brain: victim data not moved on', 'src/procedures/split-brain/victim.ts', 'if (planned.current && side.current && generation(side.current) !== generation(planned.current)) {', 'if (false) {'],
+  ['split brain: refuses a mounted victim', 'src/procedures/split-brain/repair.ts', '  if (victim.mountedAt) {', '  if (false) {'],
+  ['split brain: refuses a Primary victim under Heartbeat', 'src/procedures/split-brain/repair.ts', "if (inp.managers[inp.victim]?.heartbeat && victim.role === 'Primary') {", 'if (false) {'],
+  ['split brain: waits until DRBD met the split brain', 'src/procedures/split-brain/repair.ts', "if (!report.sides.some((s) => s.connection === 'StandAlone')) {", 'if (false) {'],
+];
+
+const PINNING_FILES = ['guards', 'engine', 'split-brain', 'split-brain-repair', 'drbd-ops'].map((f) => `test/unit/${f}.test.ts`);
+
+const only = process.argv[2];
+const failures = [];
+for (const [name, file, guard, without] of GUARDS.filter(([n]) => !only || n.includes(only))) {
+  const full = path.join(root, file);
+  const original = readFileSync(full, 'utf8');
+  const count = original.split(guard).length - 1;
+  if (count !== 1) {
+    failures.push(`${name}: its code is ${count ? 'in ' + count + ' places' : 'no longer'} in ${file}: update scripts/check-guards.mjs`);
+    continue;
+  }
+  writeFileSync(full, original.replace(guard, without));
+  let pinned = false;
+  try {
+    execFileSync('npx', ['vitest', 'run', ...PINNING_FILES, '--reporter=dot'], { cwd: root, stdio: 'ignore' });
+  } catch {
+    pinned = true;
+  } finally {
+    writeFileSync(full, original);
+  }
+  process.stdout.write(`${pinned ? 'pinned  ' : 'NOT PINNED'} ${name}\n`);
+  if (!pinned) failures.push(`${name}: removed from ${file}, and test/unit stayed green`);
+}
+if (failures.length) {
+  process.stderr.write(`\n${failures.join('\n')}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,259 @@
+// The engine end to end on local nodes (src/transport/local.ts: real
+// commands in a temporary root of their own, no SSH, no root rights): a
+// playbook run through the apply service, the run context and the one
+// executor; idempotence, check mode, the run lock and its generation, and
+// the guard that reads the facts again and plans anew right before a
+// destructive step.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AuditLog } from '../../src/engine/audit.js';
+import { execute } from '../../src/engine/execute.js';
+import { request } from '../../src/engine/fact.js';
+import { LOCK_DIR, LOCK_GENERATION, LockRefusedError } from '../../src/engine/lock.js';
+import type { Operation } from '../../src/engine/operation.js';
+import { change, noop } from '../../src/engine/plan.js';
+import { runPlaybook } from '../../src/engine/playbook-run.js';
+import { RunContext, withRun, type Connector } from '../../src/engine/run-context.js';
+import { pathFact } from '../../src/facts/files.js';
+import type { Playbook } from '../../src/playbook/model.js';
+import { parsePlaybook } from '../../src/playbook/load.js';
+import { applyPlaybook } from '../../src/services/apply.js';
+import type { Connection } from '../../src/transport/types.js';
+import { localCluster, type LocalTestCluster } from '../support/local-cluster.js';
+
+const SITE = `
+- name: layout
+  hosts: all
+  tasks:
+    - directory: { path: /srv/app, mode: "0750" }
+    - file: { path: /srv/app/node.conf, content: "node={{node.name}}\\nprimary={{primary.name}}\\n", mode: "0640" }
+    - symlink: { path: /srv/app/current, target: /srv/app/node.conf }
+    - name: initialise
+      command: { cmd: "date > /srv/app/initialised", creates: /srv/app/initialised }
+- name: primary only
+  hosts: primary
+  tasks:
+    - file: { path: /srv/app/role, content: "primary\\n" }
+`;
+
+let c: LocalTestCluster;
+beforeEach(() => {
+  c = localCluster();
+});
+afterEach(() => c.remove());
+
+const site = () => {
+  const pb = parsePlaybook('/tmp/site.yaml', SITE);
+  return { ...pb, dir: '/tmp' };
+};
+const run = async (opts: { check?: boolean; yes?: boolean; playbook?: Playbook; operations?: ReadonlyMap<string, Operation>; connector?: Connector } = {}) => {
+  const audit = new AuditLog();
+  const report = await withRun(c.inventory.clusters[0]!.nodes, { connector: opts.connector ?? c.nodes.connect, audit }, (ctx) =>
+    runPlaybook(c.inventory, opts.playbook ?? site(), ctx, { check: opts.check, yes: opts.yes, operations: opts.operations }),
+  );
+  return { report, kinds: audit.records.map((r) => `${r.host} ${r.kind}`) };
+};
+/** The local cluster's connector, with `hook` called before each command on `node` (to change the node behind the run's back). */
+const before =
+  (node: string, hook: (argv: readonly string[]) => void): Connector =>
+  async (nodes) => {
+    const conns = await c.nodes.connect(nodes);
+    const conn = conns.get(node) as Connection;
+    conns.set(node, { host: node, close: () => conn.close(), exec: async (argv, o) => (hook(argv), conn.exec(argv, o)) });
+    return conns;
+  };
+const file = (node: string, p: string) => readFileSync(c.nodes.node(node).file(p), 'utf8');
+
+describe('a playbook on local nodes', () => {
+  it('changes what differs; a second run changes nothing, takes no lock and writes nothing', async () => {
+    const first = await run();
+    expect(first.report.ok).toBe(true);
+    expect(first.report.results.filter((r) => r.status === 'changed').map((r) => `${r.host} ${r.task}`).sort()).toEqual([
+      'alice directory /srv/app',
+      'alice file /srv/app/node.conf',
+      'alice file /srv/app/role',
+      'alice initialise',
+      'alice symlink /srv/app/current -> /srv/app/node.conf',
+      'bob directory /srv/app',
+      'bob file /srv/app/node.conf',
+      'bob initialise',
+      'bob symlink /srv/app/current -> /srv/app/node.conf',
+    ]);
+    expect(file('bob', '/srv/app/node.conf')).toBe('node=bob\nprimary=alice\n');
+    expect(statSync(c.nodes.node('bob').file('/srv/app/node.conf')).mode & 0o777).toBe(0o640);
+    expect(existsSync(c.nodes.node('bob').file('/srv/app/role'))).toBe(false);
+    // The lock was taken once per node, after the facts, and released at the end.
+    expect(first.kinds.filter((k) => k.endsWith('lock')).sort()).toEqual(['alice lock', 'alice lock', 'bob lock', 'bob lock']);
+    expect(existsSync(c.nodes.node('alice').file(LOCK_DIR))).toBe(false);
+
+    const second = await run();
+    expect(second.report.results.every((r) => r.status === 'ok')).toBe(true);
+    expect(second.kinds.sort()).toEqual(['alice fact', 'bob fact']);
+  });
+
+  it('check mode shows the changes and runs nothing but the fact batch', async () => {
+    const check = await run({ check: true });
+    expect(check.report.results.filter((r) => r.status === 'changed')).toHaveLength(9);
+    expect(check.kinds.sort()).toEqual(['alice fact', 'bob fact']);
+    expect(existsSync(c.nodes.node('alice').file('/srv/app'))).toBe(false);
+  });
+
+  it('a node locked by another run refuses the whole run: nothing changes, the other lock stays', async () => {
+    const held = c.nodes.node('bob').file(LOCK_DIR);
+    mkdirSync(held, { recursive: true });
+    writeFileSync(`${held}/owner`, 'someone@elsewhere pid 1 run cafe since then\n');
+    await expect(run()).rejects.toThrow(LockRefusedError);
+    await expect(run()).rejects.toThrow(/bob is locked by another haforge run \(someone@elsewhere pid 1 run cafe since then\)/);
+    expect(readFileSync(`${held}/owner`, 'utf8')).toMatch(/someone@elsewhere/);
+    expect(existsSync(c.nodes.node('alice').file('/srv/app'))).toBe(false);
+    expect(existsSync(c.nodes.node('alice').file(LOCK_DIR))).toBe(false);
+  });
+
+  it('a node locked by another run refuses even a run that would change nothing (its facts may be half-way)', async () => {
+    expect((await run()).report.ok).toBe(true);
+    const held = c.nodes.node('alice').file(LOCK_DIR);
+    mkdirSync(held, { recursive: true });
+    writeFileSync(`${held}/owner`, 'someone@elsewhere pid 1 run cafe since then\n');
+    await expect(run()).rejects.toThrow(/alice is locked by another haforge run/);
+    // --check only reads: it is not refused.
+    expect((await run({ check: true })).report.ok).toBe(true);
+  });
+
+  it('another run that came and went between the facts and the lock: the facts are read again under the lock', async () => {
+    // The first lock taken on bob finds a generation the facts did not see, as if a run had come and gone.
+    let forged = false;
+    const connector = before('bob', (argv) => {
+      if (!forged && argv.includes(LOCK_DIR) && argv.some((a) => a.includes('mkdir -m 0700'))) {
+        forged = true;
+        writeFileSync(c.nodes.node('bob').file(LOCK_GENERATION), 'another-run\n');
+      }
+    });
+    const r = await run({ connector });
+    expect(forged).toBe(true);
+    expect(r.kinds.filter((k) => k.startsWith('bob')).slice(0, 3)).toEqual(['bob fact', 'bob lock', 'bob fact']);
+    expect(r.report.ok).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------- the guard before a destructive step
+
+/** A destructive operation for the engine's guard: "replace" a file unless a keep marker exists. */
+const destroyOp: Operation<{ path: string }> = {
+  name: 'destroy_unless_kept',
+  summary: 'test operation',
+  idempotent: true,
+  predictable: true,
+  schema: { type: 'object' },
+  label: (a) => `destroy ${a.path}`,
+  facts: (a) => [request(pathFact, { path: `${a.path}.keep` })],
+  plan(a, ctx) {
+    if (ctx.fact(request(pathFact, { path: `${a.path}.keep` })).type !== 'absent') return noop('kept');
+    return change('not kept', [{ description: `destroy ${a.path}`, argv: ['sh', '-c', 'echo destroyed > "$1"', 'x', a.path], destructive: true }]);
+  },
+};
+const OPS = new Map([[destroyOp.name, destroyOp as Operation]]);
+const destroyBook = (): Playbook => ({
+  file: '/tmp/destroy.yaml',
+  dir: '/tmp',
+  plays: [{ name: 'destroy', hosts: ['alice'], vars: {}, when: [], anyErrorsFatal: false, position: { file: 'x', line: 1, column: 1 }, handlers: [], tasks: [{ op: 'destroy_unless_kept', label: 'destroy', args: { path: '/srv/data' }, notify: [], position: { file: 'x', line: 1, column: 1 } }] }],
+});
+
+describe('the fact re-read before a destructive step', () => {
+  it('runs the step when the facts read right before still call for it', async () => {
+    const r = await run({ playbook: destroyBook(), operations: OPS, yes: true });
+    expect(r.report.results[0]).toMatchObject({ status: 'changed' });
+    expect(file('alice', '/srv/data')).toBe('destroyed\n');
+    // facts, lock, the re-read right before the step, the step, release
+    expect(r.kinds).toEqual(['alice fact', 'alice lock', 'alice fact', 'alice change', 'alice lock']);
+  });
+
+  it('does not run it when the state changed after the plan was made', async () => {
+    // The keep marker appears after the facts were read (when the lock is taken), before the step.
+    const connector = before('alice', (argv) => {
+      if (argv.includes(LOCK_DIR)) writeFileSync(c.nodes.node('alice').file('/srv/data.keep'), '');
+    });
+    const r = await run({ playbook: destroyBook(), operations: OPS, yes: true, connector });
+    expect(r.report.results[0]).toMatchObject({ status: 'failed', msg: expect.stringMatching(/"destroy \/srv\/data" not run: the facts read just now no longer call for it/), hint: 'run again to re-plan against the current state' });
+    expect(existsSync(c.nodes.node('alice').file('/srv/data'))).toBe(false);
+    expect(r.kinds).not.toContain('alice change');
+  });
+
+  it('refuses to run without --yes or a confirmation', async () => {
+    await expect(run({ playbook: destroyBook(), operations: OPS })).rejects.toThrow(/destructive step\(s\) and they were not confirmed/);
+    expect(existsSync(c.nodes.node('alice').file('/srv/data'))).toBe(false);
+  });
+});
+
+// ---------------------------------------------------------------- the executor on a local node
+
+describe('the executor', () => {
+  const env = async () => {
+    const ctx = new RunContext(c.inventory.clusters[0]!.nodes, { connector: c.nodes.connect });
+    return { ctx, env: { connection: (n: string) => ctx.connection(n), reread: async () => 'fresh' } };
+  };
+
+  it('refuses a destructive step that has no guard: nothing destroys on facts read earlier', async () => {
+    const { ctx, env: e } = await env();
+    const done = await execute([{ node: 'alice', description: 'wipe', argv: ['sh', '-c', 'echo wiped > /srv/wiped'], destructive: true }], e);
+    await ctx.close();
+    expect(done.failure?.message).toMatch(/destructive step "wipe" has no guard/);
+    expect(existsSync(c.nodes.node('alice').file('/srv/wiped'))).toBe(false);
+  });
+
+  it('after a failure only the undo steps of a phase that began run; accepted exit codes pass with their meaning; kept output', async () => {
+    const { ctx, env: e } = await env();
+    const done = await execute(
+      [
+        { node: 'alice', phase: 'prepare', description: 'mark', argv: ['sh', '-c', 'echo 1 > /srv/marked; echo out'], keepOutput: true },
+        { node: 'alice', phase: 'prepare', description: 'already so', argv: ['sh', '-c', 'exit 10'], accept: [{ code: 10, meaning: 'already so' }] },
+        { node: 'bob', phase: 'act', description: 'fails', argv: ['sh', '-c', 'echo boom >&2; exit 3'] },
+        { node: 'bob', phase: 'act', description: 'never', argv: ['touch', '/srv/never'] },
+        { node: 'alice', phase: 'prepare', description: 'unmark', argv: ['rm', '/srv/marked'], undoes: 'prepare' },
+        { node: 'alice', phase: 'other', description: 'not begun', argv: ['touch', '/srv/other'], undoes: 'other' },
+      ],
+      e,
+    );
+    await ctx.close();
+    expect(done.outcomes.map((o) => o.status)).toEqual(['ok', 'ok', 'failed', 'skipped', 'ok', 'skipped']);
+    expect(done.outcomes[0]!.stdout).toBe('out\n');
+    expect(done.outcomes[1]!.note).toBe('exit 10: already so');
+    expect(done.failure?.message).toBe("bob: sh -c 'echo boom >&2; exit 3' exited 3: boom");
+    expect(existsSync(c.nodes.node('alice').file('/srv/marked'))).toBe(false);
+    expect(existsSync(c.nodes.node('bob').file('/srv/never'))).toBe(false);
+  });
+
+  it('a guard judges what the run reads right before the step', async () => {
+    const { ctx } = await env();
+    let state = 'ok';
+    const done = await execute(
+      [
+        { node: 'alice', description: 'first', argv: ['true'], guard: (s: string) => (s === 'ok' ? undefined : `state ${s}`) },
+        { node: 'alice', description: 'second', argv: ['touch', '/srv/second'], guard: (s: string) => (s === 'ok' ? undefined : `state ${s}`) },
+      ],
+      { connection: (n) => ctx.connection(n), reread: async () => ((state = state === 'ok' ? 'moved' : state), state === 'moved' ? 'moved' : 'ok') },
+    );
+    await ctx.close();
+    expect(done.outcomes.map((o) => o.status)).toEqual(['failed', 'skipped']);
+    expect(done.failure?.message).toBe('"first" not run: state moved');
+  });
+});
+
+describe('the apply service on local nodes', () => {
+  it('loads the playbook, runs it over a run of its own with an audit file, and leaves no lock', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hf-apply-'));
+    try {
+      writeFileSync(path.join(dir, 'site.yaml'), SITE);
+      const report = await applyPlaybook(c.inventory, { playbook: path.join(dir, 'site.yaml'), connector: c.nodes.connect, auditLog: path.join(dir, 'audit.jsonl') });
+      expect(report.ok).toBe(true);
+      expect(report.auditLog).toBe(path.join(dir, 'audit.jsonl'));
+      const records = readFileSync(report.auditLog!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string });
+      expect(records.filter((r) => r.kind === 'change').length).toBeGreaterThan(0);
+      expect(statSync(report.auditLog!).mode & 0o777).toBe(0o600);
+      for (const n of ['alice', 'bob']) expect(existsSync(c.nodes.node(n).file(LOCK_DIR))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
