@@ -1,8 +1,9 @@
 // A node on this machine, without SSH and without root rights: every
 // command runs in its own user, mount and UTS namespace (unshare) where the
-// writable top-level directories are overlays on the node's temporary root
-// and /tmp is the root's own. What a command writes lands under the root;
-// the machine's files stay as they were; `uname -n` answers the node's name.
+// writable top-level directories are overlays on the node's temporary root,
+// and /run and /tmp are the node's own (empty at first, as after a boot).
+// What a command writes lands under the root; the machine's files stay as
+// they were; `uname -n` answers the node's name.
 // Several nodes side by side make a cluster for the engine's and services'
 // tests (test/unit). Tools a node has no real counterpart for here (a
 // cluster manager, DRBD) can be put in its /usr/local/sbin, which comes
@@ -16,7 +17,9 @@ import type { NodeSpec } from '../inventory/model.js';
 import type { Connection, ExecOptions, ExecResult } from './types.js';
 
 /** Directories a command may write to, each an overlay on the machine's own. */
-const OVERLAID = ['etc', 'var', 'run', 'srv', 'opt', 'root', 'home', 'usr/local'];
+const OVERLAID = ['etc', 'var', 'srv', 'opt', 'root', 'home', 'usr/local'];
+/** The node's own, nothing of the machine's (an overlay could not take /run's mounts, such as /run/netns, anyway). */
+const OWN = ['run', 'tmp'];
 
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -26,7 +29,7 @@ r=$1; name=$2; shift 2
 for d in ${OVERLAID.join(' ')}; do
   mount -t overlay overlay -o "lowerdir=/$d,upperdir=$r/upper/$d,workdir=$r/work/$d" "/$d"
 done
-mount --bind "$r/tmp" /tmp
+for d in ${OWN.join(' ')}; do mount --bind "$r/$d" "/$d"; done
 hostname "$name"
 cd /
 set +e
@@ -48,15 +51,15 @@ export class LocalNode implements Connection {
       mkdirSync(path.join(root, 'upper', d), { recursive: true });
       mkdirSync(path.join(root, 'work', d), { recursive: true });
     }
-    mkdirSync(path.join(root, 'tmp'), { mode: 0o1777 });
+    for (const d of OWN) mkdirSync(path.join(root, d), { mode: 0o1777 });
     return new LocalNode(host, root);
   }
 
   /** Where the node's `absolute` path lives on this machine (for a test to look at, or to put a file there). */
   file(absolute: string): string {
-    const under = OVERLAID.find((d) => absolute === `/${d}` || absolute.startsWith(`/${d}/`));
-    if (absolute.startsWith('/tmp/')) return path.join(this.root, absolute);
-    if (!under) throw new Error(`${absolute} is not writable on a local node (writable: ${OVERLAID.map((d) => `/${d}`).join(', ')}, /tmp)`);
+    const within = (d: string) => absolute === `/${d}` || absolute.startsWith(`/${d}/`);
+    if (OWN.some(within)) return path.join(this.root, absolute);
+    if (!OVERLAID.some(within)) throw new Error(`${absolute} is not writable on a local node (writable: ${[...OVERLAID, ...OWN].map((d) => `/${d}`).join(', ')})`);
     return path.join(this.root, 'upper', absolute);
   }
 
