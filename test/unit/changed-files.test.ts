@@ -44,7 +44,8 @@ describe('changed files', () => {
     const out = run(changedFilesFact.command({ since: 0, lowerDevice: path.join(dir, 'no-such-disk'), limit: 10 }));
     const parsed = parseChangedFiles(out.stdout);
     expect(parsed.via).toBe('read-only look');
-    expect(parsed.error).toMatch(/^losetup: /);
+    // losetup's own complaint as root; without root rights (no losetup on PATH, no loop devices) the search stops earlier.
+    expect(parsed.error).toMatch(/^losetup: |^the file search did not finish/);
     expect(parsed.files).toEqual([]);
   });
 

@@ -14,11 +14,14 @@ import { PATH_ARGS, ROOT } from '../fixtures/files/paths.js';
 
 const fixture = (name: string) => readFileSync(path.join(__dirname, '../fixtures/files', name), 'utf8');
 const sha = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
-const file = (mode: string, size: number, content: string | Buffer, owner = 'root') => ({
+// Files the tests make belong to whoever runs them (root in CI, anyone elsewhere).
+const ME = execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
+const MY_GROUP = execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim();
+const file = (mode: string, size: number, content: string | Buffer, owner = ME, group = owner === ME ? MY_GROUP : owner) => ({
   type: 'file',
   mode,
   owner,
-  group: owner,
+  group,
   size,
   sha256: sha(content),
   content: Buffer.from(content),
@@ -32,12 +35,12 @@ describe('path fact: parse of captured output (Debian 12 host, paths-host-debian
   });
 
   it('files whose content was asked carry it (odd names, long names, empty and binary files included)', () => {
-    expect(states[0]).toEqual(file('0644', 5, 'drbd\n'));
-    expect(states[2]).toEqual(file('0644', 9, 'odd name\n'));
-    expect(states[3]).toEqual(file('0644', 10, 'long name\n'));
-    expect(states[4]).toEqual(file('0644', 20, 'newline in the name\n'));
-    expect(states[5]).toEqual(file('0644', 0, ''));
-    expect(states[8]).toEqual(file('0644', 8, Buffer.from([0, 1, 2, 0xff, 0xfe, 10, 13, 0])));
+    expect(states[0]).toEqual(file('0644', 5, 'drbd\n', 'root'));
+    expect(states[2]).toEqual(file('0644', 9, 'odd name\n', 'root'));
+    expect(states[3]).toEqual(file('0644', 10, 'long name\n', 'root'));
+    expect(states[4]).toEqual(file('0644', 20, 'newline in the name\n', 'root'));
+    expect(states[5]).toEqual(file('0644', 0, '', 'root'));
+    expect(states[8]).toEqual(file('0644', 8, Buffer.from([0, 1, 2, 0xff, 0xfe, 10, 13, 0]), 'root'));
     expect(states[10]).toEqual(file('0644', 24, 'owned by nobody we know\n', 'UNKNOWN'));
   });
 
@@ -140,7 +143,7 @@ describe('path fact in a batch: every path in one piece of shell', () => {
     expect(values.get(requests[1]!.key)).toEqual({ exitCode: 0, stdout: 'between\n' });
     expect(values.get(requests[2]!.key)).toEqual(file('0640', 2, 'b\n'));
     expect(values.get(requests[3]!.key)).toEqual({ type: 'absent' });
-    expect(values.get(requests[4]!.key)).toEqual({ type: 'file', mode: '0644', owner: 'root', group: 'root', size: 4, sha256: sha('key\n'), content: undefined });
+    expect(values.get(requests[4]!.key)).toEqual({ type: 'file', mode: '0644', owner: ME, group: MY_GROUP, size: 4, sha256: sha('key\n'), content: undefined });
     expect(values.get(requests[5]!.key)).toMatchObject({ type: 'dir', mode: '0755' });
     expect(values.get(requests[6]!.key)).toEqual({ type: 'link', target: '/etc/hostname' });
     for (const r of requests.filter((x) => x.fact === pathFact)) {

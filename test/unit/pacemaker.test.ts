@@ -4,7 +4,7 @@
 // and the crm_mon parser on output captured in the lab
 // (test/fixtures/pacemaker, README there); DRBD's fence handlers.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -87,7 +87,7 @@ function renderCorosync(inv: Inventory, node = 'node1'): string {
  */
 function corosyncTest(conf: string): { code: number; output: string } {
   const key = path.join(tmp, 'authkey');
-  writeFileSync(key, Buffer.alloc(256, 7), { mode: 0o400 });
+  if (!existsSync(key)) writeFileSync(key, Buffer.alloc(256, 7), { mode: 0o400 });
   const file = path.join(tmp, `corosync-${Math.random().toString(36).slice(2)}.conf`);
   writeFileSync(file, conf.replace(/^totem \{$/m, `totem {\n\tkeyfile: ${key}`).replace('to_stderr: no', 'to_stderr: yes'));
   const r = spawnSync('corosync', ['-t', '-c', file], { encoding: 'utf8' });
