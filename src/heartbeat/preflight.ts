@@ -1,7 +1,6 @@
 // What preflight says about a Heartbeat cluster's own settings: things the
 // inventory schema accepts but a Heartbeat v1 cluster cannot do well.
 import type { ClusterSpec } from '../inventory/model.js';
-import { HEARTBEAT_FENCE_AGENTS } from '../fencing/heartbeat-stonith.js';
 
 export interface HeartbeatCheck {
   check: string;
@@ -40,14 +39,6 @@ export function heartbeatChecks(cluster: ClusterSpec): HeartbeatCheck[] {
   } else {
     out.push({ check: 'heartbeat timing', status: 'ok', detail: timing });
   }
-  const unsupported = (cluster.fencing?.enabled ? cluster.fencing.devices : []).filter((d) => !HEARTBEAT_FENCE_AGENTS.includes(d.agent));
-  if (unsupported.length) {
-    out.push({
-      check: 'heartbeat fencing',
-      status: 'fail',
-      detail: `Heartbeat v1 cannot drive ${unsupported.map((d) => `${d.agent} (${d.name})`).join(', ')}`,
-      hint: `with stack: heartbeat the supported fence agents are ${HEARTBEAT_FENCE_AGENTS.join(', ')}; use stack: pacemaker for other agents`,
-    });
-  }
+  // Fence devices Heartbeat cannot drive are refused when the inventory is loaded (fencing/rules.ts).
   return out;
 }

@@ -3,11 +3,10 @@
 // says what was expected; the same parser checks flags and prompt answers.
 import { isIPv4 } from 'node:net';
 import { UserError } from '../errors.js';
-import { HEARTBEAT_FENCE_AGENTS, stonithHostLine } from '../fencing/heartbeat-stonith.js';
+import { fencingProblems, SECRET_PARAM } from '../fencing/rules.js';
 import { didYouMean } from '../schema/suggest.js';
 import type { Stack } from '../inventory/model.js';
 import { NAME_PATTERN } from '../inventory/schema.js';
-import { SECRET_PARAM } from '../inventory/stack.js';
 
 export interface SshAddress {
   /** Address or DNS name haforge connects to. */
@@ -359,12 +358,11 @@ export function checkFenceParams(params: FenceParam[], targets: string[]): UserE
 
 const fenceHint = "as flags: --fence-agent AGENT --fence-param NAME=VALUE (NODE:NAME=VALUE for one node's own device) [--fence-targets NODE,NODE], or --no-fencing";
 
-/** Everything wrong with a fencing answer; never names a parameter's value. */
+/** Everything wrong with a fencing answer; never names a parameter's value. The rules are the loader's (fencing/rules.ts). */
 export function checkFencing(a: Pick<InitAnswers, 'fencing' | 'nodes' | 'stack'>): UserError[] {
   const f = a.fencing;
   if (!f || !f.enabled) return [];
   const errors: UserError[] = [];
-  const names = a.nodes.map((n) => n.name);
   if (!f.devices.length) errors.push(bad('fencing is on but names no fence device', fenceHint));
   const devices = new Set<string>();
   for (const d of f.devices) {
@@ -372,39 +370,14 @@ export function checkFencing(a: Pick<InitAnswers, 'fencing' | 'nodes' | 'stack'>
     if (devices.has(d.name)) errors.push(bad(`fence device '${d.name}' is named twice`, 'every device needs its own name'));
     devices.add(d.name);
     if (!FENCE_AGENT.test(d.agent)) errors.push(bad(`'${d.agent}' is not a fence agent name`, 'an agent from fence-agents, e.g. fence_ipmilan'));
-    if (!d.targets.length) errors.push(bad(`fence device '${d.name}' powers off no node`, 'give the nodes it fences (--fence-targets)'));
-    for (const t of d.targets) {
-      if (!names.includes(t)) errors.push(bad(`fence device '${d.name}' targets '${t}', which is not a node${didYouMean(t, names)}`, `nodes: ${names.join(', ')}`));
-    }
     for (const [k, v] of Object.entries(d.params)) {
       if (!FENCE_PARAM_NAME.test(k)) errors.push(bad(`'${k}' is not a fence parameter name`, 'letters, digits, _ and -'));
-      if (!v.trim() || /[\r\n]/.test(v)) errors.push(bad(`fence parameter '${k}' of device '${d.name}' has no value, or a line break in it`, 'a value is one line'));
+      if (!v.trim()) errors.push(bad(`fence parameter '${k}' of device '${d.name}' has no value`, 'a value is one line'));
     }
-    if (a.stack === 'heartbeat') errors.push(...heartbeatFenceErrors(d));
   }
-  for (const n of names) {
-    if (!f.devices.some((d) => d.targets.includes(n))) errors.push(bad(`no fence device powers off node '${n}'`, `every node needs one: add ${n} to --fence-targets (default: every node)`));
-  }
+  if (!f.devices.length) return errors;
+  for (const p of fencingProblems({ enabled: true, devices: f.devices }, a.nodes.map((n) => n.name), a.stack)) errors.push(bad(p.message, p.flagHint ?? p.hint));
   return errors;
-}
-
-/** What Heartbeat v1 cannot write for a device (it maps fence_ipmilan to a STONITH plugin, one machine each). */
-function heartbeatFenceErrors(d: FenceDeviceAnswer): UserError[] {
-  if (!HEARTBEAT_FENCE_AGENTS.includes(d.agent)) {
-    return [bad(`Heartbeat cannot drive ${d.agent} (device '${d.name}')`, `with --stack heartbeat the fence agents are ${HEARTBEAT_FENCE_AGENTS.join(', ')}; use --stack pacemaker for ${d.agent}`)];
-  }
-  if (d.targets.length !== 1) {
-    return [
-      bad(`fence device '${d.name}' (${d.agent}) is to power off ${d.targets.join(', ')}: Heartbeat drives one IPMI controller per machine`, `give each node its controller's address, which makes one device per node: ${d.targets.map((t) => `--fence-param ${t}:ip=ADDRESS`).join(' ')}`),
-    ];
-  }
-  try {
-    stonithHostLine(d);
-    return [];
-  } catch (err) {
-    if (!(err instanceof UserError)) throw err;
-    return [bad(err.message, `${err.hint ?? ''}${err.hint ? '; ' : ''}as a flag: --fence-param NAME=VALUE (NODE:NAME=VALUE for one node)`)];
-  }
 }
 
 /** True when the answers put a secret (a fence password) into the file: it is then written 0600. */

@@ -191,7 +191,7 @@ export function parseInventory(file: string, text: string, opts: LoadOptions = {
       heartbeat: stack === 'heartbeat' ? resolveHeartbeat(clusterName, rc.heartbeat, errors, warnings, at) : undefined,
       corosync: stack === 'pacemaker' ? resolveCorosync(clusterName, rc.corosync, ring1Count, nodeNames.length, errors, at) : undefined,
       pacemaker: stack === 'pacemaker' ? resolvePacemaker(rc.pacemaker) : undefined,
-      fencing: resolveFencing(clusterName, rc.fencing, nodeNames, errors, at),
+      fencing: resolveFencing(clusterName, stack, rc.fencing, nodeNames, errors, at),
     });
   }
   checkUdpPorts(clusters, errors, at);

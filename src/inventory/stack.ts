@@ -4,7 +4,8 @@
 // fencing without saying so).
 import { UserError } from '../errors.js';
 import type { Schema } from '../schema/types.js';
-import type { ClusterSpec, CorosyncSpec, FencingSpec, HeartbeatSpec, PacemakerSpec, ServiceAgent } from './model.js';
+import { fencingProblems } from '../fencing/rules.js';
+import type { ClusterSpec, CorosyncSpec, FencingSpec, HeartbeatSpec, PacemakerSpec, ServiceAgent, Stack } from './model.js';
 
 type At = (...path: (string | number)[]) => UserError['position'];
 
@@ -184,37 +185,12 @@ export function resolvePacemaker(raw: RawPacemaker | undefined): PacemakerSpec {
   };
 }
 
-/** Parameter names whose values are secrets: never printed, logged or diffed. */
-export const SECRET_PARAM = /pass|secret|key|token/i;
-
-export function resolveFencing(cluster: string, raw: RawFencing | undefined, nodeNames: string[], errors: UserError[], at: At): FencingSpec | undefined {
+export function resolveFencing(cluster: string, stack: Stack, raw: RawFencing | undefined, nodeNames: string[], errors: UserError[], at: At): FencingSpec | undefined {
   if (!raw) return undefined;
-  const devices = Object.entries(raw.devices ?? {}).map(([name, d]) => {
-    d.targets.forEach((t, i) => {
-      if (!nodeNames.includes(t)) errors.push(new UserError(`fence device '${name}' targets unknown node '${t}'`, { position: at('clusters', cluster, 'fencing', 'devices', name, 'targets', i), hint: `nodes: ${nodeNames.join(', ')}` }));
-    });
-    return { name, agent: d.agent, targets: d.targets, params: Object.fromEntries(Object.entries(d.params ?? {}).map(([k, v]) => [k, String(v)])) };
-  });
-  const enabled = raw.enabled ?? true;
-  if (enabled && devices.length === 0) {
-    errors.push(new UserError('fencing is enabled but names no device', { position: at('clusters', cluster, 'fencing'), hint: 'add devices:, or say enabled: false to run without fencing on purpose' }));
-  }
-  if (!enabled && devices.length > 0) {
-    errors.push(new UserError('fencing says enabled: false but names devices', { position: at('clusters', cluster, 'fencing', 'enabled'), hint: 'remove enabled: false to use the devices' }));
-  }
-  if (enabled) {
-    for (const n of nodeNames) {
-      if (!devices.some((d) => d.targets.includes(n))) errors.push(new UserError(`no fence device can power off node '${n}'`, { position: at('clusters', cluster, 'fencing', 'devices'), hint: `add ${n} to some device's targets` }));
-    }
-  }
-  return { enabled, devices };
-}
-
-/** The fencing problem preflight and status report every time, or undefined when fencing is configured. */
-export function fencingWarning(cluster: Pick<ClusterSpec, 'fencing'>): string | undefined {
-  if (!cluster.fencing) return 'no fencing section: the cluster manager will not be configured until the inventory has fencing devices, or says fencing: { enabled: false }';
-  if (!cluster.fencing.enabled) return 'fencing disabled (fencing: { enabled: false }): a node that only looks dead can still write, so split brain stays possible';
-  return undefined;
+  const devices = Object.entries(raw.devices ?? {}).map(([name, d]) => ({ name, agent: d.agent, targets: d.targets, params: Object.fromEntries(Object.entries(d.params ?? {}).map(([k, v]) => [k, String(v)])) }));
+  const spec = { enabled: raw.enabled ?? true, devices };
+  for (const p of fencingProblems(spec, nodeNames, stack)) errors.push(new UserError(p.message, { position: at('clusters', cluster, 'fencing', ...p.at), hint: p.hint }));
+  return spec;
 }
 
 /** Heartbeat clusters in one inventory that broadcast on the same port would hear each other. */

@@ -8,7 +8,7 @@ import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
 import { change, fail, noop } from '../engine/plan.js';
 import { cibFact } from '../pacemaker/live-cib.js';
-import { fencingWarning } from '../inventory/stack.js';
+import { fencingWarning } from '../fencing/rules.js';
 import { configurationIsSecret, generateConfiguration } from '../pacemaker/cib.js';
 import { propertyNames } from '../pacemaker/managed.js';
 import { cibForVerify, mergeConfiguration } from '../pacemaker/merge.js';

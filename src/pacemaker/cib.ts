@@ -2,7 +2,7 @@
 // no I/O. The result is the <configuration> element without <nodes>
 // (Pacemaker adds nodes itself as they join; see merge.ts for what is kept
 // from the live CIB when this replaces it).
-import { SECRET_PARAM } from '../inventory/stack.js';
+import { SECRET_PARAM } from '../fencing/rules.js';
 import type { ClusterSpec, PacemakerSpec } from '../inventory/model.js';
 import { el, type XmlElement } from '../util/xml.js';
 import { constraintsSection } from './constraints.js';

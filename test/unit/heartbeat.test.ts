@@ -17,6 +17,8 @@ import { parseInventory } from '../../src/inventory/load.js';
 import type { Inventory } from '../../src/inventory/model.js';
 import { heartbeatResourcesOperation } from '../../src/operations/heartbeat.js';
 import { loadPlaybook, PACKAGE_ROOT } from '../../src/playbook/load.js';
+import { stonithHostLine } from '../../src/fencing/heartbeat-stonith.js';
+import { formatError } from '../../src/ui/errors.js';
 
 const fixture = (dir: string, name: string) => readFileSync(path.join(__dirname, '../fixtures', dir, name), 'utf8');
 const labAddresses = { node1: parseAddresses(fixture('addresses', 'lab-node1-ip-o-4-addr.txt')), node2: parseAddresses(fixture('addresses', 'lab-node2-ip-o-4-addr.txt')) };
@@ -153,26 +155,30 @@ describe('ha.cf fencing (STONITH)', () => {
     ]);
   });
 
-  it('refuses agents Heartbeat cannot drive, naming the ones it can', () => {
-    const inv = inventory(fencing(['fence-all: { agent: fence_xvm, targets: [node1, node2], params: { port: x } }']));
-    expect(() => render('heartbeat/ha.cf.hbs', inv)).toThrow(/^fence device 'fence-all': Heartbeat v1 cannot drive fence_xvm/);
+  // Refused when the inventory is loaded (fencing/rules.ts), with the device's position; the renderer refuses too.
+  const loadError = (extra: string) => {
     try {
-      render('heartbeat/ha.cf.hbs', inv);
+      inventory(extra);
     } catch (err) {
-      expect((err as { hint?: string }).hint).toMatch(/supported fence agents are fence_ipmilan/);
+      return formatError(err);
     }
+    throw new Error('loaded');
+  };
+
+  it('refuses agents Heartbeat cannot drive, naming the ones it can', () => {
+    const text = loadError(fencing(['fence-all: { agent: fence_xvm, targets: [node1, node2], params: { port: x } }']));
+    expect(text).toMatch(/^error: inv\.yaml:\d+:\d+: Heartbeat cannot drive fence_xvm \(device 'fence-all'\)\n  hint: with stack: heartbeat the fence agents are fence_ipmilan/);
+    expect(() => stonithHostLine({ name: 'fence-all', agent: 'fence_xvm', targets: ['node1'], params: {} })).toThrow(/^fence device 'fence-all': Heartbeat v1 cannot drive fence_xvm/);
   });
 
   it('refuses an IPMI device for two nodes, unknown or missing parameters and values ha.cf cannot hold, never echoing a password', () => {
-    const both = inventory(fencing(['bmc: { agent: fence_ipmilan, targets: [node1, node2], params: { ip: 10.0.0.1, username: a, password: b } }']));
-    expect(() => render('heartbeat/ha.cf.hbs', both)).toThrow(/targets 2 nodes: an IPMI controller powers exactly one machine/);
-    const extra = inventory(fencing([ipmi('node1', 'ip: 10.0.0.1, username: a, password: b, ipport: 623'), ipmi('node2', 'ip: 10.0.0.2, username: a, password: b')]));
-    expect(() => render('heartbeat/ha.cf.hbs', extra)).toThrow(/parameter ipport has no equivalent in Heartbeat's external\/ipmi plugin/);
-    const missing = inventory(fencing([ipmi('node1', 'ip: 10.0.0.1, username: a'), ipmi('node2', 'ip: 10.0.0.2, username: a, password: b')]));
-    expect(() => render('heartbeat/ha.cf.hbs', missing)).toThrow(/fence device 'node1-bmc' has no password parameter/);
-    const blank = inventory(fencing([ipmi('node1', 'ip: 10.0.0.1, username: a, password: "two words"'), ipmi('node2', 'ip: 10.0.0.2, username: a, password: b')]));
-    expect(() => render('heartbeat/ha.cf.hbs', blank)).toThrow(/a parameter contains a blank or '#'/);
-    expect(() => render('heartbeat/ha.cf.hbs', blank)).not.toThrow(/two words/);
+    expect(loadError(fencing(['bmc: { agent: fence_ipmilan, targets: [node1, node2], params: { ip: 10.0.0.1, username: a, password: b } }']))).toMatch(/Heartbeat drives one IPMI controller per machine/);
+    expect(loadError(fencing([ipmi('node1', 'ip: 10.0.0.1, username: a, password: b, ipport: 623'), ipmi('node2', 'ip: 10.0.0.2, username: a, password: b')]))).toMatch(/parameter ipport has no equivalent in Heartbeat's external\/ipmi plugin/);
+    expect(loadError(fencing([ipmi('node1', 'ip: 10.0.0.1, username: a'), ipmi('node2', 'ip: 10.0.0.2, username: a, password: b')]))).toMatch(/fence device 'node1-bmc' has no password parameter/);
+    const blank = loadError(fencing([ipmi('node1', 'ip: 10.0.0.1, username: a, password: "two words"'), ipmi('node2', 'ip: 10.0.0.2, username: a, password: b')]));
+    expect(blank).toMatch(/a parameter contains a blank or '#'/);
+    expect(blank).not.toMatch(/two words/);
+    expect(() => stonithHostLine({ name: 'bmc', agent: 'fence_ipmilan', targets: ['node1', 'node2'], params: { ip: '10.0.0.1', username: 'a', password: 'b' } })).toThrow(/targets 2 nodes: an IPMI controller powers exactly one machine/);
   });
 
   it('refuses to configure Heartbeat when the inventory says nothing about fencing', () => {
@@ -315,10 +321,9 @@ describe('preflight: Heartbeat checks', () => {
     expect(Object.values(checks(inventory(FENCING_OFF))).map((c) => c.status)).toEqual(['ok', 'ok']);
   });
 
-  it('fails for more than two nodes and for fence agents Heartbeat cannot drive', () => {
-    const three = parseInventory('inv.yaml', `version: 1\nclusters:\n  c:\n    stack: heartbeat\n    nodes: { a: { address: 10.0.0.1 }, b: { address: 10.0.0.2 }, c: { address: 10.0.0.3 } }\n    fencing: { devices: { all: { agent: fence_xvm, targets: [a, b, c] } } }\n`);
+  it('fails for more than two nodes', () => {
+    const three = parseInventory('inv.yaml', `version: 1\nclusters:\n  c:\n    stack: heartbeat\n    nodes: { a: { address: 10.0.0.1 }, b: { address: 10.0.0.2 }, c: { address: 10.0.0.3 } }\n    fencing: { enabled: false }\n`);
     expect(checks(three)['heartbeat nodes']).toMatchObject({ status: 'fail', hint: 'use stack: pacemaker for more than two nodes' });
-    expect(checks(three)['heartbeat fencing']).toMatchObject({ status: 'fail', detail: 'Heartbeat v1 cannot drive fence_xvm (all)' });
   });
 
   it('warns when the takeover would start before DRBD sees the peer gone', () => {

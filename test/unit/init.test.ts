@@ -350,7 +350,7 @@ describe('fencing answers', () => {
       "fence device 'ipmilan-alice' has no username parameter | add params: { username: ... } to the device; as a flag: --fence-param NAME=VALUE (NODE:NAME=VALUE for one node)",
       "fence device 'ipmilan-bob' has no username parameter | add params: { username: ... } to the device; as a flag: --fence-param NAME=VALUE (NODE:NAME=VALUE for one node)",
       "fence device 'virsh' targets 'carl', which is not a node | nodes: alice, bob",
-      "no fence device powers off node 'bob' | every node needs one: add bob to --fence-targets (default: every node)",
+      "no fence device can power off node 'bob' | every node needs one: add bob to --fence-targets (default: every node)",
     ]);
     for (const e of errs) expect(e).not.toContain(SECRET);
     const blank = { enabled: true as const, devices: fenceDevices('fence_ipmilan', [{ name: 'username', value: 'admin' }, { name: 'password', value: SECRET }, { node: 'alice', name: 'ip', value: '1' }, { node: 'bob', name: 'ip', value: '2' }], ['alice', 'bob'], true) };
@@ -671,7 +671,7 @@ describe('the wizard', () => {
     expect(prompts.left()).toBe(0);
     expect(prompts.refused[0]).toMatch(/^'virsh' is not a fence agent name/);
     expect(prompts.refused[1]).toBe("'bobb' is not a node (did you mean 'bob'?): nodes: alice, bob, carol");
-    expect(notes.filter((n) => n.level === 'warn').map((n) => n.text)).toContain("no fence device powers off node 'carol'");
+    expect(notes.filter((n) => n.level === 'warn').map((n) => n.text)).toContain("no fence device can power off node 'carol'");
     const c = (await loadInventory(out)).clusters[0]!;
     expect(c.fencing!.devices.map((d) => [d.name, d.agent, d.targets])).toEqual([
       ['virsh', 'fence_virsh', ['alice', 'bob']],

@@ -79,7 +79,7 @@ describe('inventory', () => {
     expect(() => parseInventory('x.yaml', text('    heartbeat: {comm: bcast}\n', twin.replace('{comm: bcast}', '{comm: bcast, udpport: 695}')))).not.toThrow();
     expect(bad('    fencing: {}\n')).toMatch(/fencing is enabled but names no device/);
     expect(bad('    fencing: {enabled: false, devices: {f: {agent: fence_ipmilan, targets: [n1]}}}\n')).toMatch(/says enabled: false but names devices/);
-    expect(bad('    fencing: {devices: {f: {agent: fence_ipmilan, targets: [n1, n9]}}}\n')).toMatch(/targets unknown node 'n9'[\s\S]*no fence device can power off node 'n2'/);
+    expect(bad('    fencing: {devices: {f: {agent: fence_ipmilan, targets: [n1, n9]}}}\n')).toMatch(/targets 'n9', which is not a node[\s\S]*no fence device can power off node 'n2'/);
     expect(parseInventory('x.yaml', text('    fencing: {enabled: false}\n')).clusters[0]!.fencing).toEqual({ enabled: false, devices: [] });
     const svc = parseInventory('x.yaml', text('    services:\n      web: {unit: apache2, agent: "ocf:heartbeat:apache", params: {configfile: /etc/apache2/apache2.conf}}\n      old: {agent: lsb}\n')).clusters[0]!.services;
     expect(svc.map((s) => [s.agent, s.params])).toEqual([[{ class: 'ocf', provider: 'heartbeat', type: 'apache' }, { configfile: '/etc/apache2/apache2.conf' }], [{ class: 'lsb', type: 'old' }, {}]]);

@@ -1,6 +1,6 @@
 // Preflight as pure functions: which facts to gather on a node (one batch),
 // and what the gathered facts of all nodes of a cluster say, check by check.
-import { fencingWarning } from '../../inventory/stack.js';
+import { fencingWarning } from '../../fencing/rules.js';
 import { heartbeatChecks } from '../../heartbeat/preflight.js';
 import { request, type FactRequest } from '../../engine/fact.js';
 import type { ClusterSpec, DrbdResourceSpec, NodeSpec } from '../../inventory/model.js';
