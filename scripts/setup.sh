@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages haforge's tests and lab need (run as root).
-# Used by .ci/run and by the README's first commands.
+# Installs the Debian packages haforge's tests and lab need. Run as root;
+# as another user it asks sudo (when there is one). Used by .ci/run and by
+# the README's first commands.
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ]; then
-  echo "scripts/setup.sh installs Debian packages: run it as root (sudo ./scripts/setup.sh)" >&2
+  if command -v sudo >/dev/null 2>&1; then exec sudo "$0" "$@"; fi
+  echo "scripts/setup.sh installs Debian packages: run it as root" >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive

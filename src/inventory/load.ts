@@ -6,7 +6,8 @@ import { UserError, UserErrors } from '../errors.js';
 import { parseAndValidate, readYamlFile } from '../schema/load.js';
 import { didYouMean } from '../schema/suggest.js';
 import { inventorySchema } from './schema.js';
-import { resolveDrbd, resolveServices, resolveVip, type RawDrbd, type RawService, type RawVip } from './drbd.js';
+import { resolveDrbd, type RawDrbd } from '../drbd/resources.js';
+import { resolveServices, resolveVip, type RawService, type RawVip } from './services.js';
 import { checkUdpPorts, resolveCorosync, resolveFencing, resolveHeartbeat, resolvePacemaker, type RawCorosync, type RawFencing, type RawHeartbeat, type RawPacemaker } from './stack.js';
 import { RESERVED_VARS, type ClusterSpec, type Inventory, type NodeSpec, type Stack, type Vars } from './model.js';
 

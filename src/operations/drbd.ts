@@ -9,7 +9,8 @@ import { change, fail, noop, type Step, type TaskPlan } from '../engine/plan.js'
 import { blockDeviceFact, describeSignatures, foreignSignatures, zeroHeadFact } from '../facts/blockdev.js';
 import { drbdMetadataFact } from '../drbd/metadata.js';
 import { clearBitmapArgv, forcePrimaryArgv } from '../drbd/commands.js';
-import { describeSync, deviceState, drbdStatusFact, whileDrbdDown, type DrbdDeviceState } from '../drbd/status.js';
+import { deviceState, drbdStatusFact, whileDrbdDown, type DrbdDeviceState } from '../drbd/status.js';
+import { waitForSync } from '../drbd/waits.js';
 import { clusterManagerHere, MANAGER } from './common.js';
 
 const resourceName = { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'a DRBD resource name' } as const;
@@ -89,6 +90,22 @@ export const drbdUpOperation: Operation<DrbdUpArgs> = {
   },
 };
 
+// ---------------------------------------------------------------- adjust
+
+export const drbdAdjustOperation: Operation<DrbdUpArgs> = {
+  name: 'drbd_adjust',
+  summary: "A changed configuration applied to a resource that is up (drbdadm adjust); a resource not up yet is left to drbd_up.",
+  idempotent: false,
+  predictable: true,
+  schema: { type: 'object', additionalProperties: false, required: ['resource', 'minor'], properties: { resource: resourceName, minor: { type: 'integer', minimum: 0 } } },
+  label: (a) => `drbd adjust ${a.resource}`,
+  facts: () => [STATUS],
+  plan(a, ctx) {
+    if (!deviceState(ctx.fact(STATUS), a.minor)) return noop(`${a.resource} is not up: it starts with the new configuration`);
+    return change('configuration changed', [{ description: `drbdadm adjust ${a.resource}`, argv: ['drbdadm', 'adjust', a.resource] }]);
+  },
+};
+
 // ---------------------------------------------------------------- promote / initial sync
 
 export interface DrbdPrimaryArgs {
@@ -103,25 +120,6 @@ export interface DrbdPrimaryArgs {
 }
 
 const SKIP_CHECK_BYTES = 16 * 1024 * 1024;
-
-/** Poll until the peer's disk is UpToDate, reporting progress (also the split-brain repair's resync wait). */
-export function waitForSync(a: Pick<DrbdPrimaryArgs, 'resource' | 'minor' | 'timeout'>): Step {
-  return {
-    description: `wait for ${a.resource} to be UpToDate on both sides`,
-    argv: STATUS.fact.command(undefined),
-    watch: {
-      intervalMs: 1000,
-      timeoutMs: (a.timeout ?? 3600) * 1000,
-      check(stdout, exitCode) {
-        const dev = deviceState(STATUS.fact.parse(stdout, exitCode), a.minor);
-        if (!dev) return { done: false, error: `${a.resource} went down while syncing` };
-        if (dev.disk === 'UpToDate' && dev.peerDisk === 'UpToDate') return { done: true, progress: `${a.resource} UpToDate/UpToDate` };
-        if (dev.connection !== 'Connected') return { done: false, progress: `${a.resource}: ${dev.connection}, waiting for the peer` };
-        return { done: false, progress: dev.sync ? describeSync(a.resource, dev.sync) : `${a.resource}: ${dev.replication ?? dev.connection} ${dev.disk}/${dev.peerDisk}` };
-      },
-    },
-  };
-}
 
 function promoteSteps(ctx: PlanContext, a: DrbdPrimaryArgs): Step[] {
   const family = ctx.system.drbd.family;

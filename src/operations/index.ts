@@ -3,7 +3,7 @@ import type { Operation } from '../engine/operation.js';
 import { blockOperation } from './block.js';
 import { cibOperation } from './cib.js';
 import { pacemakerWaitOperation } from './pacemaker-wait.js';
-import { drbdConnectedOperation, drbdMetadataOperation, drbdPrimaryOperation, drbdUpOperation } from './drbd.js';
+import { drbdAdjustOperation, drbdConnectedOperation, drbdMetadataOperation, drbdPrimaryOperation, drbdUpOperation } from './drbd.js';
 import { filesystemOperation, mountOperation } from './filesystem.js';
 import { heartbeatResourcesOperation } from './heartbeat.js';
 import { partitionOperation } from './partition.js';
@@ -29,6 +29,7 @@ export const operations: ReadonlyMap<string, Operation> = new Map(
     partitionOperation,
     drbdMetadataOperation,
     drbdUpOperation,
+    drbdAdjustOperation,
     drbdConnectedOperation,
     drbdPrimaryOperation,
     filesystemOperation,

@@ -4,7 +4,7 @@ import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
 import { change, fail, noop } from '../engine/plan.js';
 import { blockDeviceFact, describeSignatures } from '../facts/blockdev.js';
-import { firstPartition } from '../inventory/drbd.js';
+import { firstPartition } from '../drbd/resources.js';
 
 export interface PartitionArgs {
   disk: string;

@@ -9,7 +9,7 @@ import type { PlanContext } from '../../src/engine/operation.js';
 import { drbdStatusFact } from '../../src/drbd/status.js';
 import { parseMounts } from '../../src/facts/mounts.js';
 import { parseRunningManager } from '../../src/facts/running-manager.js';
-import { drbdConnectedOperation, drbdPrimaryOperation, STANDALONE_GRACE_MS } from '../../src/operations/drbd.js';
+import { drbdAdjustOperation, drbdConnectedOperation, drbdPrimaryOperation, STANDALONE_GRACE_MS } from '../../src/operations/drbd.js';
 import { filesystemOperation, mountOperation } from '../../src/operations/filesystem.js';
 import { parseBlockDevice, type DeviceFilesystem } from '../../src/facts/blockdev.js';
 
@@ -119,5 +119,14 @@ describe('drbd_connected and a StandAlone resource', () => {
     } finally {
       now.mockRestore();
     }
+  });
+});
+
+describe('drbd_adjust (the handler of a changed DRBD configuration)', () => {
+  const ARGS = { resource: 'r0', minor: 0 };
+  it('adjusts a resource that is up, and leaves one that is not to drbd_up', () => {
+    expect(drbdAdjustOperation.plan(ARGS, ctx(PRIMARY, 'none')).steps.map((s) => s.argv)).toEqual([['drbdadm', 'adjust', 'r0']]);
+    expect(drbdAdjustOperation.plan(ARGS, ctx(PRIMARY.replace(/^ 0: .*$/m, ' 0: cs:Unconfigured'), 'none'))).toMatchObject({ steps: [], reason: 'r0 is not up: it starts with the new configuration' });
+    expect(drbdAdjustOperation.plan(ARGS, ctx('version: 8.4.11 (api:1/proto:86-101)\n', 'none')).steps).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@ import { discardConnectArgv } from '../../drbd/commands.js';
 import { deviceState, drbdStatusFact } from '../../drbd/status.js';
 import type { DrbdFamily } from '../../drbd/versions.js';
 import type { RunningManager } from '../../facts/running-manager.js';
-import { waitForSync } from '../../operations/drbd.js';
+import { waitForSync } from '../../drbd/waits.js';
 import { quoteWord } from '../../util/shell.js';
 import { listTarGz } from '../../util/tar.js';
 import type { ResourceReport } from './detect.js';

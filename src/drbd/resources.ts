@@ -1,9 +1,10 @@
-// DRBD, services and VIP of a cluster: defaults filled in and cross-checked
-// against the cluster's nodes.
+// DRBD resources of an inventory: defaults filled in (minor, port, device,
+// filesystem) and cross-checked against the cluster's nodes (a backing disk
+// for every node, minors used once), and the first partition of a disk
+// haforge is asked to partition.
 import { UserError } from '../errors.js';
+import type { DrbdSpec } from '../inventory/model.js';
 import { didYouMean } from '../schema/suggest.js';
-import type { DrbdSpec, ServiceSpec, VipSpec } from './model.js';
-import { parseServiceAgent } from './stack.js';
 
 export interface RawDrbdResource {
   disk?: string;
@@ -25,21 +26,6 @@ export interface RawDrbd {
   after_sb_1pri?: string;
   after_sb_2pri?: string;
 }
-export interface RawService {
-  unit?: string;
-  package?: string;
-  paths?: string[];
-  port?: number;
-  resource?: string;
-  agent?: string;
-  params?: Record<string, string | number | boolean>;
-}
-export interface RawVip {
-  address: string;
-  cidr_netmask?: number;
-  nic?: string;
-}
-
 type At = (...path: (string | number)[]) => UserError['position'];
 
 /** The first partition of a whole disk: /dev/vdb -> /dev/vdb1, /dev/nvme0n1 -> /dev/nvme0n1p1. */
@@ -116,25 +102,4 @@ export function resolveDrbd(
     },
     disks,
   };
-}
-
-export function resolveServices(cluster: string, raw: Record<string, RawService> | undefined, drbd: DrbdSpec | undefined, errors: UserError[], at: At): ServiceSpec[] {
-  return Object.entries(raw ?? {}).map(([name, s]) => {
-    const resources = drbd?.resources.map((r) => r.name) ?? [];
-    const resource = s.resource ?? resources[0];
-    if (s.paths?.length && !drbd) {
-      errors.push(new UserError(`service '${name}' has paths to relocate but the cluster has no drbd: section`, { position: at('clusters', cluster, 'services', name, 'paths') }));
-    } else if (s.resource && !resources.includes(s.resource)) {
-      errors.push(new UserError(`service '${name}' names unknown resource '${s.resource}'${didYouMean(s.resource, resources)}`, { position: at('clusters', cluster, 'services', name, 'resource') }));
-    } else if (s.paths?.length && resource && !drbd!.resources.find((r) => r.name === resource)!.mount) {
-      errors.push(new UserError(`service '${name}' keeps its data on resource '${resource}', which has no mount point`, { position: at('clusters', cluster, 'drbd', 'resources', resource), hint: 'add mount: /some/path to the resource' }));
-    }
-    const unit = s.unit ?? name;
-    const params = Object.fromEntries(Object.entries(s.params ?? {}).map(([k, v]) => [k, String(v)]));
-    return { name, unit, agent: parseServiceAgent(s.agent, unit), params, package: s.package, paths: s.paths ?? [], port: s.port, resource };
-  });
-}
-
-export function resolveVip(raw: RawVip | undefined): VipSpec | undefined {
-  return raw ? { address: raw.address, cidrNetmask: raw.cidr_netmask ?? 24, nic: raw.nic } : undefined;
 }
