@@ -65,7 +65,7 @@ export async function loadPlaybook(file: string, importedFrom: string[] = []): P
 const asList = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 export function parsePlaybook(file: string, text: string): Playbook {
-  const { value, positions } = parseAndValidate<RawPlay[]>(file, text, playbookSchema);
+  const { value, positions } = parseAndValidate<RawPlay[]>(file, text, playbookSchema, true);
   const errors: UserError[] = [];
   const plays: Play[] = (value ?? []).map((raw, p) => {
     if (raw.import !== undefined) {

@@ -43,9 +43,10 @@ export function parseYaml(file: string, text: string): LoadedYaml {
 }
 
 /** Parses, validates against the schema and returns the plain value. */
-export function parseAndValidate<T>(file: string, text: string, schema: Schema): LoadedYaml & { value: T } {
+/** `templated`: values with `{{` are templates, checked once rendered (playbooks; inventories are never rendered). */
+export function parseAndValidate<T>(file: string, text: string, schema: Schema, templated = false): LoadedYaml & { value: T } {
   const loaded = parseYaml(file, text);
-  const validator = new SchemaValidator(loaded.doc, loaded.positions, schema);
+  const validator = new SchemaValidator(loaded.doc, loaded.positions, schema, templated);
   validator.validateDocument();
   if (validator.errors.length > 0) throw new UserErrors(validator.errors);
   return { ...loaded, value: loaded.doc.toJS({ maxAliasCount: 1000 }) as T };

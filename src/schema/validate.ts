@@ -15,6 +15,8 @@ export class SchemaValidator {
     private readonly doc: Document,
     private readonly positions: PositionIndex,
     private readonly root: Schema,
+    /** A playbook's values may be templates, checked again once rendered; an inventory's never are. */
+    private readonly templated = false,
   ) {}
 
   /** Validates the whole document; errors accumulate in this.errors. */
@@ -41,11 +43,11 @@ export class SchemaValidator {
     const node = isAlias(rawNode) ? (rawNode.resolve(this.doc) as YamlNode | undefined) ?? null : rawNode;
     this.positions.record(path, node);
     // A templated value is checked again once rendered (see checkRendered).
-    if (isScalar(node) && typeof node.value === 'string' && node.value.includes('{{')) return true;
+    if (this.templated && isScalar(node) && typeof node.value === 'string' && node.value.includes('{{')) return true;
 
     if (schema.anyOf) {
       const probes = schema.anyOf.map((option) => {
-        const probe = new SchemaValidator(this.doc, this.positions, this.root);
+        const probe = new SchemaValidator(this.doc, this.positions, this.root, this.templated);
         return { option, ok: probe.check(node, option, path), errors: probe.errors };
       });
       if (probes.some((p) => p.ok)) return true;

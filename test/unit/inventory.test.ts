@@ -107,6 +107,17 @@ describe('inventory', () => {
     expect(text).toMatch(/hint: allowed here: address, replication_address, ring1_address, ssh, sudo, disks, vars/);
   });
 
+  it('an inventory is never rendered: a value with {{ is checked like any other', () => {
+    const text = 'version: 1\nclusters:\n  web:\n    drbd: { resources: { r0: { disk: /dev/vdb, minor: "{{x}}" } } }\n    nodes:\n      a: { address: 10.0.0.1 }\n';
+    let message = '';
+    try {
+      parseInventory('inv.yaml', text);
+    } catch (err) {
+      message = formatError(err);
+    }
+    expect(message).toBe("error: inv.yaml:4:55: clusters.web.drbd.resources.r0.minor: expected a whole number, got the string '{{x}}'");
+  });
+
   it('checks cross references: primary, group members, reserved variables', async () => {
     const text = await errorsOf(fixture('crossref.yaml'));
     const file = fixture('crossref.yaml');
