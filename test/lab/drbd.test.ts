@@ -120,7 +120,7 @@ describe.skipIf(skip)('DRBD bootstrap in the lab (real VMs)', () => {
     await ssh('node1', 'echo not-blank | dd of=/dev/loop7 bs=1 seek=4096 conv=notrunc status=none');
     const inv = await writeInventory('r1.yaml', { r1: { disk: '/dev/loop7', minor: 1, port: 7789 } });
     const refused = await apply(inv, 'drbd', '--var', 'initial_sync=skip');
-    expect(failures(refused.report).map((r: any) => r.msg)).toEqual([expect.stringMatching(/skip-initial-sync refused: \/dev\/loop7 is not blank \(its first 16 MiB are not zero\)/)]);
+    expect(failures(refused.report).map((r: any) => r.msg)).toEqual([expect.stringMatching(/skip-initial-sync refused: \/dev\/loop7 on node1 is not blank \(its first 16 MiB are not zero\)/)]);
     await ssh('node1', 'drbdadm down r1 && dd if=/dev/zero of=/dev/loop7 bs=1M count=16 status=none && drbdadm --force create-md r1 && drbdadm up r1');
     const { ran, report } = await apply(inv, 'drbd', '--var', 'initial_sync=skip');
     timings.skipInitialSync = ran.ms / 1000;

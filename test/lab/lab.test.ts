@@ -180,7 +180,8 @@ describe.skipIf(skip)('haforge lab (real VMs)', () => {
     for (const p of ports) expect(await isListening(p)).toBe(false);
     await expect(fs.stat(status.stateDir)).rejects.toThrow(/ENOENT/);
     const gone = await lab('status', '--json');
-    expect(gone.code).not.toBe(0);
-    expect(gone.stderr).toMatch(/no lab named/);
+    // Every command's errors, with --json: the error as JSON on stdout, exit 1.
+    expect(gone.code).toBe(1);
+    expect(JSON.parse(gone.stdout).error).toMatchObject({ kind: 'user', message: expect.stringMatching(/no lab named/) });
   });
 });
