@@ -10,7 +10,7 @@ import { blockDeviceFact, describeSignatures, foreignSignatures, zeroHeadFact } 
 import { drbdMetadataFact } from '../drbd/metadata.js';
 import { clearBitmapArgv, forcePrimaryArgv } from '../drbd/commands.js';
 import { deviceState, drbdStatusFact, whileDrbdDown, type DrbdDeviceState } from '../drbd/status.js';
-import { waitForSync } from '../drbd/waits.js';
+import { drbdWait, waitForSync } from '../drbd/waits.js';
 import { clusterManagerHere, MANAGER } from './common.js';
 
 const resourceName = { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'a DRBD resource name' } as const;
@@ -264,22 +264,13 @@ export const drbdConnectedOperation: Operation<DrbdConnectedArgs> = {
     return {
       reason: dev.connection === 'StandAlone' ? `StandAlone while ${manager} runs: waiting up to ${STANDALONE_GRACE_MS / 1000} s for it to connect` : `${dev.connection}: waiting for the peer`,
       steps: [
-        {
-          description: `wait for ${a.resource} to connect`,
-          argv: STATUS.fact.command(undefined),
-          watch: {
-            intervalMs: 1000,
-            timeoutMs: (a.timeout ?? 120) * 1000,
-            check(stdout, exitCode) {
-              const d = deviceState(STATUS.fact.parse(stdout, exitCode), a.minor);
-              if (!d) return { done: false, error: `${a.resource} went down` };
-              if (d.connection !== 'StandAlone') standAloneSince = undefined;
-              else if (!manager) return { done: false, error: `${a.resource} went StandAlone (split brain or refused peer)`, hint: standAloneHint };
-              else if (Date.now() - (standAloneSince ??= Date.now()) > STANDALONE_GRACE_MS) return { done: false, error: `${standAlone} (for ${STANDALONE_GRACE_MS / 1000} s, with ${manager} running)`, hint: standAloneHint };
-              return { done: d.connection === 'Connected', progress: `${a.resource}: ${d.connection}` };
-            },
-          },
-        },
+        drbdWait(`wait for ${a.resource} to connect`, a.minor, a.timeout ?? 120, (d) => {
+          if (!d) return { done: false, error: `${a.resource} went down` };
+          if (d.connection !== 'StandAlone') standAloneSince = undefined;
+          else if (!manager) return { done: false, error: `${a.resource} went StandAlone (split brain or refused peer)`, hint: standAloneHint };
+          else if (Date.now() - (standAloneSince ??= Date.now()) > STANDALONE_GRACE_MS) return { done: false, error: `${standAlone} (for ${STANDALONE_GRACE_MS / 1000} s, with ${manager} running)`, hint: standAloneHint };
+          return { done: d.connection === 'Connected', progress: `${a.resource}: ${d.connection}` };
+        }),
       ],
     };
   },

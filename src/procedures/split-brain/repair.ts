@@ -9,10 +9,9 @@
 // it can be made Primary alone and its filesystem mounted read-only.
 import type { Plan, Step } from '../../engine/plan.js';
 import { discardConnectArgv } from '../../drbd/commands.js';
-import { deviceState, drbdStatusFact } from '../../drbd/status.js';
 import type { DrbdFamily } from '../../drbd/versions.js';
 import type { RunningManager } from '../../facts/running-manager.js';
-import { waitForSync } from '../../drbd/waits.js';
+import { drbdWait, syncJudge } from '../../drbd/waits.js';
 import { quoteWord } from '../../util/shell.js';
 import { listTarGz } from '../../util/tar.js';
 import type { ResourceReport } from './detect.js';
@@ -174,24 +173,15 @@ const CONNECT_WITHIN_MS = 120_000;
  * refused the connection (the split brain was not resolved), and a peer that
  * does not connect within two minutes will not.
  */
-export function resyncWait(resource: string, minor: number, timeoutSeconds: number): Pick<RepairStep, 'description' | 'argv' | 'watch'> {
-  const base = waitForSync({ resource, minor, timeout: timeoutSeconds });
+export function resyncWait(resource: string, minor: number, timeoutSeconds: number): RepairStep {
+  const synced = syncJudge({ resource });
   let waitingSince: number | undefined;
-  return {
-    description: `resync: wait until ${resource} is UpToDate on both sides`,
-    argv: base.argv,
-    watch: {
-      intervalMs: base.watch!.intervalMs,
-      timeoutMs: base.watch!.timeoutMs,
-      check(stdout, exitCode) {
-        const dev = deviceState(drbdStatusFact.parse(stdout, exitCode), minor);
-        if (dev?.connection === 'StandAlone') return { done: false, error: `${resource} went StandAlone again: DRBD refused the connection (see the kernel log)` };
-        if (dev && dev.connection !== 'Connected') {
-          waitingSince ??= Date.now();
-          if (Date.now() - waitingSince > CONNECT_WITHIN_MS) return { done: false, error: `${resource} did not connect within ${CONNECT_WITHIN_MS / 1000} s (${dev.connection})` };
-        } else waitingSince = undefined;
-        return base.watch!.check(stdout, exitCode);
-      },
-    },
-  };
+  return drbdWait(`resync: wait until ${resource} is UpToDate on both sides`, minor, timeoutSeconds, (dev) => {
+    if (dev?.connection === 'StandAlone') return { done: false, error: `${resource} went StandAlone again: DRBD refused the connection (see the kernel log)` };
+    if (dev && dev.connection !== 'Connected') {
+      waitingSince ??= Date.now();
+      if (Date.now() - waitingSince > CONNECT_WITHIN_MS) return { done: false, error: `${resource} did not connect within ${CONNECT_WITHIN_MS / 1000} s (${dev.connection})` };
+    } else waitingSince = undefined;
+    return synced(dev);
+  });
 }
