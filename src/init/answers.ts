@@ -437,8 +437,6 @@ export function checkAnswers(a: InitAnswers): UserError[] {
   check(() => parseMount(a.mount));
   check(() => parseVip(`${a.vip.address}/${a.vip.cidrNetmask}`));
   if (a.vip.nic !== undefined) check(() => parseNic(a.vip.nic!));
-  const owner = a.nodes.find((n) => n.host === a.vip.address || n.replicationAddress === a.vip.address);
-  if (owner) errors.push(bad(`the virtual IP ${a.vip.address} is an address of node '${owner.name}'`, 'the VIP must be a free address that moves between the nodes'));
   if (a.stack === 'heartbeat' && !a.vip.nic) {
     errors.push(bad('Heartbeat needs the interface the VIP goes on', 'give --vip-nic (e.g. eth0): it also carries the heartbeats'));
   }
@@ -449,10 +447,7 @@ export function checkAnswers(a: InitAnswers): UserError[] {
     services.add(s.name);
     if (s.unit !== undefined) check(() => parseUnit(s.unit!));
     if (s.port !== undefined) check(() => parsePort(s.port!, `port of service ${s.name}`));
-    for (const p of s.paths) {
-      check(() => parseAbsolutePath(p, `path of service ${s.name}`));
-      if (p === a.mount || p.startsWith(`${a.mount}/`)) errors.push(bad(`service '${s.name}': ${p} is already on the replicated volume (${a.mount})`, 'list the paths where the service keeps them now; haforge moves them onto the volume'));
-    }
+    for (const p of s.paths) check(() => parseAbsolutePath(p, `path of service ${s.name}`));
   }
   errors.push(...checkFencing(a));
   return errors;

@@ -2,7 +2,7 @@
 // inventory.example.yaml. Pure: no files, no hosts. The text is checked with
 // the loader itself, so what `haforge init` writes always loads.
 import { Document, isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
-import { UserErrors } from '../errors.js';
+import { UserError, UserErrors } from '../errors.js';
 import { checkAnswers, holdsSecret, isSecretParam, type FencingAnswer, type InitAnswers, type NodeAnswer } from './answers.js';
 import { parseInventory } from '../inventory/load.js';
 import type { Inventory } from '../inventory/model.js';
@@ -102,10 +102,19 @@ export function renderInventory(a: InitAnswers, opts: RenderOptions): string {
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 
-/** Renders and loads the text with the inventory loader: the file will load exactly like this. */
+/**
+ * Renders and loads the text with the inventory loader, the one judge of an
+ * inventory: the file will load exactly like this. What the loader refuses is
+ * said about the answers (the file does not exist yet: no position).
+ */
 export function renderAndCheck(a: InitAnswers, opts: RenderOptions & { path: string }): { text: string; inventory: Inventory } {
   const text = renderInventory(a, opts);
-  return { text, inventory: parseInventory(opts.path, text) };
+  try {
+    return { text, inventory: parseInventory(opts.path, text) };
+  } catch (err) {
+    if (err instanceof UserErrors) throw new UserErrors(err.errors.map((e) => new UserError(e.message, { hint: e.hint })));
+    throw err;
+  }
 }
 
 function header(a: InitAnswers, opts: RenderOptions): string {

@@ -175,7 +175,7 @@ export function parseInventory(file: string, text: string, opts: LoadOptions = {
       });
     }
     const stack = opts.stack ?? rc.stack ?? 'pacemaker';
-    const vip = resolveVip(rc.vip);
+    const vip = resolveVip(clusterName, rc.vip, nodes, errors, at);
     const ring1Count = Object.values(rc.nodes).filter((n) => n.ring1_address).length;
     clusters.push({
       name: clusterName,

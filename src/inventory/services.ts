@@ -1,7 +1,7 @@
 // Services and VIP of a cluster: defaults filled in and cross-checked
 // against its DRBD resources.
 import { UserError } from '../errors.js';
-import type { DrbdSpec, ServiceSpec, VipSpec } from './model.js';
+import type { DrbdSpec, NodeSpec, ServiceSpec, VipSpec } from './model.js';
 import { didYouMean } from '../schema/suggest.js';
 import { parseServiceAgent } from './stack.js';
 
@@ -33,12 +33,23 @@ export function resolveServices(cluster: string, raw: Record<string, RawService>
     } else if (s.paths?.length && resource && !drbd!.resources.find((r) => r.name === resource)!.mount) {
       errors.push(new UserError(`service '${name}' keeps its data on resource '${resource}', which has no mount point`, { position: at('clusters', cluster, 'drbd', 'resources', resource), hint: 'add mount: /some/path to the resource' }));
     }
+    const mount = drbd?.resources.find((r) => r.name === resource)?.mount?.replace(/\/$/, '');
+    (s.paths ?? []).forEach((p, i) => {
+      // Relocation moves a path onto the volume: one already there would be moved onto itself.
+      if (mount && (p === mount || p.startsWith(`${mount}/`))) {
+        errors.push(new UserError(`service '${name}': ${p} is already on the replicated volume (${mount})`, { position: at('clusters', cluster, 'services', name, 'paths', i), hint: 'list the paths where the service keeps them now; haforge moves them onto the volume' }));
+      }
+    });
     const unit = s.unit ?? name;
     const params = Object.fromEntries(Object.entries(s.params ?? {}).map(([k, v]) => [k, String(v)]));
     return { name, unit, agent: parseServiceAgent(s.agent, unit), params, package: s.package, paths: s.paths ?? [], port: s.port, resource };
   });
 }
 
-export function resolveVip(raw: RawVip | undefined): VipSpec | undefined {
-  return raw ? { address: raw.address, cidrNetmask: raw.cidr_netmask ?? 24, nic: raw.nic } : undefined;
+/** The VIP moves between the nodes: it cannot be one of their own addresses. */
+export function resolveVip(cluster: string, raw: RawVip | undefined, nodes: Pick<NodeSpec, 'name' | 'address' | 'replicationAddress' | 'ring1Address'>[], errors: UserError[], at: At): VipSpec | undefined {
+  if (!raw) return undefined;
+  const owner = nodes.find((n) => [n.address, n.replicationAddress, n.ring1Address].includes(raw.address));
+  if (owner) errors.push(new UserError(`the virtual IP ${raw.address} is an address of node '${owner.name}'`, { position: at('clusters', cluster, 'vip', 'address'), hint: 'the VIP must be a free address that moves between the nodes' }));
+  return { address: raw.address, cidrNetmask: raw.cidr_netmask ?? 24, nic: raw.nic };
 }

@@ -28,7 +28,7 @@ import {
   type InitAnswers,
 } from '../../src/init/answers.js';
 import { loadInventory, parseInventory } from '../../src/inventory/load.js';
-import { renderInventory } from '../../src/init/write.js';
+import { renderAndCheck, renderInventory } from '../../src/init/write.js';
 import type { HostInfo, Probe, Prober, ProbeTarget } from '../../src/init/probe.js';
 import type { ClusterSpec } from '../../src/inventory/model.js';
 import { fencingFromFlags, initInventory, type InitGiven, type Note, type Prompts } from '../../src/init/wizard.js';
@@ -200,12 +200,18 @@ describe('the written inventory', () => {
       "nodes 'alice' and 'alice' both connect to 192.0.2.11:22 | each node needs its own SSH address",
       "primary 'carol' is not one of the nodes | choose one of alice with --primary",
       'the replicated filesystem cannot be mounted on / | pick an empty directory such as /replicated',
-      "the virtual IP 192.0.2.11 is an address of node 'alice' | the VIP must be a free address that moves between the nodes",
       'Heartbeat needs the interface the VIP goes on | give --vip-nic (e.g. eth0): it also carries the heartbeats',
       "path of service web 'relative' is not an absolute path | a path starting with /, without spaces",
     ]);
     expect(errorsOf(() => render(answers({ nodes: [{ name: 'alice', host: '192.0.2.11' }] })))[0]).toBe('a failover cluster needs at least two nodes, not 1 | give --node once per node');
     expect(checkAnswers(answers())).toEqual([]);
+  });
+
+  it('what the inventory loader refuses is said about the answers, without a position in a file not yet written', () => {
+    const vip = answers({ vip: { address: '192.0.2.11', cidrNetmask: 24 }, nodes: [{ name: 'alice', host: '192.0.2.11' }, { name: 'bob', host: '192.0.2.12' }] });
+    expect(errorsOf(() => renderAndCheck(vip, { file: 'inventory.yaml', path: 'inventory.yaml', schemaRef: 'x' }))).toEqual(["the virtual IP 192.0.2.11 is an address of node 'alice' | the VIP must be a free address that moves between the nodes"]);
+    const onVolume = answers({ services: [{ name: 'web', paths: ['/replicated/www'] }] });
+    expect(errorsOf(() => renderAndCheck(onVolume, { file: 'inventory.yaml', path: 'inventory.yaml', schemaRef: 'x' }))).toEqual(['service \'web\': /replicated/www is already on the replicated volume (/replicated) | list the paths where the service keeps them now; haforge moves them onto the volume']);
   });
 });
 
