@@ -35,6 +35,10 @@ const GUARDS = [
   ['forced promotion syntax of 8.3', 'src/drbd/commands.ts', "return family === '8.3' ? ['drbdadm', '--', '--overwrite-data-of-peer', 'primary', resource]", "return family === '8.9' ? ['drbdadm', '--', '--overwrite-data-of-peer', 'primary', resource]"],
   ['clear-bitmap syntax per family', 'src/drbd/commands.ts', "return family === '8.3' || family === '8.4' ? ['drbdadm', '--', '--clear-bitmap'", "return family === '8.3' ? ['drbdadm', '--', '--clear-bitmap'"],
   ['discard syntax of 8.3', 'src/drbd/commands.ts', "return family === '8.3' ? ['drbdadm', '--', '--discard-my-data', 'connect', resource]", "return family === '8.9' ? ['drbdadm', '--', '--discard-my-data', 'connect', resource]"],
+  ['SBD header over a signature', 'src/operations/sbd.ts', 'if (disk.signatures.length) {', 'if (false) {'],
+  ["SBD header over another cluster's", 'src/operations/sbd.ts', 'if (foreign.length) {', 'if (false) {'],
+  ['SBD header rewritten with other timeouts', 'src/operations/sbd.ts', 'if (header.watchdog !== a.watchdog_timeout || header.msgwait !== a.msgwait) {', 'if (false) {'],
+  ['SBD header on a disk that cannot be read', 'src/operations/sbd.ts', 'if (header.error) return fail(', 'if (false) return fail('],
   ['symlink over a directory or file', 'src/operations/symlink.ts', '    return fail(\n      `${a.path} is a ${current.type', "    return change('replace', [step]);\n    return fail(\n      `${a.path} is a ${current.type"],
   ['relocate: data on the node and on the volume', 'src/operations/relocate.ts', "if (there.type !== 'absent') {", 'if (false) {'],
   ['relocate: a link to elsewhere', 'src/operations/relocate.ts', 'return here.target === target ? noop(`${path} -> ${target}`) : fail(', 'return here.target === target || true ? noop(`${path} -> ${target}`) : fail('],
@@ -59,7 +63,7 @@ const GUARDS = [
   ['split brain: waits until DRBD met the split brain', 'src/procedures/split-brain/repair.ts', "if (!report.sides.some((s) => s.connection === 'StandAlone')) {", 'if (false) {'],
 ];
 
-const PINNING_FILES = ['guards', 'engine', 'split-brain', 'split-brain-repair', 'drbd-ops'].map((f) => `test/unit/${f}.test.ts`);
+const PINNING_FILES = ['guards', 'engine', 'split-brain', 'split-brain-repair', 'drbd-ops', 'sbd'].map((f) => `test/unit/${f}.test.ts`);
 
 const only = process.argv[2];
 const failures = [];

@@ -4,7 +4,7 @@
 // Heartbeat v1 can drive. Also what preflight and status say about a
 // cluster without fencing.
 import { UserError } from '../errors.js';
-import type { ClusterSpec, FencingSpec, Stack } from '../inventory/model.js';
+import type { ClusterSpec, FencingSpec, SbdSpec, Stack } from '../inventory/model.js';
 import { didYouMean } from '../schema/suggest.js';
 import { HEARTBEAT_FENCE_AGENTS, stonithHostLine } from './heartbeat-stonith.js';
 
@@ -23,10 +23,11 @@ export const SECRET_PARAM = /pass|secret|key|token/i;
 
 export function fencingProblems(f: FencingSpec, nodeNames: string[], stack: Stack): FencingProblem[] {
   const problems: FencingProblem[] = [];
-  if (f.enabled && f.devices.length === 0) {
-    problems.push({ message: 'fencing is enabled but names no device', hint: 'add devices:, or say enabled: false to run without fencing on purpose', at: [] });
+  if (f.enabled && f.devices.length === 0 && !f.sbd) {
+    problems.push({ message: 'fencing is enabled but names no device', hint: 'add sbd: or devices:, or say enabled: false to run without fencing on purpose', at: [] });
   }
-  if (!f.enabled && f.devices.length > 0) problems.push({ message: 'fencing says enabled: false but names devices', hint: 'remove enabled: false to use the devices', at: ['enabled'] });
+  if (!f.enabled && (f.devices.length > 0 || f.sbd)) problems.push({ message: 'fencing says enabled: false but names devices', hint: 'remove enabled: false to use the devices', at: ['enabled'] });
+  if (f.sbd) problems.push(...sbdProblems(f.sbd, stack));
   for (const d of f.devices) {
     if (!d.targets.length) problems.push({ message: `fence device '${d.name}' powers off no node`, hint: 'give the nodes it fences in targets:', flagHint: 'give the nodes it fences (--fence-targets)', at: ['devices', d.name, 'targets'] });
     d.targets.forEach((t, i) => {
@@ -38,10 +39,30 @@ export function fencingProblems(f: FencingSpec, nodeNames: string[], stack: Stac
     }
     if (f.enabled && stack === 'heartbeat') problems.push(...heartbeatProblems(d));
   }
-  if (f.enabled) {
+  // SBD fences every node of the cluster: each has its slot on the shared disks.
+  if (f.enabled && !f.sbd) {
     for (const n of nodeNames) {
       if (!f.devices.some((d) => d.targets.includes(n))) problems.push({ message: `no fence device can power off node '${n}'`, hint: `add ${n} to some device's targets`, flagHint: `every node needs one: add ${n} to --fence-targets (default: every node)`, at: ['devices'] });
     }
+  }
+  return problems;
+}
+
+/** SBD's devices and timeouts (its arithmetic: fencing/sbd.ts). */
+function sbdProblems(sbd: SbdSpec, stack: Stack): FencingProblem[] {
+  const problems: FencingProblem[] = [];
+  if (stack === 'heartbeat') problems.push({ message: 'SBD fencing needs Pacemaker', hint: 'with stack: heartbeat fence with an IPMI device (devices:), or use stack: pacemaker for SBD', flagHint: 'use --stack pacemaker for SBD', at: ['sbd'] });
+  const seen = new Set<string>();
+  sbd.devices.forEach((d, i) => {
+    if (seen.has(d)) problems.push({ message: `SBD device ${d} is named twice`, hint: 'one to three different shared disks', at: ['sbd', 'devices', i] });
+    seen.add(d);
+  });
+  if (sbd.msgwait < 2 * sbd.watchdogTimeout) {
+    problems.push({
+      message: `SBD msgwait ${sbd.msgwait} s is below twice watchdog_timeout (${sbd.watchdogTimeout} s)`,
+      hint: `a node that misses its poison pill is reset by its watchdog only after watchdog_timeout: msgwait must leave it that long twice (msgwait: ${2 * sbd.watchdogTimeout}, or leave it out)`,
+      at: ['sbd', 'msgwait'],
+    });
   }
   return problems;
 }

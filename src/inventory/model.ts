@@ -127,9 +127,22 @@ export interface FenceDevice {
   params: Record<string, string>;
 }
 
+/** SBD: fencing through a shared disk and a watchdog on every node. */
+export interface SbdSpec {
+  /** The shared disks (one to three), the same disks on every node. */
+  devices: string[];
+  /** Each node's watchdog device. */
+  watchdog: string;
+  /** Seconds a node's watchdog waits for sbd before it resets the node. */
+  watchdogTimeout: number;
+  /** Seconds after a poison pill is written until its target counts as fenced. */
+  msgwait: number;
+}
+
 export interface FencingSpec {
   enabled: boolean;
   devices: FenceDevice[];
+  sbd?: SbdSpec;
 }
 
 export interface ClusterSpec {

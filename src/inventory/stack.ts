@@ -71,12 +71,26 @@ const fenceDevice: Schema = {
   },
 };
 
+const sbdSchema: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['devices'],
+  description: 'SBD: fencing through a small shared disk (a poison pill in the target\'s slot) and a watchdog on every node that resets it when sbd stops.',
+  properties: {
+    devices: { type: 'array', minItems: 1, maxItems: 3, items: { type: 'string', pattern: '^/dev/', description: 'a shared disk, the same on every node (a /dev/disk/by-id/ name is stable)' }, description: 'One to three shared disks.' },
+    watchdog: { type: 'string', pattern: '^/dev/', description: 'The watchdog device on every node (default /dev/watchdog).' },
+    watchdog_timeout: { type: 'integer', minimum: 2, maximum: 120, description: 'Seconds before the watchdog resets a node whose sbd stopped answering (default 5).' },
+    msgwait: { type: 'integer', minimum: 4, maximum: 240, description: 'Seconds after a poison pill until its target counts as fenced (default twice watchdog_timeout).' },
+  },
+};
+
 export const fencingSchema: Schema = {
   type: 'object',
   additionalProperties: false,
-  description: 'Fencing (STONITH). Required with a cluster manager: either devices, or enabled: false to run without it on purpose.',
+  description: 'Fencing (STONITH). Required with a cluster manager: SBD, fence devices, or enabled: false to run without it on purpose.',
   properties: {
     enabled: { type: 'boolean', description: 'false: run without fencing (allowed, warned about on every preflight and status).' },
+    sbd: sbdSchema,
     devices: { type: 'object', propertyNames: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' }, additionalProperties: fenceDevice, description: 'Fence devices by name.' },
   },
 };
@@ -118,6 +132,7 @@ export interface RawPacemaker {
 }
 export interface RawFencing {
   enabled?: boolean;
+  sbd?: { devices: string[]; watchdog?: string; watchdog_timeout?: number; msgwait?: number };
   devices?: Record<string, { agent: string; targets: string[]; params?: Record<string, string | number | boolean> }>;
 }
 
@@ -188,7 +203,8 @@ export function resolvePacemaker(raw: RawPacemaker | undefined): PacemakerSpec {
 export function resolveFencing(cluster: string, stack: Stack, raw: RawFencing | undefined, nodeNames: string[], errors: UserError[], at: At): FencingSpec | undefined {
   if (!raw) return undefined;
   const devices = Object.entries(raw.devices ?? {}).map(([name, d]) => ({ name, agent: d.agent, targets: d.targets, params: Object.fromEntries(Object.entries(d.params ?? {}).map(([k, v]) => [k, String(v)])) }));
-  const spec = { enabled: raw.enabled ?? true, devices };
+  const sbd = raw.sbd && { devices: raw.sbd.devices, watchdog: raw.sbd.watchdog ?? '/dev/watchdog', watchdogTimeout: raw.sbd.watchdog_timeout ?? 5, msgwait: raw.sbd.msgwait ?? 2 * (raw.sbd.watchdog_timeout ?? 5) };
+  const spec: FencingSpec = { enabled: raw.enabled ?? true, devices, ...(sbd ? { sbd } : {}) };
   for (const p of fencingProblems(spec, nodeNames, stack)) errors.push(new UserError(p.message, { position: at('clusters', cluster, 'fencing', ...p.at), hint: p.hint }));
   return spec;
 }

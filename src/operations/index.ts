@@ -16,6 +16,7 @@ import { fileOperation } from './file.js';
 import { packageOperation } from './package.js';
 import { serviceOperation } from './service.js';
 import { symlinkOperation } from './symlink.js';
+import { sbdDeviceOperation } from './sbd.js';
 
 export const operations: ReadonlyMap<string, Operation> = new Map(
   [
@@ -40,5 +41,6 @@ export const operations: ReadonlyMap<string, Operation> = new Map(
     cibOperation,
     pacemakerWaitOperation,
     heartbeatResourcesOperation,
+    sbdDeviceOperation,
   ].map((op) => [op.name, op as Operation]),
 );

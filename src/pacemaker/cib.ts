@@ -3,6 +3,7 @@
 // (Pacemaker adds nodes itself as they join; see merge.ts for what is kept
 // from the live CIB when this replaces it).
 import { SECRET_PARAM } from '../fencing/rules.js';
+import { sbdTimeouts } from '../fencing/sbd.js';
 import type { ClusterSpec, PacemakerSpec } from '../inventory/model.js';
 import { el, type XmlElement } from '../util/xml.js';
 import { constraintsSection } from './constraints.js';
@@ -14,8 +15,14 @@ import { expectsGroup, resourcesSection } from './resources.js';
 export const DEFAULT_OP_TIMEOUT = '60s';
 
 export function clusterProperties(cluster: ClusterSpec, pcmk: PacemakerSpec): Record<string, string> {
+  const sbd = cluster.fencing?.enabled ? cluster.fencing.sbd : undefined;
+  const t = sbd && sbdTimeouts(sbd, cluster.corosync);
   return {
     'stonith-enabled': cluster.fencing?.enabled ? 'true' : 'false',
+    // SBD's arithmetic (fencing/sbd.ts): Pacemaker waits for the pill's msgwait and more;
+    // in a two-node fence race the node that runs the services fences first.
+    ...(t ? { 'stonith-timeout': `${t.stonithTimeout}s` } : {}),
+    ...(t && cluster.nodes.length === 2 ? { 'priority-fencing-delay': `${t.priorityFencingDelay}s` } : {}),
     'no-quorum-policy': pcmk.noQuorumPolicy,
     ...pcmk.properties,
   };

@@ -20,6 +20,8 @@ export const drbdCloneId = (resource: string) => `ms_drbd_${safe(resource)}`;
 export const filesystemId = (resource: string) => `p_fs_${safe(resource)}`;
 export const serviceId = (service: string) => `p_svc_${safe(service)}`;
 export const stonithId = (device: string) => `st_${safe(device)}`;
+/** The fence resource of SBD (fence_sbd on the shared disks). */
+export const SBD_STONITH_ID = 'st_sbd';
 
 /** An nvpair's id inside a set: "<set>-<name>", as pcs and crmsh write them. */
 export const nvpairId = (setId: string, name: string) => `${setId}-${safe(name)}`;

@@ -2,9 +2,10 @@
 // clone per resource, one group (filesystems, VIP, services) that moves as
 // a unit, a ping clone when ping_nodes are given, and the fence devices.
 // Timeouts are the agents' own recommendations (their meta-data).
-import type { ClusterSpec, DrbdResourceSpec, FenceDevice, ServiceSpec } from '../inventory/model.js';
+import { sbdTimeouts } from '../fencing/sbd.js';
+import type { ClusterSpec, DrbdResourceSpec, FenceDevice, SbdSpec, ServiceSpec } from '../inventory/model.js';
 import { el, type XmlElement } from '../util/xml.js';
-import { drbdCloneId, drbdPrimitiveId, durationMs, filesystemId, formatDuration, GROUP_ID, PING_CLONE_ID, PING_ID, serviceId, stonithId, VIP_ID } from './ids.js';
+import { drbdCloneId, drbdPrimitiveId, durationMs, filesystemId, formatDuration, GROUP_ID, PING_CLONE_ID, PING_ID, SBD_STONITH_ID, serviceId, stonithId, VIP_ID } from './ids.js';
 import { basicOps, nvset, primitive } from './parts.js';
 
 export function drbdClone(r: DrbdResourceSpec, nodeCount: number, interval: string): XmlElement {
@@ -96,13 +97,36 @@ function stonith(d: FenceDevice): XmlElement {
   });
 }
 
+/** SBD's fence resource: fence_sbd writes the poison pill into the target's slot and waits msgwait. */
+function sbdStonith(sbd: SbdSpec): XmlElement {
+  const { stonithTimeout } = sbdTimeouts(sbd);
+  return primitive({
+    id: SBD_STONITH_ID,
+    class: 'stonith',
+    type: 'fence_sbd',
+    params: { devices: sbd.devices.join(',') },
+    ops: [
+      { name: 'monitor', interval: '60s', timeout: '20s' },
+      { name: 'start', timeout: `${stonithTimeout}s` },
+    ],
+  });
+}
+
+/**
+ * The group's priority: with priority-fencing-delay (two-node SBD), a fence
+ * race after a cut link is won by the node that runs the group.
+ */
+export const GROUP_PRIORITY = 10;
+
 export function resourcesSection(cluster: ClusterSpec, interval: string): XmlElement {
   const members = groupMembers(cluster, interval);
-  const fencing = cluster.fencing?.enabled ? cluster.fencing.devices : [];
+  const fencing = cluster.fencing?.enabled ? cluster.fencing : undefined;
+  const sbd = fencing?.sbd;
   return el('resources', {}, [
     ...(cluster.drbd?.resources ?? []).map((r) => drbdClone(r, cluster.nodes.length, interval)),
-    members.length > 0 && el('group', { id: GROUP_ID }, members),
+    members.length > 0 && el('group', { id: GROUP_ID }, [...(sbd ? [nvset('meta_attributes', `${GROUP_ID}-meta_attributes`, { priority: GROUP_PRIORITY })] : []), ...members]),
     cluster.pingNodes.length > 0 && pingClone(cluster, interval),
-    ...fencing.map(stonith),
+    sbd && sbdStonith(sbd),
+    ...(fencing?.devices ?? []).map(stonith),
   ]);
 }

@@ -4,6 +4,8 @@ import Handlebars from 'handlebars';
 import { UserError, type SourcePosition } from '../errors.js';
 import { nicCarrying, type InterfaceAddress } from '../facts/addresses.js';
 import { stonithHostLine } from '../fencing/heartbeat-stonith.js';
+import { sbdDefaults } from '../fencing/sbd.js';
+import type { SbdSpec } from '../inventory/model.js';
 
 const hb = Handlebars.create();
 
@@ -43,6 +45,8 @@ hb.registerHelper('nic_of', (address: unknown, addresses: unknown) => {
   });
 });
 hb.registerHelper('heartbeat_stonith', (device: unknown) => stonithHostLine(device as Parameters<typeof stonithHostLine>[0]));
+/** /etc/default/sbd for the inventory's SBD: `{{sbd_defaults cluster.fencing.sbd}}`. */
+hb.registerHelper('sbd_defaults', (sbd: unknown) => sbdDefaults(sbd as SbdSpec));
 
 const cache = new Map<string, Handlebars.TemplateDelegate>();
 

@@ -13,6 +13,7 @@ export interface Schema {
   propertyNames?: Schema;
   items?: Schema;
   minItems?: number;
+  maxItems?: number;
   enum?: readonly (string | number | boolean)[];
   pattern?: string;
   minimum?: number;

@@ -124,6 +124,9 @@ export class SchemaValidator {
     if (schema.minItems !== undefined && node.items.length < schema.minItems) {
       this.fail(path, node, `expected at least ${schema.minItems} item(s), got ${node.items.length}`);
     }
+    if (schema.maxItems !== undefined && node.items.length > schema.maxItems) {
+      this.fail(path, node, `expected at most ${schema.maxItems} item(s), got ${node.items.length}`);
+    }
     node.items.forEach((item, i) => {
       if (schema.items) this.check(item as YamlNode | null, schema.items, [...path, i]);
     });

@@ -486,16 +486,16 @@ ${fencing.replace(/node1/g, one)}
     return { common, res };
   };
 
-  it('8.4: fencing resource-only in disk{}, crm-fence-peer.sh and crm-unfence-peer.sh after resync', () => {
+  it('8.4: fencing resource-and-stonith in disk{}, crm-fence-peer.sh and crm-unfence-peer.sh after resync', () => {
     const { common } = renderDrbd(drbdInventory('pacemaker', FENCED), '8.4');
-    expect(common).toMatch(/\tdisk \{\n\t\ton-io-error detach;\n\t\tfencing resource-only;\n/);
+    expect(common).toMatch(/\tdisk \{\n\t\ton-io-error detach;\n\t\tfencing resource-and-stonith;\n/);
     expect(common).toContain('\t\tfence-peer "/usr/lib/drbd/crm-fence-peer.sh";\n\t\tafter-resync-target "/usr/lib/drbd/crm-unfence-peer.sh";\n');
     expect(common).not.toMatch(/\.9\.sh/);
   });
 
-  it('9: fencing resource-only in net{}, the .9.sh handlers with unfence-peer', () => {
+  it('9: fencing resource-and-stonith in net{}, the .9.sh handlers with unfence-peer', () => {
     const { common } = renderDrbd(drbdInventory('pacemaker', FENCED), '9');
-    expect(common).toMatch(/\tnet \{\n(\t\t.*\n)*\t\tfencing resource-only;\n\t\}/);
+    expect(common).toMatch(/\tnet \{\n(\t\t.*\n)*\t\tfencing resource-and-stonith;\n\t\}/);
     expect(common).toContain('\t\tfence-peer "/usr/lib/drbd/crm-fence-peer.9.sh";\n\t\tunfence-peer "/usr/lib/drbd/crm-unfence-peer.9.sh";\n');
   });
 
@@ -528,7 +528,7 @@ ${fencing.replace(/node1/g, one)}
     it('accepts the handlers and the fencing policy for 8.4 and 9', () => {
       const v84 = dump('8.4');
       expect(v84, v84.err).toMatchObject({ code: 0 });
-      expect(v84.out).toMatch(/fencing\s+resource-only;[\s\S]*fence-peer\s+\/usr\/lib\/drbd\/crm-fence-peer\.sh;\s+after-resync-target \/usr\/lib\/drbd\/crm-unfence-peer\.sh;/);
+      expect(v84.out).toMatch(/fencing\s+resource-and-stonith;[\s\S]*fence-peer\s+\/usr\/lib\/drbd\/crm-fence-peer\.sh;\s+after-resync-target \/usr\/lib\/drbd\/crm-unfence-peer\.sh;/);
       const v9 = dump('9');
       expect(v9, v9.err).toMatchObject({ code: 0 });
       expect(v9.out).toMatch(/unfence-peer\s+\/usr\/lib\/drbd\/crm-unfence-peer\.9\.sh;/);
