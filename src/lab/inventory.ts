@@ -3,7 +3,7 @@
 // keys (DRBD resources, services) here.
 import { stringify } from 'yaml';
 import { writeFileAtomic } from '../util/fs.js';
-import { DATA_DISK_DEVICE } from './network.js';
+import { DATA_DISK_DEVICE, SBD_DISK_DEVICE } from './network.js';
 import type { LabPaths } from './paths.js';
 import type { LabState } from './state.js';
 
@@ -44,9 +44,11 @@ export function inventoryDocument(state: LabState, paths: LabPaths): object {
         // throttle (80% per core), which then runs one action at a time across
         // the cluster: a switchover took 60 s instead of 40. Read only with stack: pacemaker.
         pacemaker: { properties: { 'load-threshold': '1000%' } },
-        // The lab has no power switch a fence agent could drive: no fencing,
-        // said explicitly (preflight and status warn about it every time).
-        fencing: { enabled: false },
+        // Fencing as on real machines: SBD on the disk every VM shares, each VM's
+        // watchdog resets it when sbd stops. Heartbeat v1 cannot use SBD and the
+        // lab has no power switch for it: no fencing there, said explicitly
+        // (preflight and status warn about it every time).
+        fencing: state.sbd && state.stack === 'pacemaker' ? { sbd: { devices: [SBD_DISK_DEVICE] } } : { enabled: false },
       },
     },
   };

@@ -7,6 +7,11 @@ export const NODE_NAME_PREFIX = 'node';
 export const REPLICATION_SUBNET = '10.99.0';
 export const RING1_SUBNET = '10.98.0';
 export const DATA_DISK_DEVICE = '/dev/vdb';
+/** The disk every VM shares for SBD fencing, by the serial QEMU gives it: the same name on every node. */
+export const SBD_DISK_SERIAL = 'haforge-sbd';
+export const SBD_DISK_DEVICE = `/dev/disk/by-id/virtio-${SBD_DISK_SERIAL}`;
+/** MiB of the shared SBD disk (the header and 255 slots need about 1 MiB). */
+export const SBD_DISK_MIB = 16;
 
 /** The private networks of a lab; `nic` is the guest interface name (net.ifnames=0). */
 export const PRIVATE_LINKS = [

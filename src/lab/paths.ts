@@ -47,6 +47,8 @@ export class LabPaths {
 
   overlay(node: string): string { return path.join(this.dir, `${node}.qcow2`); }
   dataDisk(node: string): string { return path.join(this.dir, `${node}-data.raw`); }
+  /** One disk all of the lab's VMs share, for SBD. */
+  get sbdDisk(): string { return path.join(this.dir, 'sbd.raw'); }
   serialLog(node: string): string { return path.join(this.dir, `${node}.serial.log`); }
   qmpSocket(node: string): string { return path.join(this.dir, `${node}.qmp`); }
   pidFile(node: string): string { return path.join(this.dir, `${node}.pid`); }

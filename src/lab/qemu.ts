@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { UserError } from '../errors.js';
 import { run } from './exec.js';
-import { PRIVATE_LINKS, macFor } from './network.js';
+import { PRIVATE_LINKS, SBD_DISK_SERIAL, macFor } from './network.js';
 import type { LabPaths } from './paths.js';
 import type { LabState, NodeState } from './state.js';
 
@@ -56,6 +56,15 @@ export function qemuArgv(spec: LaunchSpec): string[] {
     '-kernel', state.kernel, '-initrd', state.initrd, '-append', kernelCommandLine(spec),
     '-drive', `file=${paths.overlay(node.name)},if=virtio,format=qcow2,discard=unmap`,
     '-drive', `file=${paths.dataDisk(node.name)},if=virtio,format=raw`,
+    // SBD's shared disk: one raw file on every VM (share-rw, no image locking), and a
+    // watchdog that resets the guest when sbd stops feeding it.
+    ...(state.sbd
+      ? [
+          '-drive', `file=${paths.sbdDisk},if=none,id=sbd,format=raw,file.locking=off,cache=none`,
+          '-device', `virtio-blk-pci,drive=sbd,share-rw=on,serial=${SBD_DISK_SERIAL}`,
+          '-device', 'i6300esb', '-action', 'watchdog=reset',
+        ]
+      : []),
     '-netdev', `user,id=mgmt,hostfwd=tcp:127.0.0.1:${node.sshPort}-:22`,
     '-device', `virtio-net-pci,netdev=mgmt,id=nic-mgmt,mac=${macFor(state.name, node.index, 0)}`,
   ];

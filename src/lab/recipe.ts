@@ -46,9 +46,11 @@ export const RECIPE: Recipe = {
     'fdisk',
     // /etc/protocols and /etc/services: mon dies without them (minbase leaves them out)
     'netbase',
+    // SBD fencing: the daemon, and fence_sbd for Pacemaker
+    'sbd', 'fence-agents',
   ],
   // logd: cluster-glue's log daemon (Heartbeat's use_logd); enabled by its package, costs boot time.
-  disabledUnits: ['corosync', 'pacemaker', 'heartbeat', 'logd', 'mon', 'drbd', 'lighttpd'],
+  disabledUnits: ['corosync', 'pacemaker', 'heartbeat', 'logd', 'mon', 'drbd', 'lighttpd', 'sbd'],
   maskedUnits: [
     'apt-daily.timer', 'apt-daily-upgrade.timer', 'e2scrub_all.timer', 'e2scrub_reap.service',
     'fstrim.timer', 'systemd-timesyncd.service',

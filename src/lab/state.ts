@@ -32,6 +32,8 @@ export interface LabState {
   cpus?: number;
   diskSizeMiB: number;
   stack: StackName;
+  /** Every VM has the shared SBD disk and a watchdog; state files written before it existed have neither. */
+  sbd?: boolean;
   mcast: Record<LinkId, McastEndpoint>;
   nodes: NodeState[];
 }

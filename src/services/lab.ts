@@ -11,7 +11,7 @@ import { describeOffset, syncGuestClock } from '../lab/clock.js';
 import { runOk } from '../lab/exec.js';
 import { ensureImage } from '../lab/image-cache.js';
 import { writeInventory } from '../lab/inventory.js';
-import { LINK_IDS, PRIVATE_LINKS, linkAddress, mcastFor, mcastKey, nodeName, type LinkId, type McastEndpoint } from '../lab/network.js';
+import { LINK_IDS, PRIVATE_LINKS, SBD_DISK_MIB, linkAddress, mcastFor, mcastKey, nodeName, type LinkId, type McastEndpoint } from '../lab/network.js';
 import { LabPaths, stateRoot } from '../lab/paths.js';
 import { freePorts, isListening } from '../lab/ports.js';
 import { requirePrograms } from '../lab/preflight.js';
@@ -118,6 +118,7 @@ async function createLab(
     cpus: opts.cpus,
     diskSizeMiB: opts.diskSizeMiB,
     stack: opts.stack,
+    sbd: true,
     mcast: await unusedMcast(opts.name),
     nodes,
   };
@@ -126,6 +127,8 @@ async function createLab(
     await fs.writeFile(paths.dataDisk(n.name), '');
     await fs.truncate(paths.dataDisk(n.name), opts.diskSizeMiB * 1024 * 1024);
   }
+  await fs.writeFile(paths.sbdDisk, '');
+  await fs.truncate(paths.sbdDisk, SBD_DISK_MIB * 1024 * 1024);
   await fs.writeFile(paths.knownHosts, '', { mode: 0o644 });
   await writeState(paths, state);
   return state;

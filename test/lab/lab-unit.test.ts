@@ -100,6 +100,15 @@ describe('QEMU command line', () => {
     expect(qemuArgv({ ...spec, state: { ...state, accel: 'kvm' } }).join(' ')).toContain('-accel kvm');
   });
 
+  it('gives every VM the shared SBD disk (one file, share-rw, no locking, a stable serial) and a watchdog that resets it', () => {
+    const argv = qemuArgv({ ...spec, state: { ...state, sbd: true } }).join(' ');
+    expect(argv).toContain(`-drive file=${paths.sbdDisk},if=none,id=sbd,format=raw,file.locking=off,cache=none`);
+    expect(argv).toContain('-device virtio-blk-pci,drive=sbd,share-rw=on,serial=haforge-sbd');
+    expect(argv).toContain('-device i6300esb -action watchdog=reset');
+    // A lab from before: neither.
+    expect(qemuArgv(spec).join(' ')).not.toMatch(/sbd|i6300esb/);
+  });
+
   it('gives each VM the vCPUs of its lab, one for a state file written before the flag existed', () => {
     expect(qemuArgv({ ...spec, state: { ...state, cpus: 2 } }).join(' ')).toContain('-smp 2 ');
     expect(qemuArgv(spec).join(' ')).toContain('-smp 1 ');
@@ -135,6 +144,13 @@ describe('inventory written by lab up', () => {
         },
       },
     });
+  });
+
+  it('fences with SBD on the shared disk where the lab has one and runs Pacemaker; Heartbeat cannot use it', () => {
+    const pcmk = { ...state, sbd: true, stack: 'pacemaker' as const };
+    const lab = parseInventory('lab.yaml', stringify(inventoryDocument(pcmk, paths))).clusters[0]!;
+    expect(lab.fencing).toEqual({ enabled: true, devices: [], sbd: { devices: ['/dev/disk/by-id/virtio-haforge-sbd'], watchdog: '/dev/watchdog', watchdogTimeout: 5, msgwait: 10 } });
+    expect((inventoryDocument({ ...pcmk, stack: 'heartbeat' }, paths) as any).clusters.lab.fencing).toEqual({ enabled: false });
   });
 });
 

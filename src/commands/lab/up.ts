@@ -15,7 +15,8 @@ export default class LabUp extends BaseCommand {
   static override flags = {
     name: labNameFlag,
     nodes: Flags.integer({ description: 'how many VMs', default: 2, min: 1, max: 4 }),
-    memory: Flags.integer({ description: 'MiB of RAM per VM', default: 512, min: 256 }),
+    // Real services (a database during its package install) need it: 512 MiB ran corosync out of memory.
+    memory: Flags.integer({ description: 'MiB of RAM per VM', default: 1024, min: 256 }),
     // Two: a VM's cluster work (an agent starting, the monitors it triggers) runs
     // on both host cores while the peer idles; TCG gives each vCPU a host thread.
     cpus: Flags.integer({ description: 'virtual CPUs per VM', default: 2, min: 1, max: 8 }),
