@@ -263,6 +263,20 @@ export async function labKill(name: string, node: string): Promise<{ node: strin
   });
 }
 
+/**
+ * A hang: the VM stops (QMP stop) and stays alive but silent, its clocks and
+ * watchdog standing still; `resume` lets it run on from where it stopped.
+ */
+export async function labFreeze(name: string, node: string, frozen: boolean): Promise<{ node: string; frozen: boolean }> {
+  const paths = new LabPaths(name);
+  return withLabLock(paths, `${frozen ? 'hang' : 'resume'} ${node}`, async () => {
+    findNode(await requireState(paths), node);
+    if ((await runningPid(paths, node)) === undefined) throw new UserError(`${node} is off`, { hint: `power it on with \`haforge lab start ${node} --name ${name}\`` });
+    await qmpCommand(paths.qmpSocket(node), frozen ? 'stop' : 'cont');
+    return { node, frozen };
+  });
+}
+
 /** Power on again: the same overlay, data disk and ports. */
 export async function labStart(name: string, node: string, bootTimeoutSec: number, report: Report): Promise<LabStatus> {
   const tools = requirePrograms(RUNTIME_PROGRAMS);

@@ -99,6 +99,8 @@ async function readNodes(run: RunContext, clusters: ClusterSpec[], opts: Preflig
             packages: store.get(r.packages),
             listeners: store.get(r.listeners),
             probe: store.get(r.probe),
+            sbd: Object.fromEntries(Object.entries(r.sbd).map(([dev, q]) => [dev, store.get(q)])),
+            watchdog: r.watchdog ? Object.values(store.get(r.watchdog).files)[0] : undefined,
             clock: remoteStart !== undefined && remoteEnd !== undefined ? clockOffset({ sent, remoteStart, remoteEnd, received }) : undefined,
           });
         } catch (err) {

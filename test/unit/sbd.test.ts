@@ -15,6 +15,7 @@ import { clusterProperties, generateConfiguration } from '../../src/pacemaker/ci
 import { serializeXml } from '../../src/util/xml.js';
 import { formatError } from '../../src/ui/errors.js';
 import { preparePlaybook } from '../../src/engine/prepare.js';
+import { evaluateCluster, nodeRequests } from '../../src/procedures/preflight/checks.js';
 import { loadPlaybook, PACKAGE_ROOT } from '../../src/playbook/load.js';
 
 const fx = (dir: string, name: string) => readFileSync(path.join(__dirname, '../fixtures', dir, name), 'utf8');
@@ -151,5 +152,39 @@ describe('the Pacemaker playbook with SBD', () => {
     // Without SBD none of it.
     const off = preparePlaybook(inventory('{ enabled: false }'), await loadPlaybook(path.join(PACKAGE_ROOT, 'playbooks', 'pacemaker.yaml')), {});
     expect(off.flatMap((p) => [...p.tasks.values()].flat()).some((t) => t.title.includes('sbd'))).toBe(false);
+  });
+});
+
+describe('preflight with SBD', () => {
+  const cluster = inventory('{ sbd: { devices: [/dev/vdc] } }').clusters[0]!;
+  const sbdChecks = (n1: { header: string | SbdHeader; watchdog?: boolean }, n2: { header: string | SbdHeader; watchdog?: boolean }) => {
+    const facts = new Map(
+      [n1, n2].map((n, i) => [`node${i + 1}`, { sbd: { '/dev/vdc': typeof n.header === 'string' ? header(n.header) : n.header }, watchdog: n.watchdog ?? true }] as const),
+    );
+    return evaluateCluster(cluster, facts as never).checks.filter((c) => c.check === 'watchdog' || c.check === 'sbd disk').map((c) => `${c.node} ${c.check} ${c.status}: ${c.detail}`);
+  };
+
+  it('asks every node for each disk\'s header and the watchdog', () => {
+    const r = nodeRequests(cluster, cluster.nodes[0]!);
+    expect(Object.keys(r.sbd)).toEqual(['/dev/vdc']);
+    expect(r.watchdog!.args).toEqual({ tools: [], files: ['/dev/watchdog'] });
+  });
+
+  it('the same disk on every node: blank everywhere before the bootstrap, the same header after', () => {
+    expect(sbdChecks({ header: 'host-blank-disk.txt' }, { header: 'host-blank-disk.txt' })).toEqual([
+      'node1 watchdog ok: /dev/watchdog',
+      'node1 sbd disk ok: /dev/vdc: no SBD header yet (the bootstrap writes it: watchdog 5 s, msgwait 10 s)',
+      'node2 watchdog ok: /dev/watchdog',
+      'node2 sbd disk ok: /dev/vdc: no SBD header yet (the bootstrap writes it: watchdog 5 s, msgwait 10 s)',
+    ]);
+    expect(sbdChecks({ header: 'host-created.txt' }, { header: 'host-slots-reset.txt' })[1]).toBe(
+      'node1 sbd disk ok: /dev/vdc: header 4f2acf0e-5674-4731-b500-ece13a57a1c3, watchdog 5 s, msgwait 10 s; stonith-timeout 15 s; a hung node is fenced within 27 s',
+    );
+  });
+
+  it('fails a node without a watchdog, a disk one node does not see, and two disks under one name', () => {
+    expect(sbdChecks({ header: 'host-blank-disk.txt', watchdog: false }, { header: 'host-blank-disk.txt' })[0]).toMatch(/^node1 watchdog fail: no \/dev\/watchdog: nothing resets this node when sbd stops/);
+    expect(sbdChecks({ header: 'host-created.txt' }, { header: 'host-missing-disk.txt' })).toContain('node2 sbd disk fail: /dev/vdc: == disk /dev/nonexistent unreadable!');
+    expect(sbdChecks({ header: 'host-created.txt' }, { header: 'host-blank-disk.txt' })[1]).toMatch(/^node1 sbd disk fail: \/dev\/vdc: header 4f2acf0e-.* here, no header on node2: not the same disk/);
   });
 });

@@ -26,6 +26,7 @@ import {
 } from '../../facts/preflight.js';
 import { systemFact, type SystemFacts } from '../../facts/system.js';
 import { drbdCompatible, drbdVersionsFact, type DrbdVersions } from '../../drbd/versions.js';
+import { sbdHeaderFact, sbdTimeouts, type SbdHeader } from '../../fencing/sbd.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -94,6 +95,11 @@ export function requirements(cluster: ClusterSpec): Requirement[] {
     reqs.push({ package: 'netbase', tools: [], files: ['/etc/protocols'], why: 'mon cannot open a TCP socket without /etc/protocols ("could not get protocol for tcp")' });
     if (cluster.fencing?.enabled) reqs.push({ package: 'ipmitool', tools: ['ipmitool'], files: [], why: "the external/ipmi STONITH plugin drives the BMCs with it" });
   }
+  const sbd = cluster.fencing?.enabled ? cluster.fencing.sbd : undefined;
+  if (sbd && cluster.stack === 'pacemaker') {
+    reqs.push({ package: 'sbd', tools: ['sbd'], files: [], why: 'SBD fencing: the daemon that reads its slot and feeds the watchdog' });
+    reqs.push({ package: 'fence-agents', tools: ['fence_sbd'], files: [], why: "fence_sbd, Pacemaker's agent that writes the poison pill" });
+  }
   for (const fs of [...new Set(resources.map((r) => r.filesystem))]) {
     reqs.push({ package: fs === 'xfs' ? 'xfsprogs' : 'e2fsprogs', tools: [`mkfs.${fs}`], files: [], why: `mkfs.${fs} for the replicated filesystem` });
   }
@@ -120,6 +126,10 @@ export interface NodeRequests {
   packages: FactRequest<InstalledPackages>;
   listeners: FactRequest<Listener[]>;
   probe: FactRequest<PortProbeResult>;
+  /** SBD: each shared disk's header, by device. */
+  sbd: Record<string, FactRequest<SbdHeader>>;
+  /** SBD: the watchdog device is there. */
+  watchdog?: FactRequest<Presence>;
   clockEnd: FactRequest<number | undefined>;
 }
 
@@ -157,13 +167,18 @@ export function nodeRequests(cluster: ClusterSpec, node: NodeSpec, opts: Preflig
       listen: peers.length ? resources.map((r) => ({ resource: r.name, minor: r.minor, address: replicationAddress(node), port: r.port, peers: peers.length })) : [],
       probe: resources.flatMap((r) => peers.map((p) => ({ resource: r.name, minor: r.minor, address: replicationAddress(p), port: r.port }))),
     }),
+    sbd: Object.fromEntries((sbdOf(cluster)?.devices ?? []).map((d) => [d, request(sbdHeaderFact, d)])),
+    ...(sbdOf(cluster) ? { watchdog: request(presenceFact, { tools: [], files: [sbdOf(cluster)!.watchdog] }) } : {}),
     clockEnd: request(clockFact, 'end'),
   };
 }
 
+/** The cluster's SBD, when it fences with it. */
+const sbdOf = (cluster: ClusterSpec) => (cluster.fencing?.enabled && cluster.stack === 'pacemaker' ? cluster.fencing.sbd : undefined);
+
 /** All requests of a NodeRequests, in batch order. */
 export function requestList(r: NodeRequests): FactRequest[] {
-  return [r.clockStart, r.system, r.timeSync, r.versions, r.resolve, r.drbd, r.mounts, ...Object.values(r.disks), r.presence, r.packages, r.listeners, r.probe, r.clockEnd];
+  return [r.clockStart, r.system, r.timeSync, r.versions, r.resolve, r.drbd, r.mounts, ...Object.values(r.disks), r.presence, r.packages, r.listeners, r.probe, ...Object.values(r.sbd), ...(r.watchdog ? [r.watchdog] : []), r.clockEnd];
 }
 
 // ---------------------------------------------------------------- what it says
@@ -182,6 +197,9 @@ export interface NodeFacts {
   packages?: InstalledPackages;
   listeners?: Listener[];
   probe?: PortProbeResult;
+  /** SBD headers by device, and whether the watchdog device is there. */
+  sbd?: Record<string, SbdHeader>;
+  watchdog?: boolean;
   /** Clock offset against the workstation (seconds; NTP-style sample). */
   clock?: { offset: number; uncertainty: number };
 }
@@ -221,12 +239,46 @@ export function evaluateCluster(cluster: ClusterSpec, facts: Map<string, NodeFac
     }
     checkPackages(cluster, f, add, opts);
     checkFencing(cluster, add);
+    checkSbd(cluster, node, facts, add);
     for (const c of heartbeatChecks(cluster)) add(c.check, c.status, c.detail, c.hint);
   }
   return { checks, skew };
 }
 
 type Add = (check: string, status: CheckStatus, detail: string, hint?: string) => void;
+
+/**
+ * SBD: the watchdog on every node, and every shared disk seen by every node
+ * as the same disk (the same header UUID; or blank everywhere, before the
+ * bootstrap writes the header).
+ */
+function checkSbd(cluster: ClusterSpec, node: NodeSpec, facts: Map<string, NodeFacts>, add: Add): void {
+  const sbd = sbdOf(cluster);
+  if (!sbd) return;
+  const f = facts.get(node.name)!;
+  if (f.watchdog === false) add('watchdog', 'fail', `no ${sbd.watchdog}: nothing resets this node when sbd stops`, `load the watchdog driver of the machine (lsmod | grep -i wdt; a hypervisor's i6300esb), or modprobe softdog as the fallback, and make it load at boot`);
+  else add('watchdog', 'ok', sbd.watchdog);
+  const t = sbdTimeouts(sbd, cluster.corosync);
+  for (const device of sbd.devices) {
+    const mine = f.sbd?.[device];
+    if (!mine) continue;
+    if (mine.error) {
+      add('sbd disk', 'fail', `${device}: ${mine.error}`, 'every node must see the shared SBD disk under this name (a /dev/disk/by-id/ name is the same everywhere)');
+      continue;
+    }
+    const others = cluster.nodes.filter((n) => n.name !== node.name).map((n) => ({ node: n.name, header: facts.get(n.name)?.sbd?.[device] })).filter((o) => o.header && !o.header.error);
+    const differ = others.find((o) => o.header!.present !== mine.present || o.header!.uuid !== mine.uuid);
+    if (differ) {
+      const what = (h: SbdHeader) => (h.present ? `header ${h.uuid}` : 'no header');
+      add('sbd disk', 'fail', `${device}: ${what(mine)} here, ${what(differ.header!)} on ${differ.node}: not the same disk`, 'SBD needs one disk that every node shares: check the name points at the shared disk on every node');
+      continue;
+    }
+    if (!mine.present) add('sbd disk', 'ok', `${device}: no SBD header yet (the bootstrap writes it: watchdog ${sbd.watchdogTimeout} s, msgwait ${sbd.msgwait} s)`);
+    else if (mine.watchdog !== sbd.watchdogTimeout || mine.msgwait !== sbd.msgwait) {
+      add('sbd disk', 'fail', `${device}: the header says watchdog ${mine.watchdog} s, msgwait ${mine.msgwait} s; the inventory ${sbd.watchdogTimeout} s, ${sbd.msgwait} s`, 'set the inventory to the header\'s values, or rewrite the header with the cluster stopped on every node');
+    } else add('sbd disk', 'ok', `${device}: header ${mine.uuid}, watchdog ${mine.watchdog} s, msgwait ${mine.msgwait} s; stonith-timeout ${t.stonithTimeout} s; a hung node is fenced within ${t.hangToFenced} s`);
+  }
+}
 
 function checkFencing(cluster: ClusterSpec, add: Add): void {
   const problem = fencingWarning(cluster);
