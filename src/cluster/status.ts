@@ -4,6 +4,7 @@
 // holder, fail counts, fencing, and the warnings an admin must see. Works
 // for both stacks and for clusters haforge did not build: nothing here
 // depends on the ids haforge gives its resources.
+import { describeFencing } from '../fencing/rules.js';
 import { deviceState, type DrbdSync } from '../drbd/status.js';
 import type { InterfaceAddress } from '../facts/addresses.js';
 import type { HeartbeatView } from '../heartbeat/view.js';
@@ -214,7 +215,7 @@ function heartbeatResources(cluster: ClusterSpec, readings: StatusReading[], vip
 }
 
 function fencingStatus(cluster: ClusterSpec, p: PacemakerStatus | undefined): FencingStatus {
-  const devices = cluster.fencing?.devices.map((d) => `${d.name} (${d.agent})`) ?? [];
+  const devices = cluster.fencing ? describeFencing(cluster.fencing) : [];
   const inventory = !cluster.fencing ? 'missing' : cluster.fencing.enabled ? 'configured' : 'disabled';
   return { inventory, stonithEnabled: p?.running ? p.stonithEnabled : undefined, devices };
 }

@@ -85,6 +85,14 @@ function heartbeatProblems(d: FencingSpec['devices'][number]): FencingProblem[] 
   }
 }
 
+/** The fencing in words, one item a device: for preflight and status. */
+export function describeFencing(f: FencingSpec): string[] {
+  return [
+    ...(f.sbd ? [`SBD on ${f.sbd.devices.join(', ')} (watchdog ${f.sbd.watchdog}, ${f.sbd.watchdogTimeout} s; msgwait ${f.sbd.msgwait} s)`] : []),
+    ...f.devices.map((d) => `${d.name} (${d.agent} → ${d.targets.join(', ')})`),
+  ];
+}
+
 /** The fencing problem preflight and status report every time, or undefined when fencing is configured. */
 export function fencingWarning(cluster: Pick<ClusterSpec, 'fencing'>): string | undefined {
   if (!cluster.fencing) return 'no fencing section: the cluster manager will not be configured until the inventory has fencing devices, or says fencing: { enabled: false }';

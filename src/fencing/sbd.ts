@@ -8,10 +8,13 @@
 //   watchdog_timeout  W   a node whose sbd stops is reset after W s
 //   msgwait           M   >= 2 W: after M s a poison pill counts as delivered
 //                         (the target read it, or its watchdog fired)
-//   stonith-timeout       Pacemaker's limit for one fencing: M + 20%, at least M + 5 s
 //   priority-fencing-delay  in a two-node race the node running the services
 //                         fences at once, the other waits M: the pill reaches
 //                         it (within a second) long before
+//   stonith-timeout       Pacemaker's limit for one fencing, the delay included
+//                         (seen in the lab: with M + 20% alone, a delayed fencing
+//                         timed out, was retried, and timed out again): the
+//                         delay, M + 20% (at least M + 5 s), and 5 s for the agent
 // A hung node is taken over after corosync's token and consensus (it is
 // declared lost), the priority delay when it held the services, M, and the
 // services' own start.
@@ -32,8 +35,8 @@ export interface SbdTimeouts {
 }
 
 export function sbdTimeouts(sbd: SbdSpec, corosync?: Pick<CorosyncSpec, 'token' | 'consensus'>): SbdTimeouts {
-  const stonithTimeout = Math.max(Math.ceil(sbd.msgwait * 1.2), sbd.msgwait + 5);
   const priorityFencingDelay = sbd.msgwait;
+  const stonithTimeout = priorityFencingDelay + Math.max(Math.ceil(sbd.msgwait * 1.2), sbd.msgwait + 5) + 5;
   const lost = ((corosync?.token ?? 3000) + (corosync?.consensus ?? 3600)) / 1000;
   return { watchdog: sbd.watchdogTimeout, msgwait: sbd.msgwait, stonithTimeout, priorityFencingDelay, hangToFenced: Math.ceil(lost + priorityFencingDelay + sbd.msgwait) };
 }

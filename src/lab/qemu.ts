@@ -54,8 +54,12 @@ export function qemuArgv(spec: LaunchSpec): string[] {
     '-machine', 'pc', ...accel, '-smp', String(state.cpus ?? 1), '-m', String(state.memoryMiB),
     '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none',
     '-kernel', state.kernel, '-initrd', state.initrd, '-append', kernelCommandLine(spec),
-    '-drive', `file=${paths.overlay(node.name)},if=virtio,format=qcow2,discard=unmap`,
-    '-drive', `file=${paths.dataDisk(node.name)},if=virtio,format=raw`,
+    // Every disk a -device of its own, in this order: devices take PCI slots in the
+    // order given, and the guest names virtio disks by slot (vda root, vdb data, vdc SBD).
+    '-drive', `file=${paths.overlay(node.name)},if=none,id=root,format=qcow2,discard=unmap`,
+    '-device', 'virtio-blk-pci,drive=root',
+    '-drive', `file=${paths.dataDisk(node.name)},if=none,id=data,format=raw`,
+    '-device', 'virtio-blk-pci,drive=data',
     // SBD's shared disk: one raw file on every VM (share-rw, no image locking), and a
     // watchdog that resets the guest when sbd stops feeding it.
     ...(state.sbd

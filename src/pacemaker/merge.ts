@@ -54,9 +54,16 @@ export function mergeConfiguration(desired: XmlElement, liveConfiguration: XmlEl
   return el('configuration', {}, [children[0], others.find((c) => c.name === 'nodes'), ...children.slice(1), ...others.filter((c) => c.name !== 'nodes')]);
 }
 
-/** A whole CIB for crm_verify: the live <cib> attributes (its schema version), the merged configuration, an empty status. */
+/**
+ * A whole CIB for crm_verify: the live <cib> attributes (its schema version),
+ * the merged configuration, and a status in which every node is an online
+ * member and nothing has run yet: crm_verify then judges the configuration
+ * alone, not the failures of the moment (and with fencing on, a node of
+ * unknown state would be scheduled for fencing).
+ */
 export function cibForVerify(liveCib: XmlElement | undefined, configuration: XmlElement): XmlElement {
   const attrs = liveCib?.attrs ?? { 'validate-with': 'pacemaker-3.9', epoch: '1', num_updates: '0', admin_epoch: '0' };
-  // An empty status: crm_verify then judges the configuration alone, not the failures of the moment.
-  return { name: 'cib', attrs, children: [configuration, el('status')], text: '' };
+  const nodes = configuration.children.find((c) => c.name === 'nodes')?.children.filter((n) => n.name === 'node') ?? [];
+  const healthy = nodes.map((n) => el('node_state', { id: n.attrs.id, uname: n.attrs.uname, in_ccm: 'true', crmd: 'online', join: 'member', expected: 'member' }));
+  return { name: 'cib', attrs, children: [configuration, el('status', {}, healthy)], text: '' };
 }

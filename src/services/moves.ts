@@ -20,6 +20,10 @@ export interface MoveRequest extends ConnectOptions {
   auditLog?: AuditLog;
   /** Progress lines while waiting. */
   onProgress?: (line: string) => void;
+  /** Run destructive steps (fencing a node) without asking. */
+  yes?: boolean;
+  /** Asked before destructive steps when yes is not set; absent: refuse. */
+  confirm?: (plan: MovePlan) => Promise<boolean>;
 }
 
 export interface MoveReport {
@@ -65,6 +69,7 @@ export async function runMove(inventory: Inventory, req: MoveRequest, planFor: M
       auditLog: audit.file,
     };
     if (!plan.steps.length || req.check) return report;
+    await confirmDestructive(plan, req);
     let now = before;
     const done = await execute(plan.steps, {
       connection: (n) => run.connection(n),
@@ -85,6 +90,13 @@ export async function runMove(inventory: Inventory, req: MoveRequest, planFor: M
     report.status = 'done';
     return report;
   });
+}
+
+async function confirmDestructive(plan: MovePlan, req: MoveRequest): Promise<void> {
+  const destructive = plan.steps.filter((s) => s.destructive);
+  if (!destructive.length || req.yes) return;
+  if (req.confirm && (await req.confirm(plan))) return;
+  throw new UserError(`${plan.action}: ${destructive.map((s) => s.description).join('; ')}: not confirmed`, { hint: 'look at it with --check, then run again with --yes' });
 }
 
 /** A failed step of a move or a drill as the error to show: a remote command's with its host, command, exit code and stderr. */

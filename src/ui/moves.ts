@@ -1,5 +1,6 @@
 // The planned-move commands' shared flags and output.
 import { Flags } from '@oclif/core';
+import { plannedOutcomes } from '../engine/execute.js';
 import { loadInventory } from '../inventory/load.js';
 import { runMove, type MovePlanner, type MoveReport } from '../services/moves.js';
 import { quoteArgv } from '../util/shell.js';
@@ -37,7 +38,7 @@ export function renderMove(r: MoveReport): string {
   return out.join('\n');
 }
 
-type MoveFlags = { inventory: string; json: boolean; cluster?: string; check: boolean; timeout: number; 'accept-new-host-keys': boolean };
+type MoveFlags = { inventory: string; json: boolean; cluster?: string; check: boolean; timeout: number; 'accept-new-host-keys': boolean; yes?: boolean };
 
 /** The move commands: flags in, one runMove, the report out. */
 export abstract class MoveCommand extends BaseCommand {
@@ -51,6 +52,14 @@ export abstract class MoveCommand extends BaseCommand {
         acceptNewHostKeys: flags['accept-new-host-keys'],
         interactive: !flags.json,
         onProgress: flags.json ? undefined : (line) => this.logToStderr(color.dim(line)),
+        yes: flags.yes,
+        confirm:
+          !flags.json && process.stdin.isTTY
+            ? async (plan) => {
+                this.log(renderMove({ cluster: plan.cluster, action: plan.action, status: 'planned', steps: plannedOutcomes(plan.steps), from: null }));
+                return (await import('@inquirer/prompts')).confirm({ message: `${plan.action}: go ahead?`, default: false });
+              }
+            : undefined,
       },
       planFor,
     );

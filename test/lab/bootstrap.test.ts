@@ -53,7 +53,8 @@ describe.skipIf(skip).each(['heartbeat', 'pacemaker'] as const)('haforge bootstr
     s = await openLab(NAME, 'hfbs-');
     const inv = parse(await fs.readFile(s.status.inventory, 'utf8'));
     // The stack in the inventory too: the day-2 commands read it from there (bootstrap's --stack only overrides it for the run).
-    Object.assign(inv.clusters.lab, { stack, heartbeat: { keepalive: 1, warntime: 3, deadtime: 6, initdead: 12 } });
+    // Pacemaker keeps the lab's SBD fencing; Heartbeat v1 cannot use SBD: no fencing, said explicitly.
+    Object.assign(inv.clusters.lab, { stack, heartbeat: { keepalive: 1, warntime: 3, deadtime: 6, initdead: 12 }, ...(stack === 'heartbeat' ? { fencing: { enabled: false } } : {}) });
     inventory = path.join(s.stateRoot, 'bootstrap.yaml');
     await fs.writeFile(inventory, stringify(inv));
   }, 10 * MIN);
@@ -68,8 +69,8 @@ describe.skipIf(skip).each(['heartbeat', 'pacemaker'] as const)('haforge bootstr
     timings.first = ran.ms / 1000;
     const failed = (report.run?.results ?? []).filter((r: any) => r.status === 'failed');
     expect(report.ok, JSON.stringify({ failed, preflight: report.preflight?.checks?.filter((c: any) => c.status === 'fail') }, null, 2)).toBe(true);
-    // Fencing is off in the lab, said explicitly: preflight warns, never fails.
-    expect(report.preflight.checks.filter((c: any) => c.check === 'fencing').map((c: any) => c.status)).toEqual(['warn', 'warn']);
+    // Pacemaker fences with the lab's SBD; Heartbeat runs without fencing, said explicitly: preflight warns, never fails.
+    expect(report.preflight.checks.filter((c: any) => c.check === 'fencing').map((c: any) => c.status)).toEqual(stack === 'pacemaker' ? ['ok', 'ok'] : ['warn', 'warn']);
     const waited = report.run.results.filter((r: any) => r.task === 'wait for 10.99.0.100:80');
     expect(waited.map((r: any) => r.status)).toEqual(['ok', 'ok']);
     await s.ssh('node1', 'echo "bootstrapped by haforge" > /replicated/var/www/html/index.html');
@@ -87,7 +88,7 @@ describe.skipIf(skip).each(['heartbeat', 'pacemaker'] as const)('haforge bootstr
     expect(audit.filter((r) => r.kind === 'change')).toEqual([]);
   }, 10 * MIN);
 
-  it('status --json tells the lab\'s state: node1 primary and holding the VIP, DRBD healthy, fencing off said', async () => {
+  it('status --json tells the lab\'s state: node1 primary and holding the VIP, DRBD healthy, fencing said', async () => {
     const { ran, json } = await haforge('status');
     expect(ran.code, ran.stderr).toBe(0);
     const c = json.clusters[0];
@@ -98,7 +99,8 @@ describe.skipIf(skip).each(['heartbeat', 'pacemaker'] as const)('haforge bootstr
       ['r0', 'healthy', ['node1 Primary/UpToDate Connected /replicated', 'node2 Secondary/UpToDate Connected -']],
     ]);
     expect(c.resources.find((r: any) => r.agent.endsWith(':lighttpd'))).toMatchObject({ nodes: ['node1'] });
-    expect(c.warnings).toEqual([{ severity: 'warning', message: 'fencing is disabled by the inventory: a node that hangs can corrupt data' }]);
+    expect(c.warnings).toEqual(stack === 'pacemaker' ? [] : [{ severity: 'warning', message: 'fencing is disabled by the inventory: a node that hangs can corrupt data' }]);
+    if (stack === 'pacemaker') expect(c.fencing).toMatchObject({ inventory: 'configured', stonithEnabled: true, devices: [expect.stringMatching(/^SBD on \/dev\/disk\/by-id\/virtio-haforge-sbd/)] });
   }, 5 * MIN);
 
   it('switchover moves the services to node2 and back, each timed, and a second one to the same node does nothing', async () => {

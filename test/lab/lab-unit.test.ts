@@ -96,7 +96,7 @@ describe('QEMU command line', () => {
     expect(argv).toContain(`mcast=${mcastKey(state.mcast.replication)},localaddr=127.0.0.1`);
     expect(argv).toContain(`mcast=${mcastKey(state.mcast.ring1)},localaddr=127.0.0.1`);
     expect(argv).toContain('-accel tcg,tb-size=512');
-    expect(argv).toContain(`file=${paths.dataDisk('node2')},if=virtio,format=raw`);
+    expect(argv).toContain(`-drive file=${paths.dataDisk('node2')},if=none,id=data,format=raw -device virtio-blk-pci,drive=data`);
     expect(qemuArgv({ ...spec, state: { ...state, accel: 'kvm' } }).join(' ')).toContain('-accel kvm');
   });
 

@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import type { LabStatus } from '../../src/services/lab.js';
 import { labRepairSequence, stepLine } from '../support/split-brain.js';
 import { builtCliMissing, labShell, labUnavailableReason, runCli, runProgram, warnLabSkipped } from './cli.js';
@@ -73,6 +74,11 @@ describe.skipIf(skip)('split brain in the lab (real VMs)', () => {
     const up = await lab('up');
     expect(up.code, `lab up failed:\n${up.stdout}\n${up.stderr}`).toBe(0);
     status = JSON.parse((await lab('status', '--json')).stdout) as LabStatus;
+    // DRBD alone, no cluster manager: no fencing (with STONITH fencing, DRBD would freeze I/O and wait for
+    // a cluster manager's fence-peer handler when the nodes part, and this test makes them part).
+    const inv = parse(await fs.readFile(status.inventory, 'utf8'));
+    inv.clusters.lab.fencing = { enabled: false };
+    await fs.writeFile(status.inventory, stringify(inv));
     const apply = await runCli(['apply', '-i', status.inventory, 'drbd', '--yes', '--json'], env);
     expect(apply.code, apply.stdout.slice(-3000)).toBe(0);
     expect(await proc('node1')).toMatch(/cs:Connected ro:Primary\/Secondary ds:UpToDate\/UpToDate/);

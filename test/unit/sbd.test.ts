@@ -66,8 +66,8 @@ describe('the inventory', () => {
 describe('timeouts', () => {
   it('derive from each other: stonith-timeout above msgwait, the priority delay, hang to fenced', () => {
     const t = sbdTimeouts({ devices: ['/dev/vdc'], watchdog: '/dev/watchdog', watchdogTimeout: 5, msgwait: 10 }, { token: 3000, consensus: 3600 });
-    expect(t).toEqual({ watchdog: 5, msgwait: 10, stonithTimeout: 15, priorityFencingDelay: 10, hangToFenced: 27 });
-    expect(sbdTimeouts({ devices: ['/dev/vdc'], watchdog: '/dev/watchdog', watchdogTimeout: 30, msgwait: 60 }).stonithTimeout).toBe(72);
+    expect(t).toEqual({ watchdog: 5, msgwait: 10, stonithTimeout: 30, priorityFencingDelay: 10, hangToFenced: 27 });
+    expect(sbdTimeouts({ devices: ['/dev/vdc'], watchdog: '/dev/watchdog', watchdogTimeout: 30, msgwait: 60 }).stonithTimeout).toBe(137);
   });
 });
 
@@ -128,7 +128,7 @@ describe('configuration files', () => {
   });
 
   it('the CIB: fence_sbd on the disks, STONITH on with its timeout, the services\' node wins a fence race', () => {
-    expect(clusterProperties(cluster, cluster.pacemaker!)).toMatchObject({ 'stonith-enabled': 'true', 'stonith-timeout': '15s', 'priority-fencing-delay': '10s' });
+    expect(clusterProperties(cluster, cluster.pacemaker!)).toMatchObject({ 'stonith-enabled': 'true', 'stonith-timeout': '30s', 'priority-fencing-delay': '10s' });
     const xml = serializeXml(generateConfiguration(cluster));
     expect(xml).toMatch(/<primitive id="st_sbd" class="stonith" type="fence_sbd">\s*<instance_attributes id="st_sbd-instance_attributes">\s*<nvpair id="st_sbd-instance_attributes-devices" name="devices" value="\/dev\/vdc,\/dev\/vdd"\/>/);
     expect(xml).toMatch(/<group id="g_services">\s*<meta_attributes id="g_services-meta_attributes">\s*<nvpair id="g_services-meta_attributes-priority" name="priority" value="10"\/>/);
@@ -178,7 +178,7 @@ describe('preflight with SBD', () => {
       'node2 sbd disk ok: /dev/vdc: no SBD header yet (the bootstrap writes it: watchdog 5 s, msgwait 10 s)',
     ]);
     expect(sbdChecks({ header: 'host-created.txt' }, { header: 'host-slots-reset.txt' })[1]).toBe(
-      'node1 sbd disk ok: /dev/vdc: header 4f2acf0e-5674-4731-b500-ece13a57a1c3, watchdog 5 s, msgwait 10 s; stonith-timeout 15 s; a hung node is fenced within 27 s',
+      'node1 sbd disk ok: /dev/vdc: header 4f2acf0e-5674-4731-b500-ece13a57a1c3, watchdog 5 s, msgwait 10 s; stonith-timeout 30 s; a hung node is fenced within 27 s',
     );
   });
 

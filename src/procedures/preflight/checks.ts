@@ -1,6 +1,6 @@
 // Preflight as pure functions: which facts to gather on a node (one batch),
 // and what the gathered facts of all nodes of a cluster say, check by check.
-import { fencingWarning } from '../../fencing/rules.js';
+import { describeFencing, fencingWarning } from '../../fencing/rules.js';
 import { heartbeatChecks } from '../../heartbeat/preflight.js';
 import { request, type FactRequest } from '../../engine/fact.js';
 import type { ClusterSpec, DrbdResourceSpec, NodeSpec } from '../../inventory/model.js';
@@ -283,7 +283,7 @@ function checkSbd(cluster: ClusterSpec, node: NodeSpec, facts: Map<string, NodeF
 function checkFencing(cluster: ClusterSpec, add: Add): void {
   const problem = fencingWarning(cluster);
   if (!problem) {
-    add('fencing', 'ok', cluster.fencing!.devices.map((d) => `${d.name} (${d.agent} → ${d.targets.join(', ')})`).join('; '));
+    add('fencing', 'ok', describeFencing(cluster.fencing!).join('; '));
   } else if (!cluster.fencing) {
     add('fencing', 'fail', problem, 'add fencing: { devices: { ... } } (a fence agent per node), or fencing: { enabled: false } to accept the risk');
   } else {
