@@ -9,6 +9,7 @@ import type { Refusal, Step, WatchState } from '../engine/plan.js';
 import { parseSbdHeader, sbdHeaderFact } from '../fencing/sbd.js';
 import type { ClusterSpec } from '../inventory/model.js';
 import type { ClusterReport } from '../cluster/status.js';
+import { stonithId } from '../pacemaker/ids.js';
 import { drbdInSync, type MoveContext, type MovePlan } from './moves.js';
 
 const refused = (report: ClusterReport, action: string, refusal: Refusal): MovePlan => ({ cluster: report.cluster, action, reason: refusal.message, steps: [], refusal });
@@ -77,7 +78,18 @@ export function planFenceTest(report: ClusterReport, ctx: MoveContext): MovePlan
       );
     }
     for (const d of fencing.devices.filter((x) => x.targets.includes(target))) {
-      steps.push({ node: on, phase: `${d.name} ${target}`, description: `${d.name} can fence ${target} (its status, nothing powered)`, argv: ['stonith_admin', '--query', target, '--verbose'], readonly: true });
+      const id = stonithId(d.name);
+      steps.push(
+        {
+          node: on,
+          phase: `${d.name} ${target}`,
+          description: `Pacemaker lists ${id} among the devices that can fence ${target}`,
+          argv: ['stonith_admin', '--list', target],
+          readonly: true,
+          watch: { intervalMs: 1000, timeoutMs: 0, check: (stdout) => (stdout.split(/\s+/).includes(id) ? { done: true } : { done: false, error: `${id} cannot fence ${target} (stonith_admin --list ${target}: ${stdout.trim() || 'none'})`, hint: `is ${id} started (haforge status)? Its pcmk_host_list must name ${target}` }) },
+        },
+        { node: on, phase: `${d.name} ${target}`, description: `${id} answers its status (nothing is powered)`, argv: ['stonith_admin', '--query', id], readonly: true },
+      );
     }
   }
   return { cluster: report.cluster, action, reason: action, steps };
