@@ -63,9 +63,13 @@ const GUARDS = [
   ['split brain: refuses a mounted victim', 'src/procedures/split-brain/repair.ts', '  if (victim.mountedAt) {', '  if (false) {'],
   ['split brain: refuses a Primary victim under Heartbeat', 'src/procedures/split-brain/repair.ts', "if (inp.managers[inp.victim]?.heartbeat && victim.role === 'Primary') {", 'if (false) {'],
   ['split brain: waits until DRBD met the split brain', 'src/procedures/split-brain/repair.ts', "if (!report.sides.some((s) => s.connection === 'StandAlone')) {", 'if (false) {'],
+  ['fence-peer: a node with a poison pill waiting never resumes I/O', 'templates/drbd/haforge-fence-peer', '[ -n "$message" ] && fence_myself "$message"\n"$handler" "$@"', '"$handler" "$@"'],
+  ['fence-peer: a pill that arrives during the handler', 'templates/drbd/haforge-fence-peer', 'message=$(pending_message)\n[ -n "$message" ] && fence_myself "$message"\nexit $rc', 'exit $rc'],
+  ['fence-peer: DRBD runs it under SBD (8.4)', 'templates/drbd/global_common.conf.hbs', 'fence-peer "{{#if (lookup cluster.fencing "sbd")}}/usr/local/lib/haforge/drbd-fence-peer {{/if}}/usr/lib/drbd/crm-fence-peer.sh";', 'fence-peer "/usr/lib/drbd/crm-fence-peer.sh";'],
+  ['fence-peer: DRBD runs it under SBD (9)', 'templates/drbd/global_common.conf.hbs', 'fence-peer "{{#if (lookup cluster.fencing "sbd")}}/usr/local/lib/haforge/drbd-fence-peer {{/if}}/usr/lib/drbd/crm-fence-peer.9.sh";', 'fence-peer "/usr/lib/drbd/crm-fence-peer.9.sh";'],
 ];
 
-const PINNING_FILES = ['guards', 'engine', 'split-brain', 'split-brain-repair', 'drbd-ops', 'sbd', 'fence'].map((f) => `test/unit/${f}.test.ts`);
+const PINNING_FILES = ['guards', 'engine', 'split-brain', 'split-brain-repair', 'drbd-ops', 'sbd', 'fence', 'drbd-fence-peer', 'pacemaker'].map((f) => `test/unit/${f}.test.ts`);
 
 const only = process.argv[2];
 const failures = [];

@@ -1,10 +1,13 @@
 // Fencing that fires, on real VMs: a Pacemaker cluster bootstrapped with the
 // lab's default, SBD on the disk every VM shares and a watchdog in each VM.
 // Proven against the failures fencing exists for: a node that hangs (its VM
-// stopped, alive but silent) is fenced and its services taken over; when it
-// runs on, it resets itself before it writes anything; a cut link leaves
-// exactly one node with the services and no split brain; every acknowledged
-// write survives.
+// stopped, alive but silent, in the middle of a stream of fsync'd writes) is
+// fenced and its services taken over; when it runs on, it resets itself
+// before it writes anything (no split brain, though its writes were in
+// flight); a cut link leaves exactly one node with the services and no split
+// brain; every acknowledged write survives.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUnavailableReason, runCli, warnLabSkipped } from './cli.js';
 import { openLab, type LabSession } from './session.js';
@@ -16,6 +19,9 @@ const MIN = 60_000;
 const NAME = `fence-${process.pid}`;
 
 /** Run on the survivor: seconds until the VIP is its own and the web server answers there (at most `limit`). */
+/** Appends numbered lines to a file on the volume, each fsync'd; prints `ack N` once line N is on stable storage (both disks, protocol C). */
+const WRITER = `i=0; while :; do printf 'w %d\\n' $i >> /replicated/writer && sync /replicated/writer && echo "ack $i"; i=$((i+1)); sleep 0.2; done`;
+
 const servedScript = (limit: number) => `s=$(date +%s%N)
 for i in $(seq 1 ${limit * 2}); do
   if ip -o addr | grep -q " 10.99.0.100/" && curl -s -m 1 -o /dev/null http://10.99.0.100/; then echo $(( ($(date +%s%N) - s) / 1000000 )); exit 0; fi
@@ -88,6 +94,9 @@ describe.skipIf(skip)('fencing in the lab (real VMs, SBD and a watchdog)', () =>
   }, 5 * MIN);
 
   it('a hung primary is fenced and its services taken over; run on, it resets itself before it writes anything', async () => {
+    // Writes stream on node1 through the hang: I/O is in flight when it runs on.
+    const writer = s.sshRaw('node1', WRITER, 4 * MIN);
+    expect(await s.ssh('node1', 'for i in $(seq 1 50); do grep -q "^w 3$" /replicated/writer 2>/dev/null && echo writing && exit 0; sleep 0.2; done; echo not writing')).toBe('writing\n');
     const watch = s.sshRaw('node2', servedScript(120));
     await new Promise((r) => setTimeout(r, 500));
     expect((await s.lab('hang', 'node1')).code).toBe(0);
@@ -108,9 +117,17 @@ describe.skipIf(skip)('fencing in the lab (real VMs, SBD and a watchdog)', () =>
     const back = await until('node1 rebooted and a member again, DRBD in sync, the services still on node2', healthyOn('node2'), 6);
     expect(back.nodes.map((n: any) => `${n.name} ${n.membership}`)).toEqual(['node1 online', 'node2 online']);
     expect(await uptime('node1')).toBeLessThan(300);
-    // No split brain, and every acknowledged record is there.
+    // Who reset it: haforge's fence-peer handler says so on the console; otherwise sbd (or its watchdog) did.
+    const console1 = await readFile(path.join(s.status.stateDir, 'node1.serial.log'), 'utf8');
+    timings.resetByFencePeerHandler = /haforge drbd-fence-peer: a 'reset' message waits in node1's SBD slot/.test(console1) ? 1 : 0;
+    // No split brain, every acknowledged record is there, and so is every line the writer saw acknowledged.
     expect((await json('split-brain')).json.splitBrain).toBe(false);
     expect((await s.ssh('node2', 'cat /replicated/records')).trim().split('\n')).toEqual(acknowledged);
+    const acked = [...(await writer).stdout.matchAll(/^ack (\d+)$/gm)].map((m) => `w ${m[1]}`);
+    timings.writerAcked = acked.length;
+    expect(acked.length).toBeGreaterThan(0);
+    const onVolume = new Set((await s.ssh('node2', 'cat /replicated/writer')).split('\n'));
+    expect(acked.filter((line) => !onVolume.has(line))).toEqual([]);
   }, 15 * MIN);
 
   it('a cut link: exactly one node keeps the services, the other is fenced, no split brain', async () => {

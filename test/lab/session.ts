@@ -19,7 +19,8 @@ export interface LabSession {
   env: NodeJS.ProcessEnv;
   status: LabStatus;
   lab(cmd: string, ...args: string[]): Promise<Ran>;
-  sshRaw(node: string, command: string): Promise<Ran>;
+  /** Runs a command on a node (killed after `timeoutMs`, default 60 s); whatever it printed until then is in the result. */
+  sshRaw(node: string, command: string, timeoutMs?: number): Promise<Ran>;
   /** Runs a command on a node; throws unless it exits 0. */
   ssh(node: string, command: string): Promise<string>;
   apply(inventory: string, playbook: string, ...args: string[]): Promise<Applied>;
@@ -39,9 +40,9 @@ export async function openLab(name: string, prefix: string): Promise<LabSession>
   const up = await lab('up');
   if (up.code !== 0) throw new Error(`lab up failed:\n${up.stdout}\n${up.stderr}`);
   const status = JSON.parse((await lab('status', '--json')).stdout) as LabStatus;
-  const sshRaw = (node: string, command: string) => {
+  const sshRaw = (node: string, command: string, timeoutMs?: number) => {
     const n = status.nodes.find((x) => x.name === node)!;
-    return strictSsh({ port: n.sshPort, identityFile: path.join(status.stateDir, 'id_ed25519'), knownHosts: path.join(status.stateDir, 'known_hosts') }, command);
+    return strictSsh({ port: n.sshPort, identityFile: path.join(status.stateDir, 'id_ed25519'), knownHosts: path.join(status.stateDir, 'known_hosts') }, command, timeoutMs);
   };
   return {
     stateRoot,

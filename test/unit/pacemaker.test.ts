@@ -499,6 +499,17 @@ ${fencing.replace(/node1/g, one)}
     expect(common).toContain('\t\tfence-peer "/usr/lib/drbd/crm-fence-peer.9.sh";\n\t\tunfence-peer "/usr/lib/drbd/crm-unfence-peer.9.sh";\n');
   });
 
+  it('with SBD, haforge\'s handler runs LINBIT\'s (for 8.4 and 9), so a node with a poison pill waiting never resumes I/O', () => {
+    const SBD = '    fencing: { sbd: { devices: [/dev/disk/by-id/virtio-sbd] } }';
+    const v84 = renderDrbd(drbdInventory('pacemaker', SBD), '8.4').common;
+    expect(v84).toContain('\t\tfence-peer "/usr/local/lib/haforge/drbd-fence-peer /usr/lib/drbd/crm-fence-peer.sh";\n\t\tafter-resync-target "/usr/lib/drbd/crm-unfence-peer.sh";\n');
+    expect(v84).toMatch(/\tdisk \{\n\t\ton-io-error detach;\n\t\tfencing resource-and-stonith;\n/);
+    const v9 = renderDrbd(drbdInventory('pacemaker', SBD), '9').common;
+    expect(v9).toContain('\t\tfence-peer "/usr/local/lib/haforge/drbd-fence-peer /usr/lib/drbd/crm-fence-peer.9.sh";\n\t\tunfence-peer "/usr/lib/drbd/crm-unfence-peer.9.sh";\n');
+    // Fence devices power a hung node off: it never runs on, LINBIT's handler alone is right.
+    expect(renderDrbd(drbdInventory('pacemaker', FENCED), '8.4').common).not.toContain('haforge/drbd-fence-peer');
+  });
+
   it('nothing of it without fencing, with fencing disabled, or with Heartbeat: the files stay byte for byte as before', () => {
     for (const family of ['8.3', '8.4', '9']) {
       const plain = renderDrbd(drbdInventory('pacemaker', ''), family).common;
