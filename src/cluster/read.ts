@@ -18,6 +18,7 @@ import { runningManagerFact } from '../facts/running-manager.js';
 import { serviceFact } from '../facts/services.js';
 import { systemFact } from '../facts/system.js';
 import { heartbeatViewFact } from '../heartbeat/view.js';
+import { sbdHealthFact } from '../fencing/sbd-health.js';
 import type { ClusterSpec, Inventory } from '../inventory/model.js';
 import { crmMonFact } from '../pacemaker/crm-mon.js';
 import { analyseResource, changesSince, resourceRefs, type NodeReading, type ResourceReport, type ResourceRef } from '../procedures/split-brain/detect.js';
@@ -125,6 +126,12 @@ export interface StatusReport {
 /** full: everything status shows; light: what a wait needs to see a move (no split-brain evidence). */
 export type StatusDepth = 'full' | 'light';
 
+/** SBD's state on a node, for a cluster fenced with SBD. */
+function sbdHealthRequest(cluster: ClusterSpec) {
+  const sbd = cluster.fencing?.enabled ? cluster.fencing.sbd : undefined;
+  return sbd && request(sbdHealthFact, { devices: sbd.devices, watchdog: sbd.watchdog });
+}
+
 /** What status asks one node of `cluster`, on top of the split-brain reading. */
 function statusRequests(cluster: ClusterSpec): FactRequest[] {
   const manager = cluster.stack === 'pacemaker' ? [PACEMAKER] : cluster.stack === 'heartbeat' ? [HEARTBEAT] : [];
@@ -135,7 +142,9 @@ async function readStatusNode(run: RunContext, cluster: ClusterSpec, node: strin
   const conn = await run.connection(node);
   if (conn instanceof Error) return { node, error: describeError(conn) };
   const refs = resourceRefs(cluster);
-  const extra = statusRequests(cluster);
+  // A wait (light) watches roles and places; fencing health is for the full status.
+  const sbd = depth === 'full' ? sbdHealthRequest(cluster) : undefined;
+  const extra = [...statusRequests(cluster), ...(sbd ? [sbd] : [])];
   try {
     const store = await gatherFacts(conn, [...(depth === 'full' ? readingRequests(refs) : LIGHT_REQUESTS), ...extra]);
     return {
@@ -143,6 +152,7 @@ async function readStatusNode(run: RunContext, cluster: ClusterSpec, node: strin
       addresses: store.get(ADDRESSES),
       pacemaker: extra.includes(PACEMAKER) ? store.get(PACEMAKER) : undefined,
       heartbeat: extra.includes(HEARTBEAT) ? store.get(HEARTBEAT) : undefined,
+      sbd: sbd && store.get(sbd),
       services: Object.fromEntries(cluster.services.map((s) => [s.unit, store.get(request(serviceFact, s.unit))])),
     };
   } catch (err) {

@@ -8,7 +8,8 @@ import { describeFencing } from '../fencing/rules.js';
 import { deviceState, type DrbdSync } from '../drbd/status.js';
 import type { InterfaceAddress } from '../facts/addresses.js';
 import type { HeartbeatView } from '../heartbeat/view.js';
-import type { ClusterStatus as PacemakerStatus } from '../pacemaker/crm-mon.js';
+import type { ClusterStatus as PacemakerStatus, FenceEvent } from '../pacemaker/crm-mon.js';
+import type { SbdHealth } from '../fencing/sbd-health.js';
 import type { ServiceState } from '../facts/services.js';
 import type { ClusterSpec } from '../inventory/model.js';
 import { analyseResource, resourceRefs, type NodeReading, type ResourceRef, type Verdict } from '../procedures/split-brain/detect.js';
@@ -22,6 +23,8 @@ export interface StatusReading extends NodeReading {
   heartbeat?: HeartbeatView;
   /** The inventory's services' units on this node, by unit name. */
   services?: Record<string, ServiceState>;
+  /** sbd, the watchdog and this node's slots (clusters fenced with SBD). */
+  sbd?: SbdHealth;
 }
 
 export type Severity = 'critical' | 'warning';
@@ -88,6 +91,10 @@ export interface FencingStatus {
   /** Pacemaker's stonith-enabled, when read. */
   stonithEnabled?: boolean;
   devices: string[];
+  /** Per node, with SBD: whether SBD can fence it (sbd running, watchdog armed, its slot). */
+  sbd?: ({ node: string } & SbdHealth)[];
+  /** The fencer's history, newest first (Pacemaker). */
+  history: FenceEvent[];
 }
 
 export interface ClusterReport {
@@ -134,7 +141,7 @@ export function clusterStatus(cluster: ClusterSpec, readings: StatusReading[]): 
     failCounts: (view?.pacemaker?.failCounts ?? []).filter((f) => f.failCount > 0).map((f) => ({ node: f.node, resource: f.resource, count: f.failCount })),
     bans: view?.pacemaker?.bans ?? [],
     drbdClones: (view?.pacemaker?.clones ?? []).filter((c) => c.promotable && c.instances.some((i) => i.agent === 'ocf:linbit:drbd')).map((c) => c.id),
-    fencing: fencingStatus(cluster, view?.pacemaker),
+    fencing: fencingStatus(cluster, view?.pacemaker, readings),
     warnings,
     healthy: true,
   };
@@ -214,10 +221,11 @@ function heartbeatResources(cluster: ClusterSpec, readings: StatusReading[], vip
   return out;
 }
 
-function fencingStatus(cluster: ClusterSpec, p: PacemakerStatus | undefined): FencingStatus {
+function fencingStatus(cluster: ClusterSpec, p: PacemakerStatus | undefined, readings: StatusReading[]): FencingStatus {
   const devices = cluster.fencing ? describeFencing(cluster.fencing) : [];
   const inventory = !cluster.fencing ? 'missing' : cluster.fencing.enabled ? 'configured' : 'disabled';
-  return { inventory, stonithEnabled: p?.running ? p.stonithEnabled : undefined, devices };
+  const sbd = cluster.fencing?.enabled && cluster.fencing.sbd ? readings.flatMap((r) => (r.sbd ? [{ node: r.node, ...r.sbd }] : [])) : undefined;
+  return { inventory, stonithEnabled: p?.running ? p.stonithEnabled : undefined, devices, ...(sbd ? { sbd } : {}), history: p?.running ? p.fenceHistory : [] };
 }
 
 function nodeWarnings(report: ClusterReport, cluster: ClusterSpec, readings: StatusReading[]): StatusWarning[] {
@@ -273,5 +281,36 @@ function fencingWarnings(f: FencingStatus, cluster: ClusterSpec): StatusWarning[
   if (f.inventory === 'missing') return [warning('no fencing configured: a node that hangs can corrupt data', 'add fencing: devices to the inventory (or fencing: { enabled: false } to say it on purpose)')];
   if (f.inventory === 'disabled') return [warning('fencing is disabled by the inventory: a node that hangs can corrupt data')];
   if (cluster.stack === 'pacemaker' && f.stonithEnabled === false) return [critical('the inventory configures fencing but Pacemaker has stonith-enabled=false', 'haforge apply pacemaker pushes the inventory\'s CIB')];
-  return [];
+  return [...sbdWarnings(f, cluster), ...historyWarnings(f)];
+}
+
+/** What keeps SBD from fencing a node: its pill would count as delivered after msgwait while the node runs on. */
+function sbdWarnings(f: FencingStatus, cluster: ClusterSpec): StatusWarning[] {
+  const out: StatusWarning[] = [];
+  const wanted = cluster.fencing?.sbd?.watchdogTimeout;
+  for (const n of f.sbd ?? []) {
+    if (n.sbd !== 'active') out.push(critical(`sbd is ${n.sbd} on ${n.node}: a poison pill would not reset it, yet it counts as delivered after msgwait`, `sbd starts with corosync (systemctl status sbd on ${n.node}; haforge apply pacemaker enables it)`));
+    else if (!n.watchdog.present) out.push(critical(`${n.node} has no watchdog device: sbd cannot reset it if sbd itself hangs`, 'haforge preflight checks the watchdog; load a watchdog driver (softdog as the last resort)'));
+    else if (n.watchdog.state !== undefined && n.watchdog.state !== 'active') out.push(critical(`the watchdog of ${n.node} is not armed (${n.watchdog.state}) although sbd runs`, `journalctl -u sbd on ${n.node}`));
+    else if (wanted !== undefined && n.watchdog.timeout !== undefined && n.watchdog.timeout !== wanted) out.push(warning(`the watchdog of ${n.node} waits ${n.watchdog.timeout} s, the inventory says ${wanted} s`, 'the SBD header\'s timeout wins: haforge preflight compares them'));
+    for (const slot of n.slots) {
+      if (slot.error) out.push(critical(`${n.node} cannot read its SBD slot on ${slot.device}: ${slot.error}`, 'a node that cannot read its slot misses its poison pill; check the disk on that node (ls -l the path, sbd -d DEV list)'));
+      else if (slot.message && !['clear', 'test', 'exit'].includes(slot.message)) out.push(warning(`a '${slot.message}' message${slot.from ? ` from ${slot.from}` : ''} waits in ${n.node}'s slot on ${slot.device}${n.sbd === 'active' ? ': it is being fenced' : ''}`, n.sbd === 'active' ? undefined : 'sbd clears the slot when it starts (with corosync); `sbd -d DEV message NODE clear` does it by hand'));
+    }
+  }
+  return out;
+}
+
+/** A fencing that failed, or is still pending, and was not followed by one that succeeded on the same node. */
+function historyWarnings(f: FencingStatus): StatusWarning[] {
+  const out: StatusWarning[] = [];
+  const seen = new Set<string>();
+  for (const e of f.history) {
+    if (seen.has(e.target)) continue;
+    seen.add(e.target);
+    const by = e.delegate ?? e.origin;
+    if (e.status === 'failed') out.push(warning(`the last fencing of ${e.target} failed (${e.action}${by ? ` by ${by}` : ''}${e.completed ? `, ${e.completed}` : ''}${e.exitReason ? `: ${e.exitReason}` : ''})`, 'haforge fence --test checks that every node can be fenced; stonith_admin --history NODE shows the rest, stonith_admin --cleanup --history NODE forgets it'));
+    else if (e.status === 'pending') out.push(warning(`a fencing of ${e.target} is under way (${e.action}${by ? ` by ${by}` : ''})`));
+  }
+  return out;
 }

@@ -7,7 +7,7 @@ import { renderStatus } from '../ui/status.js';
 export default class Status extends BaseCommand {
   static override summary = 'One screen per cluster: nodes, primary, DRBD, resources, VIP, fencing, warnings.';
 
-  static override description = `Reads every node (one SSH command each, no lock, changes nothing) and shows per cluster: which nodes are reachable and members, which node is primary, DRBD's connection, role, disk state and sync progress per resource and node, where each resource runs (Pacemaker: crm_mon; Heartbeat: the inventory's group and where each part is seen), the VIP's holder, fail counts, bans left by moves, fencing, and warnings: no fencing, split brain, degraded, out of sync, a stopped cluster manager, failed resources.
+  static override description = `Reads every node (one SSH command each, no lock, changes nothing) and shows per cluster: which nodes are reachable and members, which node is primary, DRBD's connection, role, disk state and sync progress per resource and node, where each resource runs (Pacemaker: crm_mon; Heartbeat: the inventory's group and where each part is seen), the VIP's holder, fail counts, bans left by moves, fencing (with SBD: sbd, the watchdog and the slot of each node; the last fencing and its outcome), and warnings: no fencing, a node SBD could not fence, a failed fencing, split brain, degraded, out of sync, a stopped cluster manager, failed resources.
 
 Works for both stacks and on clusters haforge did not build. --json prints the same data; each cluster names its current primary under "primary" (null when there is none).
 

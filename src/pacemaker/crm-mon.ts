@@ -81,6 +81,24 @@ export interface PcmkBan {
   weight: number;
 }
 
+/** One fencing action in the fencer's history (newest first, as crm_mon lists them). */
+export interface FenceEvent {
+  /** reboot, off, on. */
+  action: string;
+  target: string;
+  /** success, failed, pending. */
+  status: string;
+  /** The node that carried it out. */
+  delegate?: string;
+  /** The node that asked for it. */
+  origin?: string;
+  /** Who asked: pacemaker-controld (the cluster), stonith_admin (a person or haforge fence). */
+  client?: string;
+  /** "2026-12-06 03:58:52Z". */
+  completed?: string;
+  exitReason?: string;
+}
+
 export interface ClusterStatus {
   /** false: crm_mon could not reach the cluster on this node (error says why). */
   running: boolean;
@@ -99,6 +117,7 @@ export interface ClusterStatus {
   failCounts: PcmkFailCount[];
   failures: PcmkFailure[];
   bans: PcmkBan[];
+  fenceHistory: FenceEvent[];
 }
 
 const bool = (v: string | undefined) => v === 'true';
@@ -135,7 +154,7 @@ function node(n: XmlElement): PcmkNode {
   };
 }
 
-const EMPTY: Omit<ClusterStatus, 'running'> = { quorum: false, stonithEnabled: false, maintenanceMode: false, nodes: [], resources: [], groups: [], clones: [], nodeAttributes: {}, failCounts: [], failures: [], bans: [] };
+const EMPTY: Omit<ClusterStatus, 'running'> = { quorum: false, stonithEnabled: false, maintenanceMode: false, nodes: [], resources: [], groups: [], clones: [], nodeAttributes: {}, failCounts: [], failures: [], bans: [], fenceHistory: [] };
 
 /** Failed operation keys are "<resource>_<task>_<interval ms>"; resource ids have underscores too. */
 function resourceOfOpKey(key: string, task: string, interval: string): string {
@@ -206,6 +225,10 @@ export function parseCrmMonXml(stdout: string, exitCode = 0): ClusterStatus {
     lastRcChange: f.attrs['last-rc-change'],
   }));
   out.bans = childrenNamed(child(doc, 'bans'), 'ban').map((b) => ({ id: b.attrs.id ?? '', resource: b.attrs.resource ?? '', node: b.attrs.node ?? '', weight: Number(b.attrs.weight ?? 0) }));
+  out.fenceHistory = childrenNamed(child(doc, 'fence_history'), 'fence_event').map((e) => {
+    const optional = { delegate: e.attrs.delegate, origin: e.attrs.origin, client: e.attrs.client, completed: e.attrs.completed, exitReason: e.attrs['exit-reason'] };
+    return { action: e.attrs.action ?? '', target: e.attrs.target ?? '', status: e.attrs.status ?? '', ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)) };
+  });
   return out;
 }
 
@@ -230,7 +253,8 @@ export function failCount(status: ClusterStatus, resource: string, node?: string
 
 export const crmMonFact: Fact<ClusterStatus> = {
   id: 'pacemaker-status',
-  // XML output has every section by default: fail counts, node attributes (pingd, DRBD's promotion scores), bans.
-  command: () => ['crm_mon', '--output-as=xml'],
+  // XML output has every section by default: fail counts, node attributes (pingd, DRBD's promotion scores), bans;
+  // the fencing history lists failures and pending actions only, unless asked for successes too.
+  command: () => ['crm_mon', '--output-as=xml', '--fence-history=2'],
   parse: (stdout, exitCode) => parseCrmMonXml(stdout, exitCode),
 };

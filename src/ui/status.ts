@@ -45,10 +45,21 @@ export function renderCluster(c: ClusterReport): string {
   if (c.vip) out.push('', `vip ${c.vip.address}: ${c.vip.holders.join(', ') || 'on no node'}`);
   const fencing = c.fencing.inventory === 'configured' ? `configured (${c.fencing.devices.join(', ')})` : c.fencing.inventory === 'disabled' ? 'disabled by the inventory' : 'not configured';
   out.push(`fencing: ${fencing}${c.fencing.stonithEnabled !== undefined ? `, stonith-enabled=${c.fencing.stonithEnabled}` : ''}`);
+  for (const n of c.fencing.sbd ?? []) out.push(`  ${n.node}: ${sbdLine(n)}`);
+  const last = c.fencing.history[0];
+  if (last) out.push(`  last fencing: ${last.action} of ${last.target}${last.delegate ?? last.origin ? ` by ${last.delegate ?? last.origin}` : ''}: ${last.status}${last.completed ? ` (${last.completed})` : ''}`);
   if (c.viewFrom) out.push(color.dim(`cluster manager's view read on ${c.viewFrom}`));
   const sorted = [...c.warnings].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'critical' ? -1 : 1));
   if (sorted.length) out.push('', ...sorted.flatMap(renderWarning));
   return out.join('\n');
+}
+
+/** "sbd active, watchdog i6300ESB timer active 5 s, slot clear". */
+function sbdLine(n: NonNullable<ClusterReport['fencing']['sbd']>[number]): string {
+  const w = n.watchdog;
+  const watchdog = w.present ? `watchdog ${[w.identity, w.state, w.timeout !== undefined ? `${w.timeout} s` : undefined].filter(Boolean).join(' ')}` : 'no watchdog';
+  const slots = n.slots.map((x) => (x.error ? `slot unreadable on ${x.device}` : `slot ${x.message}${x.from && x.message !== 'clear' ? ` from ${x.from}` : ''}`));
+  return [`sbd ${n.sbd}`, watchdog, ...slots].join(', ');
 }
 
 export function renderStatus(report: StatusReport): string {

@@ -95,7 +95,7 @@ describe.skipIf(skip)('fencing in the lab (real VMs, SBD and a watchdog)', () =>
 
   it('a hung primary is fenced and its services taken over; run on, it resets itself before it writes anything', async () => {
     // Writes stream on node1 through the hang: I/O is in flight when it runs on.
-    const writer = s.sshRaw('node1', WRITER, 4 * MIN);
+    const writer = s.sshRaw('node1', WRITER, 2 * MIN);
     expect(await s.ssh('node1', 'for i in $(seq 1 50); do grep -q "^w 3$" /replicated/writer 2>/dev/null && echo writing && exit 0; sleep 0.2; done; echo not writing')).toBe('writing\n');
     const watch = s.sshRaw('node2', servedScript(120));
     await new Promise((r) => setTimeout(r, 500));

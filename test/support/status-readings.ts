@@ -10,6 +10,7 @@ import { parseProcDrbd } from '../../src/drbd/status.js';
 import { parseHeartbeatView } from '../../src/heartbeat/view.js';
 import { parseMounts } from '../../src/facts/mounts.js';
 import { parseCrmMonXml } from '../../src/pacemaker/crm-mon.js';
+import { parseSbdHealth } from '../../src/fencing/sbd-health.js';
 import { parseRunningManager } from '../../src/facts/running-manager.js';
 import { parseInventory } from '../../src/inventory/load.js';
 import type { StatusReading } from '../../src/cluster/status.js';
@@ -44,6 +45,8 @@ export interface Side {
   crmMon?: string;
   heartbeat?: string;
   lighttpd?: boolean;
+  /** A capture of the SBD health fact (test/fixtures/sbd). */
+  sbd?: string;
 }
 
 export function read(node: 'node1' | 'node2', stack: 'pacemaker' | 'heartbeat', s: Side | string): StatusReading {
@@ -58,6 +61,7 @@ export function read(node: 'node1' | 'node2', stack: 'pacemaker' | 'heartbeat', 
     pacemaker: s.crmMon ? parseCrmMonXml(fx('pacemaker', s.crmMon)) : undefined,
     heartbeat: s.heartbeat ? parseHeartbeatView(s.heartbeat) : undefined,
     services: { lighttpd: { init: 'systemd', exists: true, active: !!s.lighttpd, enabled: false, enabledState: 'disabled' } },
+    ...(s.sbd ? { sbd: parseSbdHealth(fx('sbd', s.sbd)) } : {}),
   };
 }
 

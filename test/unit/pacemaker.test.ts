@@ -663,7 +663,7 @@ describe('crm_mon --output-as=xml (captured in the lab, Pacemaker 2.1.5)', () =>
     const plan = pacemakerWaitOperation.plan({ until: 'started', timeout: 60 }, ctx('lab-crm-mon-online-no-resources.xml'));
     expect(plan.steps).toHaveLength(1);
     const step = plan.steps[0]!;
-    expect(step.argv).toEqual(['crm_mon', '--output-as=xml']);
+    expect(step.argv).toEqual(['crm_mon', '--output-as=xml', '--fence-history=2']);
     expect(step.watch!.timeoutMs).toBe(60_000);
     expect(step.watch!.check(fixture('lab-crm-mon-starting-vip.xml'), 0).done).toBe(false);
     expect(step.watch!.check(fixture('lab-crm-mon-running.xml'), 0)).toMatchObject({ done: true });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { clusterStatus } from '../../src/cluster/status.js';
 import { renderCluster } from '../../src/ui/status.js';
-import { cluster, read } from '../support/status-readings.js';
+import { cluster, read, type Side } from '../support/status-readings.js';
 
 const messages = (r: ReturnType<typeof clusterStatus>, severity: 'critical' | 'warning') => r.warnings.filter((w) => w.severity === severity).map((w) => w.message);
 
@@ -27,7 +27,7 @@ describe('status: Pacemaker cluster', () => {
     expect(running).toEqual(expect.arrayContaining(['p_vip@node1', 'p_svc_web@node1']));
     // Fencing off on purpose: said every time, but not critical.
     expect(messages(r, 'warning')).toEqual(['fencing is disabled by the inventory: a node that hangs can corrupt data']);
-    expect(r.fencing).toEqual({ inventory: 'disabled', stonithEnabled: false, devices: [] });
+    expect(r.fencing).toEqual({ inventory: 'disabled', stonithEnabled: false, devices: [], history: [] });
   });
 
   it('node1 powered off: not readable, no primary yet, degraded, VIP nowhere', () => {
@@ -115,6 +115,55 @@ describe('status: the screen', () => {
     const warnings = text.split('\n').filter((l) => /^ {2}(CRITICAL|warning) /.test(l));
     expect(warnings[0]).toMatch(/^ {2}CRITICAL node1 cannot be read/);
     expect(warnings.at(-1)).toMatch(/^ {2}warning fencing is disabled/);
+  });
+});
+
+describe('status: fencing health with SBD (captures of the lab with SBD on)', () => {
+  const SBD = { fencing: { sbd: { devices: ['/dev/disk/by-id/virtio-haforge-sbd'] } } };
+  const fenced = (node2: Partial<Side>, crmMon = 'lab-crm-mon-fence-history.xml') =>
+    clusterStatus(cluster('pacemaker', SBD), [
+      read('node1', 'pacemaker', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true, crmMon, sbd: 'lab-health-running.txt' }),
+      read('node2', 'pacemaker', { proc: 'lab-8.4-proc-connected-secondary.txt', crmMon, ...node2 }),
+    ]);
+
+  it('per node: sbd running, the watchdog armed with its timeout, the slot clear; the last fencing and its outcome', () => {
+    const r = fenced({ sbd: 'lab-health-running.txt' });
+    expect(r.fencing.sbd).toEqual([
+      { node: 'node1', sbd: 'active', watchdog: { present: true, identity: 'i6300ESB timer', state: 'active', timeout: 5 }, slots: [{ device: '/dev/disk/by-id/virtio-haforge-sbd', message: 'clear' }] },
+      { node: 'node2', sbd: 'active', watchdog: { present: true, identity: 'i6300ESB timer', state: 'active', timeout: 5 }, slots: [{ device: '/dev/disk/by-id/virtio-haforge-sbd', message: 'clear' }] },
+    ]);
+    expect(r.fencing.history).toEqual([{ action: 'reboot', target: 'node2', status: 'success', delegate: 'node1', origin: 'node1', client: 'pacemaker-controld.817', completed: '2026-12-06 03:58:52Z' }]);
+    expect(r.warnings).toEqual([]);
+    const text = renderCluster(r);
+    expect(text).toContain('\n  node1: sbd active, watchdog i6300ESB timer active 5 s, slot clear\n');
+    expect(text).toContain('\n  last fencing: reboot of node2 by node1: success (2026-12-06 03:58:52Z)');
+  });
+
+  it('sbd stopped with a pill waiting: critical, since the pill would count as delivered while the node runs on', () => {
+    const r = fenced({ sbd: 'lab-health-stopped-pill.txt' });
+    expect(messages(r, 'critical')).toEqual(['sbd is inactive on node2: a poison pill would not reset it, yet it counts as delivered after msgwait']);
+    expect(messages(r, 'warning')).toEqual(["a 'reset' message from node2 waits in node2's slot on /dev/disk/by-id/virtio-haforge-sbd"]);
+    expect(r.healthy).toBe(false);
+    expect(renderCluster(r)).toContain('\n  node2: sbd inactive, watchdog i6300ESB timer inactive 5 s, slot reset from node2\n');
+  });
+
+  it('no watchdog device and an SBD disk that cannot be read: critical each', () => {
+    const wrong = { fencing: { sbd: { devices: ['/dev/disk/by-id/virtio-haforge-sbd', '/dev/disk/by-id/virtio-nonexistent'], watchdog: '/dev/watchdog9' } } };
+    const r = clusterStatus(cluster('pacemaker', wrong), [
+      read('node1', 'pacemaker', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-fence-history.xml', sbd: 'lab-health-wrong-devices.txt' }),
+      read('node2', 'pacemaker', { proc: 'lab-8.4-proc-connected-secondary.txt', crmMon: 'lab-crm-mon-fence-history.xml', sbd: 'lab-health-running.txt' }),
+    ]);
+    expect(messages(r, 'critical')).toEqual([
+      'node1 has no watchdog device: sbd cannot reset it if sbd itself hangs',
+      'node1 cannot read its SBD slot on /dev/disk/by-id/virtio-nonexistent: disk /dev/disk/by-id/virtio-nonexistent unreadable!',
+    ]);
+  });
+
+  it('a failed fencing is warned about until one succeeds on that node', () => {
+    const r = fenced({ sbd: 'lab-health-running.txt' }, 'lab-crm-mon-fence-failed.xml');
+    expect(r.fencing.history.map((e) => `${e.action} ${e.target} ${e.status}`)).toEqual(['reboot node3 failed', 'reboot node2 success']);
+    expect(messages(r, 'warning')).toEqual(['the last fencing of node3 failed (reboot by node1, 2026-12-06 04:01:53Z)']);
+    expect(r.healthy).toBe(true);
   });
 });
 
