@@ -9,27 +9,31 @@ export default class Drill extends BaseCommand {
 
   static override description = `Refused unless the cluster could survive a failure (a primary, an online standby, DRBD UpToDate/UpToDate). Then:
 1. writes a marker file on every replicated volume (synced: the last write must survive) and checksums every file there, on the primary;
-2. fails the primary: --method stop (default) stops its cluster stack; --method power-off runs your --power-off-command on this workstation; --method lab powers the lab VM off;
+2. fails the primary: --method stop (default) stops its cluster stack; --method power-off runs your --power-off-command on this workstation; --method lab powers the lab VM off; --method hang freezes it, alive and silent (the lab VM stopped, or your --hang-command such as virsh suspend): refused without fencing, since only fencing makes taking over from a node that still runs safe;
 3. times until the services run on the other node and answer on the VIP (a TCP connect to every service port, from that node);
 4. checksums the volume there: the data must be the same, marker included;
-5. brings the failed node back (starts its stack, or --power-on-command, or powers the lab VM on) and times until it is a member again and DRBD is UpToDate on both nodes.
-The services stay on the survivor (no fail-back: haforge switchover moves them back). Exit 0 when the drill passed, 2 when the data differed.`;
+5. brings the failed node back (starts its stack, or --power-on-command, or powers the lab VM on; a hung node runs on, finds itself fenced and resets) and times until it is a member again and DRBD is UpToDate on both nodes.
+The report names every fencing action during the drill (who fenced whom, when, the outcome). The services stay on the survivor (no fail-back: haforge switchover moves them back). Exit 0 when the drill passed, 2 when the data differed.`;
 
   static override examples = [
     '<%= config.bin %> drill -i inventory.yaml',
     '<%= config.bin %> drill -i inventory.yaml --check',
     "<%= config.bin %> drill -i inventory.yaml --method power-off --power-off-command 'ipmitool -I lanplus -H \"$1\"-bmc -U admin -E chassis power off' --power-on-command 'ipmitool -I lanplus -H \"$1\"-bmc -U admin -E chassis power on'",
     '<%= config.bin %> drill -i "$(haforge lab status --json | jq -r .inventory)" --method lab --lab default',
+    '<%= config.bin %> drill -i "$(haforge lab status --json | jq -r .inventory)" --method hang --lab default',
+    "<%= config.bin %> drill -i inventory.yaml --method hang --hang-command 'virsh suspend \"$1\"' --resume-command 'virsh resume \"$1\"'",
   ];
 
   static override flags = {
     inventory: inventoryFlag,
     json: jsonFlag,
     cluster: Flags.string({ description: 'The cluster (needed when the inventory has several).' }),
-    method: Flags.string({ description: 'How the primary fails.', options: ['stop', 'power-off', 'lab'], default: 'stop' }),
+    method: Flags.string({ description: 'How the primary fails.', options: ['stop', 'power-off', 'lab', 'hang'], default: 'stop' }),
     'power-off-command': Flags.string({ description: 'With --method power-off: a shell command run here; the node\'s name is its $1 ({node} stands for "$1").' }),
     'power-on-command': Flags.string({ description: 'With --method power-off: the command that powers the node on again.' }),
-    lab: Flags.string({ description: 'With --method lab: the lab\'s name (haforge lab status).' }),
+    'hang-command': Flags.string({ description: 'With --method hang: a shell command run here that freezes the node (its name is $1), e.g. virsh suspend "$1".' }),
+    'resume-command': Flags.string({ description: 'With --method hang: the command that lets it run on, e.g. virsh resume "$1".' }),
+    lab: Flags.string({ description: 'With --method lab or hang: the lab\'s name (haforge lab status).' }),
     timeout: Flags.integer({ description: 'Seconds for each wait (failover, rejoin, resync).', default: 600, min: 1 }),
     check: Flags.boolean({ description: 'Only check that the cluster could survive the drill, and say who would fail; change nothing.' }),
     'accept-new-host-keys': acceptNewFlag,
@@ -42,6 +46,8 @@ The services stay on the survivor (no fail-back: haforge switchover moves them b
       method: flags.method as DrillReport['method'],
       powerOffCommand: flags['power-off-command'],
       powerOnCommand: flags['power-on-command'],
+      hangCommand: flags['hang-command'],
+      resumeCommand: flags['resume-command'],
       lab: flags.lab,
       timeout: flags.timeout,
       check: flags.check,

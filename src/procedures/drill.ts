@@ -20,6 +20,11 @@ export interface DrillContext extends MoveContext {
   restore: DrillEffect;
   /** Written on every volume before the failure: the last write must survive. */
   marker: string;
+  /**
+   * The failure leaves the primary alive (a hang): only fencing makes a
+   * takeover safe, so the drill is refused on a cluster that cannot fence.
+   */
+  needsFencing?: boolean;
 }
 
 export interface DrillPlan extends Plan<ClusterReport> {
@@ -54,6 +59,8 @@ export function planDrill(report: ClusterReport, ctx: DrillContext): DrillPlan {
   const mounts = report.drbd.flatMap((r) => (r.mount ? [r.mount] : []));
   if ('message' in roles) return { cluster: report.cluster, primary: report.primary ?? '', survivor: '', mounts, reason: roles.message, steps: [], refusal: roles };
   const { primary, survivor } = roles;
+  const unfenced = ctx.needsFencing ? cannotFence(report) : undefined;
+  if (unfenced) return { cluster: report.cluster, primary, survivor, mounts, reason: unfenced.message, steps: [], refusal: unfenced };
   const effect = (e: DrillEffect, phase: string, power: 'off' | 'on'): Step<ClusterReport> =>
     'local' in e ? { node: primary, description: e.description, argv: [], local: e.local, power, phase } : { node: primary, description: e.description, argv: e.argv, phase };
   const steps: Step<ClusterReport>[] = [
@@ -67,6 +74,19 @@ export function planDrill(report: ClusterReport, ctx: DrillContext): DrillPlan {
     waitStep(ctx, 'DRBD UpToDate/UpToDate on both nodes', drbdInSync, undefined, [], 'resync'),
   ];
   return { cluster: report.cluster, primary, survivor, mounts, reason: `${primary} fails, ${survivor} takes over`, steps };
+}
+
+/**
+ * Why the survivor could not safely take over from a primary that hangs: it
+ * must fence it first. Without fencing Pacemaker would either wait forever
+ * (the node is unclean) or, with stonith-enabled=false, take the data over
+ * while the hung node still holds it: a split brain the moment it runs on.
+ */
+export function cannotFence(report: ClusterReport): Refusal | undefined {
+  const f = report.fencing;
+  if (f.inventory !== 'configured') return { message: `cluster ${report.cluster} has no fencing (${f.inventory === 'disabled' ? 'disabled by the inventory' : 'none configured'}): a hung primary cannot be taken over safely`, hint: 'configure fencing (fencing: sbd or devices) first; --method stop or power-off drill a cluster without it' };
+  if (report.stack === 'pacemaker' && f.stonithEnabled !== true) return { message: `Pacemaker of cluster ${report.cluster} has stonith-enabled=${f.stonithEnabled ?? 'unknown'}: a hung primary cannot be taken over safely`, hint: 'haforge apply pacemaker pushes the inventory\'s fencing' };
+  return undefined;
 }
 
 /**

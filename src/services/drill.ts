@@ -15,11 +15,13 @@ import { pickCluster, withRun, type ConnectOptions } from '../engine/run-context
 import { UserError } from '../errors.js';
 import type { ClusterSpec, Inventory } from '../inventory/model.js';
 import { readClusterStatus } from '../cluster/read.js';
+import type { ClusterReport } from '../cluster/status.js';
 import { parseChecksums, planDrill, stackUnits, type DrillEffect, type DrillPlan, type VolumeChecksum } from '../procedures/drill.js';
-import { labKill, labStart } from './lab.js';
+import type { FenceEvent } from '../pacemaker/crm-mon.js';
+import { labFreeze, labKill, labStart } from './lab.js';
 import { failureOf } from './moves.js';
 
-export type DrillMethod = 'stop' | 'power-off' | 'lab';
+export type DrillMethod = 'stop' | 'power-off' | 'lab' | 'hang';
 
 export interface DrillRequest extends ConnectOptions {
   cluster?: string;
@@ -27,7 +29,10 @@ export interface DrillRequest extends ConnectOptions {
   /** power-off: local shell commands; the node's name is $1 (and {node} is replaced by "$1"). */
   powerOffCommand?: string;
   powerOnCommand?: string;
-  /** lab: the lab's name. */
+  /** hang: local shell commands that freeze the node and let it run on (`virsh suspend "$1"`, `virsh resume "$1"`). */
+  hangCommand?: string;
+  resumeCommand?: string;
+  /** lab, and hang in the lab: the lab's name. */
   lab?: string;
   /** Seconds for each wait (failover, return, resync). */
   timeout?: number;
@@ -53,6 +58,8 @@ export interface DrillReport {
   totalMs?: number;
   /** The primary at the end (the survivor: no automatic fail-back). */
   finalPrimary?: string | null;
+  /** Fencing actions during the drill, as the cluster's fencer recorded them (who fenced whom, when, the outcome). */
+  fencing?: FenceEvent[];
   steps: StepOutcome[];
   failure?: string;
   auditLog?: string;
@@ -85,6 +92,18 @@ function effects(req: DrillRequest, cluster: ClusterSpec, primary: string, limit
       restore: { description: `power on (lab ${req.lab})`, local: async () => void (await labStart(req.lab!, primary, limitSec, req.onProgress ?? (() => undefined))) },
     };
   }
+  if (req.method === 'hang' && req.lab) {
+    return {
+      fail: { description: `hang (lab ${req.lab}: the VM stopped, alive and silent)`, local: async () => void (await labFreeze(req.lab!, primary, true)) },
+      restore: { description: `let it run on (lab ${req.lab}): fenced, it resets itself`, local: async () => void (await labFreeze(req.lab!, primary, false)) },
+    };
+  }
+  if (req.method === 'hang') {
+    return {
+      fail: { description: `hang: ${req.hangCommand}`, local: () => runLocal(req.hangCommand!, primary) },
+      restore: { description: `run on: ${req.resumeCommand}`, local: () => runLocal(req.resumeCommand!, primary) },
+    };
+  }
   return {
     fail: { description: `power off: ${req.powerOffCommand}`, local: () => runLocal(req.powerOffCommand!, primary) },
     restore: { description: `power on: ${req.powerOnCommand}`, local: () => runLocal(req.powerOnCommand!, primary) },
@@ -95,13 +114,16 @@ export async function runDrill(inventory: Inventory, req: DrillRequest): Promise
   const cluster = pickCluster(inventory, req.cluster);
   if (req.method === 'power-off' && (!req.powerOffCommand || !req.powerOnCommand)) throw new UserError('--method power-off needs --power-off-command and --power-on-command', { hint: "e.g. --power-off-command 'ipmitool -H \"$1\"-bmc -U admin -E chassis power off' ($1 is the node's name)" });
   if (req.method === 'lab' && !req.lab) throw new UserError("--method lab needs the lab's name", { hint: '--lab <name> (haforge lab status shows it)' });
+  if (req.method === 'hang' && !req.lab && (!req.hangCommand || !req.resumeCommand)) {
+    throw new UserError('--method hang needs --lab, or --hang-command and --resume-command', { hint: "for a VM under libvirt: --hang-command 'virsh suspend \"$1\"' --resume-command 'virsh resume \"$1\"' ($1 is the node's name)" });
+  }
   const audit = req.check ? new AuditLog() : AuditLog.forNewRun();
   const limitSec = req.timeout ?? 600;
   return withRun(cluster.nodes, { ...req, audit }, async (run) => {
     // Planned on a full reading (split-brain evidence included); the waits read light.
     const first = await readClusterStatus(run, cluster, 'full');
     const marker = `drill ${new Date().toISOString()} ${randomBytes(6).toString('hex')}`;
-    const plan = planDrill(first, { cluster, timeoutSeconds: limitSec, marker, ...effects(req, cluster, first.primary ?? '', limitSec) });
+    const plan = planDrill(first, { cluster, timeoutSeconds: limitSec, marker, needsFencing: req.method === 'hang', ...effects(req, cluster, first.primary ?? '', limitSec) });
     if (plan.refusal) throw new UserError(plan.refusal.message, { hint: plan.refusal.hint });
     const report: DrillReport = { cluster: cluster.name, method: req.method, status: 'planned', primary: plan.primary, survivor: plan.survivor, before: [], steps: [], auditLog: audit.file };
     if (req.check) return report;
@@ -113,12 +135,19 @@ export async function runDrill(inventory: Inventory, req: DrillRequest): Promise
       powered: (n, s) => run.powered(n, s),
       progress: req.onProgress && ((line) => req.onProgress!(line)),
     });
-    return judge(report, plan, done, now.primary);
+    return judge(report, plan, done, first, now);
   });
 }
 
+/** Fencing actions in the last reading's history that the first did not have (the clocks of workstation and nodes need not agree). */
+function newFenceEvents(first: ClusterReport, last: ClusterReport): FenceEvent[] {
+  const key = (e: FenceEvent) => `${e.action} ${e.target} ${e.status} ${e.completed ?? ''}`;
+  const before = new Set(first.fencing.history.map(key));
+  return last.fencing.history.filter((e) => !before.has(key(e)));
+}
+
 /** The report from the steps' outcomes: the data check, the timings, and what failed. */
-function judge(report: DrillReport, plan: DrillPlan, done: Execution, finalPrimary: string | null): DrillReport {
+function judge(report: DrillReport, plan: DrillPlan, done: Execution, first: ClusterReport, last: ClusterReport): DrillReport {
   const at = (phase: string) => done.outcomes.find((o) => o.phase === phase && o.status === 'ok');
   const end = (o: StepOutcome) => o.startedAt! + o.ms!;
   const [record, fail, failover, verify, restore, rejoin, resync] = ['record', 'fail', 'failover', 'verify', 'restore', 'rejoin', 'resync'].map(at);
@@ -134,7 +163,8 @@ function judge(report: DrillReport, plan: DrillPlan, done: Execution, finalPrima
   if (restore && rejoin) report.rejoinMs = end(rejoin) - restore.startedAt!;
   if (restore && resync) report.resyncMs = end(resync) - restore.startedAt!;
   if (fail) report.totalMs = end(done.outcomes.filter((o) => o.status !== 'skipped').pop()!) - fail.startedAt!;
-  report.finalPrimary = finalPrimary;
+  report.finalPrimary = last.primary;
+  report.fencing = newFenceEvents(first, last);
   if (done.failure) report.failure = done.failure.message;
   else if (!report.dataIntact) report.failure = `the data on ${plan.survivor} differs from what ${plan.primary} had before the failure`;
   report.status = report.failure ? 'failed' : 'passed';

@@ -5,7 +5,8 @@
 // fenced and its services taken over; when it runs on, it resets itself
 // before it writes anything (no split brain, though its writes were in
 // flight); a cut link leaves exactly one node with the services and no split
-// brain; every acknowledged write survives.
+// brain; every acknowledged write survives; `drill --method hang` does the
+// hang end to end and names the fencing in its report.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +82,8 @@ describe.skipIf(skip)('fencing in the lab (real VMs, SBD and a watchdog)', () =>
     const c = await status();
     expect(c).toMatchObject({ healthy: true, primary: 'node1', fencing: { stonithEnabled: true } });
     expect(c.warnings).toEqual([]);
+    // Fencing health as status shows it: sbd running, the watchdog armed with the inventory's timeout, every slot clear.
+    expect(c.fencing.sbd.map((n: any) => `${n.node} ${n.sbd} ${n.watchdog.state} ${n.watchdog.timeout} ${n.slots.map((x: any) => x.message).join(',')}`)).toEqual(['node1 active active 5 clear', 'node2 active active 5 clear']);
     await write('node1', 'before');
   }, 25 * MIN);
 
@@ -117,6 +120,8 @@ describe.skipIf(skip)('fencing in the lab (real VMs, SBD and a watchdog)', () =>
     const back = await until('node1 rebooted and a member again, DRBD in sync, the services still on node2', healthyOn('node2'), 6);
     expect(back.nodes.map((n: any) => `${n.name} ${n.membership}`)).toEqual(['node1 online', 'node2 online']);
     expect(await uptime('node1')).toBeLessThan(300);
+    expect(back.fencing.history[0]).toMatchObject({ action: 'reboot', target: 'node1', status: 'success', delegate: 'node2' });
+    expect(back.fencing.sbd.map((n: any) => `${n.node} ${n.sbd} ${n.slots[0].message}`)).toEqual(['node1 active clear', 'node2 active clear']);
     // Who reset it: haforge's fence-peer handler says so on the console; otherwise sbd (or its watchdog) did.
     const console1 = await readFile(path.join(s.status.stateDir, 'node1.serial.log'), 'utf8');
     timings.resetByFencePeerHandler = /haforge drbd-fence-peer: a 'reset' message waits in node1's SBD slot/.test(console1) ? 1 : 0;
@@ -152,5 +157,16 @@ describe.skipIf(skip)('fencing in the lab (real VMs, SBD and a watchdog)', () =>
     expect(back.vip.holders).toEqual(['node2']);
     expect((await json('split-brain')).json.splitBrain).toBe(false);
     expect((await s.ssh('node2', 'cat /replicated/records')).trim().split('\n')).toEqual(acknowledged);
+  }, 15 * MIN);
+
+  it('drill --method hang: the primary hangs, is fenced and taken over, runs on and rejoins; the report names the fencing', async () => {
+    const { ran, json: r } = await json('drill', '--method', 'hang', '--lab', NAME);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(r).toMatchObject({ status: 'passed', method: 'hang', primary: 'node2', survivor: 'node1', dataIntact: true, finalPrimary: 'node1' });
+    expect(r.fencing).toContainEqual(expect.objectContaining({ action: 'reboot', target: 'node2', status: 'success', delegate: 'node1' }));
+    timings.drillHangFailover = r.failoverMs / 1000;
+    timings.drillHangResync = r.resyncMs / 1000;
+    expect(r.failoverMs).toBeLessThan(60_000);
+    expect((await json('split-brain')).json.splitBrain).toBe(false);
   }, 15 * MIN);
 });

@@ -33,6 +33,27 @@ const DRILL = {
 };
 
 describe('drill plan', () => {
+  it('a hang is drilled only on a cluster that fences: the survivor must fence the hung node before it takes the data over', () => {
+    const onNode1 = (spec: ReturnType<typeof cluster>, crmMon: string) =>
+      clusterStatus(spec, [
+        read('node1', 'pacemaker', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true, crmMon }),
+        read('node2', 'pacemaker', { proc: 'lab-8.4-proc-connected-secondary.txt', crmMon }),
+      ]);
+    const local = async () => undefined;
+    const hang = { ...DRILL, needsFencing: true, fail: { description: 'hang', local }, restore: { description: 'run on', local } };
+    const unfenced = planDrill(onNode1(cluster('pacemaker'), 'lab-crm-mon-running.xml'), hang);
+    expect(unfenced.steps).toEqual([]);
+    expect(unfenced.refusal?.message).toBe('cluster lab has no fencing (disabled by the inventory): a hung primary cannot be taken over safely');
+    const sbd = cluster('pacemaker', { fencing: { sbd: { devices: ['/dev/disk/by-id/virtio-haforge-sbd'] } } });
+    // The inventory fences, but Pacemaker was left with stonith-enabled=false (the capture of a cluster without fencing).
+    expect(planDrill(onNode1(sbd, 'lab-crm-mon-running.xml'), hang).refusal?.message).toBe('Pacemaker of cluster lab has stonith-enabled=false: a hung primary cannot be taken over safely');
+    const fenced = planDrill(onNode1(sbd, 'lab-crm-mon-fence-history.xml'), hang);
+    expect(fenced.refusal).toBeUndefined();
+    expect(fenced.steps.filter((s) => s.local).map((s) => [s.phase, s.power])).toEqual([['fail', 'off'], ['restore', 'on']]);
+    // The other methods do not ask for fencing.
+    expect(planDrill(onNode1(cluster('pacemaker'), 'lab-crm-mon-running.xml'), DRILL).refusal).toBeUndefined();
+  });
+
   it('fails the primary, the online standby survives', () => {
     const healthy = clusterStatus(cluster('pacemaker'), [
       read('node1', 'pacemaker', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-running.xml' }),
