@@ -1,10 +1,10 @@
 // Use case: a failover drill, planned on a full status reading
 // (procedures/drill.ts) and run through the executor under the run lock on
 // every node: record the data on the replicated volume, fail the primary
-// (stop its cluster stack, power it off with the user's command, or kill the
-// lab VM), time until the services answer from the survivor, verify the
-// data there, bring the failed node back and time until DRBD is UpToDate on
-// both. A powered-off node's lock goes with its /run; the run dials it anew
+// (stop its cluster stack, power it off with the user's command, kill the
+// lab VM, or freeze it), time until the services answer from the survivor,
+// verify the data there, bring the failed node back and time until DRBD is
+// UpToDate on both; then name the fencing the cluster did meanwhile. A powered-off node's lock goes with its /run; the run dials it anew
 // once it is back.
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';

@@ -148,6 +148,8 @@ describe.skipIf(skip).each(['heartbeat', 'pacemaker'] as const)('haforge bootstr
     expect(ran.code, `${ran.stderr}\n${ran.stdout}`).toBe(0);
     expect(json).toMatchObject({ status: 'passed', dataIntact: true, primary: 'node2', survivor: 'node1', finalPrimary: 'node1' });
     expect(json.before[0]).toMatchObject({ mount: '/replicated' });
+    // With SBD the survivor fences the node that lost power before it takes over (the pill counts after msgwait).
+    if (stack === 'pacemaker') expect(json.fencing).toContainEqual(expect.objectContaining({ action: 'reboot', target: 'node2', status: 'success', delegate: 'node1' }));
     Object.assign(timings, { drillFailover: json.failoverMs / 1000, drillRejoin: json.rejoinMs / 1000, drillResync: json.resyncMs / 1000 });
     console.info(`drill (${stack}): power off -> services answer again ${timings.drillFailover} s, node back ${timings.drillRejoin} s, UpToDate ${timings.drillResync} s`);
     expect(await page('node2')).toBe('bootstrapped by haforge\n');
