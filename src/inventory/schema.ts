@@ -1,6 +1,7 @@
 // The inventory's schema: validates inventory files and is published as
 // schemas/inventory.schema.json (`haforge inventory schema --write`).
 import type { Schema } from '../schema/types.js';
+import { devicePath, ipv4, unitName } from '../schema/values.js';
 import { corosyncSchema, fencingSchema, heartbeatSchema, pacemakerSchema, serviceAgentSchema } from './stack.js';
 
 /** Node, cluster, group and service names (`uname -n` style); `haforge init` checks answers with it. */
@@ -13,7 +14,6 @@ const name: Schema = {
 };
 
 const absolute: Schema = { type: 'string', pattern: '^/', description: 'an absolute path' };
-const device: Schema = { type: 'string', pattern: '^/dev/', description: 'a device path under /dev' };
 
 const vars: Schema = {
   type: 'object',
@@ -56,7 +56,7 @@ const node: Schema = {
     disks: {
       type: 'object',
       description: 'Backing device per DRBD resource on this node, where it differs from the resource default.',
-      additionalProperties: device,
+      additionalProperties: devicePath,
     },
     vars,
   },
@@ -78,7 +78,7 @@ const drbdResource: Schema = {
   additionalProperties: false,
   description: 'One replicated volume.',
   properties: {
-    disk: { ...device, description: 'Backing device on every node (a node may override it under `disks:`).' },
+    disk: { ...devicePath, description: 'a device path under /dev: the backing device on every node (a node may override it under `disks:`)' },
     minor: { type: 'integer', minimum: 0, maximum: 1048575, description: 'DRBD minor: the device is /dev/drbd<minor> (default: 0, 1, ... in order).' },
     port: { type: 'integer', minimum: 1, maximum: 65535, description: 'Replication TCP port (default 7788 + the minor).' },
     partition: {
@@ -121,7 +121,7 @@ const service: Schema = {
   additionalProperties: false,
   description: 'A service the cluster keeps alive; its data lives on the replicated volume.',
   properties: {
-    unit: { type: 'string', minLength: 1, description: 'systemd unit or init script name (default: the service name).' },
+    unit: { ...unitName, description: 'a systemd unit or init script name (letters, digits and : _ . @ -, not a path; default: the service name)' },
     package: { type: 'string', minLength: 1, description: 'Package that provides it, installed on every node when given.' },
     paths: { type: 'array', items: absolute, description: 'Data and config paths moved onto the replicated volume (symlinks left behind).' },
     port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP port the monitor checks.' },
@@ -137,7 +137,7 @@ const vip: Schema = {
   required: ['address'],
   description: 'The virtual IP address clients use.',
   properties: {
-    address: { type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,3}){3}$', description: 'an IPv4 address' },
+    address: ipv4,
     cidr_netmask: { type: 'integer', minimum: 1, maximum: 32, description: 'default 24' },
     nic: { type: 'string', minLength: 1, description: 'Interface to put it on (default: the one routing to it).' },
   },

@@ -4,13 +4,13 @@
 // fencing without saying so).
 import { UserError } from '../errors.js';
 import type { Schema } from '../schema/types.js';
+import { devicePath, ipv4 } from '../schema/values.js';
 import { fencingProblems } from '../fencing/rules.js';
 import type { ClusterSpec, CorosyncSpec, FencingSpec, HeartbeatSpec, PacemakerSpec, ServiceAgent, Stack } from './model.js';
 
 type At = (...path: (string | number)[]) => UserError['position'];
 
 const seconds = (description: string, minimum = 1): Schema => ({ type: 'integer', minimum, maximum: 3600, description });
-const ipv4: Schema = { type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,3}){3}$', description: 'an IPv4 address' };
 
 export const heartbeatSchema: Schema = {
   type: 'object',
@@ -26,7 +26,7 @@ export const heartbeatSchema: Schema = {
     comm: { type: 'string', enum: ['ucast', 'bcast', 'mcast'], description: 'How heartbeats travel (default ucast to every peer).' },
     interface: { type: 'string', minLength: 1, description: 'Interface the heartbeats use (default: the one that carries the node\'s replication address).' },
     mcast_group: { ...ipv4, description: 'Multicast group with comm: mcast (default 239.0.0.1).' },
-    serial: { type: 'string', pattern: '^/dev/', description: 'a serial port like /dev/ttyS0: a second heartbeat path' },
+    serial: { ...devicePath, description: 'a device path under /dev: a serial port like /dev/ttyS0, a second heartbeat path' },
     logfacility: { type: 'string', minLength: 1, description: 'syslog facility (default local0).' },
     auth: { type: 'string', enum: ['sha1', 'md5'], description: 'authkeys method (default sha1; crc is never written: it authenticates nothing).' },
   },
@@ -77,8 +77,8 @@ const sbdSchema: Schema = {
   required: ['devices'],
   description: 'SBD: fencing through a small shared disk (a poison pill in the target\'s slot) and a watchdog on every node that resets it when sbd stops.',
   properties: {
-    devices: { type: 'array', minItems: 1, maxItems: 3, items: { type: 'string', pattern: '^/dev/', description: 'a shared disk, the same on every node (a /dev/disk/by-id/ name is stable)' }, description: 'One to three shared disks.' },
-    watchdog: { type: 'string', pattern: '^/dev/', description: 'The watchdog device on every node (default /dev/watchdog).' },
+    devices: { type: 'array', minItems: 1, maxItems: 3, items: { ...devicePath, description: 'a device path under /dev: a shared disk, the same on every node (a /dev/disk/by-id/ name is stable)' }, description: 'One to three shared disks.' },
+    watchdog: { ...devicePath, description: 'a device path under /dev: the watchdog on every node (default /dev/watchdog)' },
     watchdog_timeout: { type: 'integer', minimum: 2, maximum: 120, description: 'Seconds before the watchdog resets a node whose sbd stopped answering (default 5).' },
     msgwait: { type: 'integer', minimum: 4, maximum: 240, description: 'Seconds after a poison pill until its target counts as fenced (default twice watchdog_timeout).' },
   },

@@ -4,6 +4,7 @@ import type { Operation } from '../engine/operation.js';
 import { change, fail, noop, type Step } from '../engine/plan.js';
 import { packagesFact } from '../facts/packages.js';
 import type { PackageManager } from '../facts/system.js';
+import { packageName } from '../schema/values.js';
 
 export interface PackageArgs {
   name: string | string[];
@@ -47,7 +48,7 @@ export const packageOperation: Operation<PackageArgs> = {
     required: ['name'],
     properties: {
       name: {
-        anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 }],
+        anyOf: [packageName, { type: 'array', items: packageName, minItems: 1 }],
         description: 'A package name or a list of them.',
       },
       state: { type: 'string', enum: ['present', 'absent'], description: 'present (default) or absent.' },

@@ -10,6 +10,7 @@ import { pathFact, type PathState } from '../facts/files.js';
 import { mountsFact } from '../facts/mounts.js';
 import { serviceFact } from '../facts/services.js';
 import { absolutePath } from './common.js';
+import { unitName } from '../schema/values.js';
 
 export interface RelocateArgs {
   service: string;
@@ -65,7 +66,7 @@ export const relocateOperation: Operation<RelocateArgs> = {
     required: ['service', 'unit', 'paths', 'volume'],
     properties: {
       service: { type: 'string', minLength: 1 },
-      unit: { type: 'string', minLength: 1, description: 'The unit stopped while its data moves.' },
+      unit: { ...unitName, description: 'a unit or init script name: the unit stopped while its data moves' },
       paths: { type: 'array', items: absolutePath },
       volume: absolutePath,
       undo: { type: 'boolean', description: 'Put the paths back where they were.' },

@@ -3,6 +3,7 @@ import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
 import { change, fail, noop, type Step } from '../engine/plan.js';
 import { serviceFact, type ServiceState } from '../facts/services.js';
+import { unitName } from '../schema/values.js';
 
 export interface ServiceArgs {
   name: string;
@@ -40,7 +41,7 @@ export const serviceOperation: Operation<ServiceArgs> = {
     additionalProperties: false,
     required: ['name'],
     properties: {
-      name: { type: 'string', minLength: 1, description: 'Service (unit or init script) name, without .service.' },
+      name: { ...unitName, description: 'a unit or init script name without .service (letters, digits and : _ . @ -, not a path)' },
       state: {
         type: 'string',
         enum: ['started', 'stopped', 'restarted', 'reloaded'],

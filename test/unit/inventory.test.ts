@@ -118,6 +118,23 @@ describe('inventory', () => {
     expect(message).toBe("error: inv.yaml:4:55: clusters.web.drbd.resources.r0.minor: expected a whole number, got the string '{{x}}'");
   });
 
+  it('values that reach a shell or a config file are what they claim: a unit is no path, a device no quote, no ".."', () => {
+    const refused = (cluster: string) => {
+      try {
+        parseInventory('inv.yaml', `version: 1\nclusters:\n  web:\n${cluster}    nodes:\n      a: { address: 10.0.0.1 }\n      b: { address: 10.0.0.2 }\n`);
+      } catch (err) {
+        return formatError(err);
+      }
+      return 'accepted';
+    };
+    expect(refused("    services: { mail: { unit: ../../tmp/evil, paths: [/var/spool/mail] } }\n")).toMatch(/^error: inv\.yaml:4:31: clusters\.web\.services\.mail\.unit: '\.\.\/\.\.\/tmp\/evil' is not a systemd unit or init script name \(letters, digits and : _ \. @ -, not a path/);
+    expect(refused("    services: { web: { unit: 'lighttpd; reboot' } }\n")).toMatch(/unit: 'lighttpd; reboot' is not a systemd unit or init script name/);
+    expect(refused("    drbd: { resources: { r0: { disk: '/dev/vdb\" -o /etc' } } }\n")).toMatch(/disk: '\/dev\/vdb" -o \/etc' is not a device path under \/dev/);
+    expect(refused('    drbd: { resources: { r0: { disk: /dev/../etc/passwd } } }\n')).toMatch(/disk: '\/dev\/\.\.\/etc\/passwd' is not a device path under \/dev/);
+    expect(refused("    stack: pacemaker\n    fencing: { sbd: { devices: ['/dev/sdb;/dev/sdc'] } }\n")).toMatch(/devices\[0\]: '\/dev\/sdb;\/dev\/sdc' is not a device path under \/dev/);
+    expect(refused('    stack: pacemaker\n    fencing: { sbd: { devices: [/dev/disk/by-path/pci-0000:00:1f.2-ata-1], watchdog: /dev/watchdog0 } }\n    drbd: { resources: { r0: { disk: /dev/mapper/vg0-drbd_r0 } } }\n    services: { web: { unit: getty@tty1 } }\n')).toBe('accepted');
+  });
+
   it('checks cross references: primary, group members, reserved variables', async () => {
     const text = await errorsOf(fixture('crossref.yaml'));
     const file = fixture('crossref.yaml');

@@ -68,6 +68,21 @@ describe('playbook', () => {
     expect(text).toContain(`pb.yaml:5:39: [0].tasks[1].file.mode: '999' is not an octal mode like "0644"`);
   });
 
+  it('a package is a name, never an option; a service is a unit, never a path (checked again after templating)', () => {
+    const text = errors(`- hosts: all
+  tasks:
+    - package: { name: "-oDPkg::Pre-Invoke::=touch /tmp/pwned" }
+    - package: { name: [drbd-utils, "--allow-downgrades"] }
+    - service: { name: ../../tmp/evil }
+`);
+    expect(text).toContain("pb.yaml:3:24: [0].tasks[0].package.name: '-oDPkg::Pre-Invoke::=touch /tmp/pwned' is not a package name");
+    expect(text).toContain("pb.yaml:4:37: [0].tasks[1].package.name[1]: '--allow-downgrades' is not a package name");
+    expect(text).toContain("pb.yaml:5:24: [0].tasks[2].service.name: '../../tmp/evil' is not a unit or init script name");
+    const templated = parsePlaybook('pb.yaml', `- hosts: all\n  tasks:\n    - package: { name: "{{pkg}}" }\n`);
+    expect(() => preparePlaybook(inventory, templated, { pkg: '-oAPT::Update::Pre-Invoke::=id' })).toThrow(/after templating: .*is not a package name/);
+    expect(preparePlaybook(inventory, templated, { pkg: 'libc6:amd64=2.36-9' })[0]!.tasks.get('a')![0]!.args).toEqual({ name: 'libc6:amd64=2.36-9' });
+  });
+
   it('names the position of structural errors: two operations, unknown handler', () => {
     const text = errors(`- hosts: all
   tasks:
