@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os, { homedir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UserErrors } from '../../src/errors.js';
+import { UserError, UserErrors } from '../../src/errors.js';
 import { loadInventory, parseInventory } from '../../src/inventory/load.js';
 import { formatError } from '../../src/ui/errors.js';
 
@@ -133,6 +134,36 @@ describe('inventory', () => {
     expect(refused('    drbd: { resources: { r0: { disk: /dev/../etc/passwd } } }\n')).toMatch(/disk: '\/dev\/\.\.\/etc\/passwd' is not a device path under \/dev/);
     expect(refused("    stack: pacemaker\n    fencing: { sbd: { devices: ['/dev/sdb;/dev/sdc'] } }\n")).toMatch(/devices\[0\]: '\/dev\/sdb;\/dev\/sdc' is not a device path under \/dev/);
     expect(refused('    stack: pacemaker\n    fencing: { sbd: { devices: [/dev/disk/by-path/pci-0000:00:1f.2-ata-1], watchdog: /dev/watchdog0 } }\n    drbd: { resources: { r0: { disk: /dev/mapper/vg0-drbd_r0 } } }\n    services: { web: { unit: getty@tty1 } }\n')).toBe('accepted');
+  });
+
+  it('reads regular files only, a few MiB at most; aliases expand a bounded number of times; duplicate keys found in wide maps', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hf-load-'));
+    const readError = async (file: string) => {
+      try {
+        await loadInventory(file);
+      } catch (err) {
+        expect(err instanceof UserError || err instanceof UserErrors).toBe(true);
+        return formatError(err);
+      }
+      throw new Error(`${file} was accepted`);
+    };
+    try {
+      execFileSync('mkfifo', [path.join(dir, 'fifo.yaml')]);
+      expect(await readError(path.join(dir, 'fifo.yaml'))).toBe(`error: inventory ${dir}/fifo.yaml is a FIFO, not a file\n  hint: give the path of the inventory file itself`);
+      expect(await readError(dir)).toMatch(/is a directory, not a file/);
+      expect(await readError('/dev/zero')).toMatch(/^error: inventory \/dev\/zero is a character device, not a file/);
+      writeFileSync(path.join(dir, 'big.yaml'), Buffer.alloc(5 * 1024 * 1024, 'a'));
+      expect(await readError(path.join(dir, 'big.yaml'))).toMatch(/is larger than 4 MiB \(5120 KiB\)\n  hint: inventories and playbooks are a few KiB/);
+      const laughs = ['version: 1', 'defaults:', '  vars:', '    l0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+      for (let i = 1; i < 8; i++) laughs.push(`    l${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+      writeFileSync(path.join(dir, 'laughs.yaml'), `${laughs.join('\n')}\nclusters:\n  c:\n    nodes:\n      a: { address: 10.0.0.1 }\n`);
+      expect(await readError(path.join(dir, 'laughs.yaml'))).toMatch(/YAML aliases expand too far[\s\S]*hint: a document may expand aliases at most 1000 times/);
+      const wide = ['version: 1', 'defaults:', '  vars:', ...Array.from({ length: 20000 }, (_, i) => `    k${i}: v`), '    k7: again'];
+      writeFileSync(path.join(dir, 'wide.yaml'), `${wide.join('\n')}\nclusters:\n  c:\n    nodes:\n      a: { address: 10.0.0.1 }\n`);
+      expect(await readError(path.join(dir, 'wide.yaml'))).toBe(`error: ${dir}/wide.yaml:20004:5: YAML: Map keys must be unique\n  hint: each key may appear once in a map`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('checks cross references: primary, group members, reserved variables', async () => {
