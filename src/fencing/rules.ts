@@ -18,8 +18,6 @@ export interface FencingProblem {
   at: (string | number)[];
 }
 
-/** Parameter names whose values are secrets: never printed, logged or diffed. */
-export const SECRET_PARAM = /pass|secret|key|token/i;
 
 export function fencingProblems(f: FencingSpec, nodeNames: string[], stack: Stack): FencingProblem[] {
   const problems: FencingProblem[] = [];

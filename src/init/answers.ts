@@ -3,7 +3,8 @@
 // says what was expected; the same parser checks flags and prompt answers.
 import { isIPv4 } from 'node:net';
 import { UserError } from '../errors.js';
-import { fencingProblems, SECRET_PARAM } from '../fencing/rules.js';
+import { fencingProblems } from '../fencing/rules.js';
+import { isSecretName } from '../util/secrets.js';
 import { didYouMean } from '../schema/suggest.js';
 import type { Stack } from '../inventory/model.js';
 import { NAME_PATTERN } from '../inventory/schema.js';
@@ -47,7 +48,7 @@ export interface FenceDeviceAnswer {
   agent: string;
   /** The nodes it powers off. */
   targets: string[];
-  /** The agent's parameters; names matching SECRET_PARAM hold secrets. */
+  /** The agent's parameters; names matching SECRET_NAME (util/secrets.ts) hold secrets. */
   params: Record<string, string>;
 }
 
@@ -272,8 +273,6 @@ export function parseFenceAgent(text: string): string {
   return v;
 }
 
-/** A parameter whose value is a secret (the project's SECRET_PARAM rule): never printed. */
-export const isSecretParam = (name: string): boolean => SECRET_PARAM.test(name);
 
 /** `[NODE:]NAME` and the value of a `[NODE:]NAME=VALUE` text, without judging them. */
 function splitParam(text: string): { head: string; name: string; value?: string } {
@@ -292,7 +291,7 @@ export function parseFenceParam(text: string): FenceParam {
   const { head, name, value } = splitParam(text);
   const node = head.includes(':') ? parseName(head.slice(0, head.indexOf(':')), 'node name') : undefined;
   if (!FENCE_PARAM_NAME.test(name)) throw bad(`'${name}' is not a fence parameter name`, "NAME=VALUE, e.g. ip=192.0.2.111 or username=admin; NODE:NAME=VALUE for one node's own device");
-  const kept = value === undefined ? '' : isSecretParam(name) ? value : value.trim();
+  const kept = value === undefined ? '' : isSecretName(name) ? value : value.trim();
   if (!kept.trim()) throw bad(`fence parameter '${name}' has no value`, `write ${node ? `${node}:` : ''}${name}=VALUE`);
   if (/[\r\n]/.test(kept)) throw bad(`the value of fence parameter '${name}' has a line break`, 'a value is one line');
   return { node, name, value: kept };
@@ -301,13 +300,13 @@ export function parseFenceParam(text: string): FenceParam {
 /** A fence parameter as it may be shown in a message: a secret's value is hidden. */
 export function showFenceParam(text: string): string {
   const { head, name, value } = splitParam(text);
-  return value !== undefined && value !== '' && (isSecretParam(name) || !name) ? `${head}=(hidden)` : text;
+  return value !== undefined && value !== '' && (isSecretName(name) || !name) ? `${head}=(hidden)` : text;
 }
 
 /** A fence parameter as it is typed at a prompt: a secret's value shows as stars. */
 export function maskFenceParam(text: string): string {
   const { name, value } = splitParam(text);
-  if (value === undefined || !isSecretParam(name)) return text;
+  if (value === undefined || !isSecretName(name)) return text;
   return `${text.slice(0, text.length - value.length)}${'*'.repeat(value.length)}`;
 }
 
@@ -382,7 +381,7 @@ export function checkFencing(a: Pick<InitAnswers, 'fencing' | 'nodes' | 'stack'>
 
 /** True when the answers put a secret (a fence password) into the file: it is then written 0600. */
 export function holdsSecret(a: Pick<InitAnswers, 'fencing'>): boolean {
-  return !!a.fencing?.enabled && a.fencing.devices.some((d) => Object.keys(d.params).some(isSecretParam));
+  return !!a.fencing?.enabled && a.fencing.devices.some((d) => Object.keys(d.params).some(isSecretName));
 }
 
 /** For prompts: a parser as a validate function (true, or the message to show). */

@@ -3,7 +3,8 @@
 // the loader itself, so what `haforge init` writes always loads.
 import { Document, isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
 import { UserError, UserErrors } from '../errors.js';
-import { checkAnswers, holdsSecret, isSecretParam, type FencingAnswer, type InitAnswers, type NodeAnswer } from './answers.js';
+import { checkAnswers, holdsSecret, type FencingAnswer, type InitAnswers, type NodeAnswer } from './answers.js';
+import { isSecretName } from '../util/secrets.js';
 import { parseInventory } from '../inventory/load.js';
 import type { Inventory } from '../inventory/model.js';
 
@@ -186,7 +187,7 @@ function fencingValue(f: FencingAnswer): object {
 
 /** Whole numbers (lanplus: 1, ipport: 623) as YAML numbers; everything else, and every secret, a string. */
 function paramsValue(params: Record<string, string>): Record<string, string | number> {
-  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, !isSecretParam(k) && /^(0|[1-9]\d{0,8})$/.test(v) ? Number(v) : v]));
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, !isSecretName(k) && /^(0|[1-9]\d{0,8})$/.test(v) ? Number(v) : v]));
 }
 
 /** A commented example of fence devices: one IPMI controller per node, as inventory.example.yaml has it. */

@@ -123,7 +123,7 @@ export interface FenceDevice {
   name: string;
   agent: string;
   targets: string[];
-  /** Values of parameters matching SECRET_PARAM are secrets. */
+  /** Values of parameters matching SECRET_NAME (util/secrets.ts) are secrets. */
   params: Record<string, string>;
 }
 

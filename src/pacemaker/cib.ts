@@ -2,7 +2,7 @@
 // no I/O. The result is the <configuration> element without <nodes>
 // (Pacemaker adds nodes itself as they join; see merge.ts for what is kept
 // from the live CIB when this replaces it).
-import { SECRET_PARAM } from '../fencing/rules.js';
+import { isSecretName } from '../util/secrets.js';
 import { sbdTimeouts } from '../fencing/sbd.js';
 import type { ClusterSpec, PacemakerSpec } from '../inventory/model.js';
 import { el, type XmlElement } from '../util/xml.js';
@@ -50,5 +50,5 @@ export function generateConfiguration(cluster: ClusterSpec): XmlElement {
 /** Fence passwords (and any parameter named like a secret) make the whole configuration secret. */
 export function configurationIsSecret(cluster: ClusterSpec): boolean {
   const params = [...(cluster.fencing?.devices ?? []).map((d) => d.params), ...cluster.services.map((s) => s.params)];
-  return params.some((p) => Object.keys(p).some((k) => SECRET_PARAM.test(k)));
+  return params.some((p) => Object.keys(p).some(isSecretName));
 }

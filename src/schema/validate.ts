@@ -5,8 +5,13 @@ import { UserError, type SourcePosition } from '../errors.js';
 import { PositionIndex, pathText } from './positions.js';
 import { didYouMean } from './suggest.js';
 import type { Schema } from './types.js';
+import { isSecretName } from '../util/secrets.js';
 
 type Path = (string | number)[];
+
+/** A value under a secret's name (a password, a key, ...) is never echoed in an error. */
+const holdsSecret = (path: Path) => path.some((k) => typeof k === 'string' && isSecretName(k));
+const HIDDEN = 'the value (not shown: it is a secret)';
 
 export class SchemaValidator {
   readonly errors: UserError[] = [];
@@ -54,7 +59,7 @@ export class SchemaValidator {
       // An alternative of the right kind explains best what is wrong with the value.
       const sameKind = probes.find((p) => kindMatches(this.resolve(p.option), node));
       if (sameKind) this.errors.push(...sameKind.errors);
-      else this.fail(path, node, `expected ${describe(schema, this.root)}, got ${describeNode(node)}`);
+      else this.fail(path, node, `expected ${describe(schema, this.root)}, got ${describeNode(node, holdsSecret(path))}`);
       return false;
     }
 
@@ -136,8 +141,9 @@ export class SchemaValidator {
   private checkScalar(node: YamlNode | null, schema: Schema, path: Path): boolean {
     const value = isScalar(node) ? node.value : node === null ? null : undefined;
     const expected = describe(schema, this.root);
+    const hidden = holdsSecret(path);
     if (value === undefined) {
-      this.fail(path, node, `expected ${expected}, got ${describeNode(node)}`);
+      this.fail(path, node, `expected ${expected}, got ${describeNode(node, hidden)}`);
       return false;
     }
     const typeOk =
@@ -147,12 +153,12 @@ export class SchemaValidator {
       (schema.type === 'integer' && typeof value === 'number' && Number.isInteger(value)) ||
       (schema.type === 'null' && value === null);
     if (!typeOk) {
-      this.fail(path, node, `expected ${expected}, got ${describeNode(node)}`);
+      this.fail(path, node, `expected ${expected}, got ${describeNode(node, hidden)}`);
       return false;
     }
     if (schema.enum && !schema.enum.includes(value as string)) {
       const options = schema.enum.map(String);
-      this.fail(path, node, `'${String(value)}' is not one of ${options.join(', ')}${didYouMean(String(value), options)}`);
+      this.fail(path, node, hidden ? `${HIDDEN} is not one of ${options.join(', ')}` : `'${String(value)}' is not one of ${options.join(', ')}${didYouMean(String(value), options)}`);
       return false;
     }
     if (typeof value === 'string') {
@@ -161,13 +167,13 @@ export class SchemaValidator {
         return false;
       }
       if (schema.pattern && !new RegExp(schema.pattern).test(value)) {
-        this.fail(path, node, `'${value}' is not ${schema.description ?? `of the form ${schema.pattern}`}`);
+        this.fail(path, node, `${hidden ? HIDDEN : `'${value}'`} is not ${schema.description ?? `of the form ${schema.pattern}`}`);
         return false;
       }
     }
     if (typeof value === 'number') {
       if ((schema.minimum !== undefined && value < schema.minimum) || (schema.maximum !== undefined && value > schema.maximum)) {
-        this.fail(path, node, `${value} is out of range ${schema.minimum ?? '-∞'}..${schema.maximum ?? '∞'}`);
+        this.fail(path, node, `${hidden ? HIDDEN : value} is out of range ${schema.minimum ?? '-∞'}..${schema.maximum ?? '∞'}`);
         return false;
       }
     }
@@ -193,13 +199,14 @@ function describe(schema: Schema, root: Schema): string {
   }
 }
 
-function describeNode(node: YamlNode | null): string {
+function describeNode(node: YamlNode | null, hidden = false): string {
   if (node === null) return 'nothing';
   if (isMap(node)) return 'a map';
   if (isSeq(node)) return 'a list';
   if (isScalar(node)) {
     const v = node.value;
     if (v === null) return 'nothing (null)';
+    if (hidden) return `a ${typeof v === 'string' ? 'string' : typeof v} (not shown: it is a secret)`;
     if (typeof v === 'string') return `the string '${v}'`;
     return `${typeof v === 'number' ? 'the number' : 'the value'} ${String(v)}`;
   }

@@ -11,8 +11,20 @@ function withHint(text: string, hint?: string): string {
   return hint ? `${text}\n  hint: ${hint}` : text;
 }
 
+/**
+ * Control characters from the input (an escape sequence in a YAML value, in
+ * a remote stderr) shown as \xNN: an error message never drives the terminal.
+ */
+export function visible(text: string): string {
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export function formatError(err: unknown): string {
-  if (err instanceof UserErrors) return err.errors.map((e) => formatError(e)).join('\n');
+  return visible(describe(err));
+}
+
+function describe(err: unknown): string {
+  if (err instanceof UserErrors) return err.errors.map((e) => describe(e)).join('\n');
   if (err instanceof UserError) return withHint(`error: ${where(err)}${err.message}`, err.hint);
   if (err instanceof RemoteCommandError) {
     const stderr = err.stderr.trim();

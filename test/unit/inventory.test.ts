@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { UserError, UserErrors } from '../../src/errors.js';
 import { loadInventory, parseInventory } from '../../src/inventory/load.js';
 import { formatError } from '../../src/ui/errors.js';
+import { isSecretName } from '../../src/util/secrets.js';
 
 const fixture = (name: string) => path.join(__dirname, '../fixtures/inventory', name);
 
@@ -164,6 +165,30 @@ describe('inventory', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('never echoes a secret in an error, and shows control characters from the input as \\xNN', () => {
+    const message = (cluster: string) => {
+      try {
+        parseInventory('inv.yaml', `version: 1\nclusters:\n  web:\n    stack: pacemaker\n${cluster}    nodes:\n      a: { address: 10.0.0.1 }\n      b: { address: 10.0.0.2 }\n`);
+      } catch (err) {
+        return formatError(err);
+      }
+      return 'accepted';
+    };
+    // One rule says what is a secret (init, this loader, the CIB writer).
+    expect(['password', 'passwd', 'passwd_script', 'hexadecimal_kg', 'kg', 'community', 'api_token', 'secret', 'ssh_key'].filter((n) => !isSecretName(n))).toEqual([]);
+    expect(['ip', 'username', 'lanplus', 'port', 'ipport', 'method'].filter(isSecretName)).toEqual([]);
+    const fencing = (params: string) => `    fencing: { devices: { ipmi: { agent: fence_ipmilan, targets: [a, b], params: { ip: 192.0.2.9, ${params} } } } }\n`;
+    const typed = message(fencing('password: 3.25'));
+    expect(typed).toContain('clusters.web.fencing.devices.ipmi.params.password: expected a whole number, got a number (not shown: it is a secret)');
+    expect(typed).not.toContain('3.25');
+    expect(message(fencing('hexadecimal_kg: [0x1234abcd]'))).not.toContain('1234abcd');
+    expect(message(fencing('community: [public-s3cret]'))).not.toContain('s3cret');
+    // An escape sequence in a value reaches the terminal as text.
+    const escaped = message('    services: { web: { unit: "lighttpd\\e[2J\\e]0;owned\\a" } }\n');
+    expect(escaped).toContain("'lighttpd\\x1b[2J\\x1b]0;owned\\x07' is not a systemd unit");
+    expect(escaped).not.toMatch(/[\x1b\x07]/);
   });
 
   it('checks cross references: primary, group members, reserved variables', async () => {
