@@ -67,6 +67,7 @@ const GUARDS = [
   ['fence-peer: a pill that arrives during the handler', 'templates/drbd/haforge-fence-peer', 'message=$(pending_message)\n[ -n "$message" ] && fence_myself "$message"\nexit $rc', 'exit $rc'],
   ['fence-peer: DRBD runs it under SBD (8.4)', 'templates/drbd/global_common.conf.hbs', 'fence-peer "{{#if (lookup cluster.fencing "sbd")}}/usr/local/lib/haforge/drbd-fence-peer {{/if}}/usr/lib/drbd/crm-fence-peer.sh";', 'fence-peer "/usr/lib/drbd/crm-fence-peer.sh";'],
   ['fence-peer: DRBD runs it under SBD (9)', 'templates/drbd/global_common.conf.hbs', 'fence-peer "{{#if (lookup cluster.fencing "sbd")}}/usr/local/lib/haforge/drbd-fence-peer {{/if}}/usr/lib/drbd/crm-fence-peer.9.sh";', 'fence-peer "/usr/lib/drbd/crm-fence-peer.9.sh";'],
+  ['unlock: a lock whose run may still be going stays', 'src/services/unlock.ts', 'const mayRun = opts.force ? undefined : ownerMayRun(heldBy);', 'const mayRun = undefined as string | undefined;'],
   ['drill: a hang only on a cluster that fences', 'src/procedures/drill.ts', 'const unfenced = ctx.needsFencing ? cannotFence(report) : undefined;', 'const unfenced = undefined as Refusal | undefined;'],
 ];
 

@@ -77,6 +77,29 @@ export async function releaseLock(conn: AuditedConnection, runId?: string): Prom
   else await conn.exec('lock', ['sh', '-c', 'o=; read -r o 2>/dev/null < "$1/owner"; case $o in *" run $2 "*) rm -rf "$1" ;; esac', 'haforge-lock', LOCK_DIR, runId]);
 }
 
+/**
+ * Whether the run that holds a lock may still be going, judged from its
+ * owner line ("user@host pid N run ID since TIME"): undefined when it
+ * certainly ended (a process of this machine that is gone), else why it may
+ * not have. A run on another workstation cannot be seen from here.
+ */
+export function ownerMayRun(owner: string, here = hostname(), alive: (pid: number) => boolean = pidAlive): string | undefined {
+  const m = /^\S+@(\S+) pid (\d+) run /.exec(owner);
+  if (!m) return 'its owner line is not haforge\'s: whoever wrote it may still be at work';
+  const [, host, pid] = m;
+  if (host !== here) return `it was taken on ${host}: whether that run still goes cannot be seen from here`;
+  return alive(Number(pid)) ? `process ${pid} that took it still runs on this machine` : undefined;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** The lock's owner line, or null when no lock is held. */
 export async function readLock(conn: AuditedConnection): Promise<string | null> {
   const result = await conn.exec('read', ['sh', '-c', 'if [ -d "$1" ]; then echo held; cat "$1/owner" 2>/dev/null; fi', 'haforge-lock', LOCK_DIR]);

@@ -20,6 +20,7 @@ import { pathFact } from '../../src/facts/files.js';
 import type { Playbook } from '../../src/playbook/model.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
 import { applyPlaybook } from '../../src/services/apply.js';
+import { unlockNodes } from '../../src/services/unlock.js';
 import type { Connection } from '../../src/transport/types.js';
 import { localCluster, type LocalTestCluster } from '../support/local-cluster.js';
 
@@ -255,5 +256,34 @@ describe('the apply service on local nodes', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('haforge unlock', () => {
+  const lockWith = (node: string, owner: string) => {
+    mkdirSync(c.nodes.node(node).file(LOCK_DIR), { recursive: true });
+    writeFileSync(path.join(c.nodes.node(node).file(LOCK_DIR), 'owner'), `${owner}\n`);
+  };
+  const here = os.hostname();
+
+  it('removes a lock whose run has ended, keeps one whose run may still be going, --force removes it anyway', async () => {
+    // A run of this machine that is gone (no such pid), one that still runs (this test's own process), one of another workstation.
+    lockWith('alice', `root@${here} pid 2147483646 run dead1 since 2026-12-06T00:00:00.000Z`);
+    lockWith('bob', `root@${here} pid ${process.pid} run live1 since 2026-12-06T00:00:00.000Z`);
+    const first = await unlockNodes(c.inventory, { connector: c.nodes.connect });
+    expect(first.map((r) => [r.node, r.kept ?? (r.heldBy ? 'removed' : 'none')])).toEqual([
+      ['alice', 'removed'],
+      ['bob', `process ${process.pid} that took it still runs on this machine`],
+    ]);
+    expect(existsSync(c.nodes.node('bob').file(LOCK_DIR))).toBe(true);
+    lockWith('alice', 'admin@other-workstation pid 4242 run far1 since 2026-12-06T00:00:00.000Z');
+    const second = await unlockNodes(c.inventory, { connector: c.nodes.connect });
+    expect(second.find((r) => r.node === 'alice')!.kept).toBe('it was taken on other-workstation: whether that run still goes cannot be seen from here');
+    const forced = await unlockNodes(c.inventory, { connector: c.nodes.connect, force: true });
+    expect(forced.map((r) => [r.node, r.kept, !!r.heldBy])).toEqual([
+      ['alice', undefined, true],
+      ['bob', undefined, true],
+    ]);
+    for (const n of ['alice', 'bob']) expect(existsSync(c.nodes.node(n).file(LOCK_DIR))).toBe(false);
   });
 });
