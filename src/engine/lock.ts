@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { UserError } from '../errors.js';
+import { processAlive } from '../util/process.js';
 import { quoteWord } from '../util/shell.js';
 import { AuditedConnection } from './audit.js';
 import type { Fact } from './fact.js';
@@ -83,21 +84,12 @@ export async function releaseLock(conn: AuditedConnection, runId?: string): Prom
  * certainly ended (a process of this machine that is gone), else why it may
  * not have. A run on another workstation cannot be seen from here.
  */
-export function ownerMayRun(owner: string, here = hostname(), alive: (pid: number) => boolean = pidAlive): string | undefined {
+export function ownerMayRun(owner: string, here = hostname(), alive: (pid: number) => boolean = processAlive): string | undefined {
   const m = /^\S+@(\S+) pid (\d+) run /.exec(owner);
   if (!m) return 'its owner line is not haforge\'s: whoever wrote it may still be at work';
   const [, host, pid] = m;
   if (host !== here) return `it was taken on ${host}: whether that run still goes cannot be seen from here`;
   return alive(Number(pid)) ? `process ${pid} that took it still runs on this machine` : undefined;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The lock's owner line, or null when no lock is held. */

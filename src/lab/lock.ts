@@ -4,19 +4,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { processAlive } from '../util/process.js';
 import type { LabPaths } from './paths.js';
 
 function lockPath(paths: LabPaths): string {
   return path.join(path.dirname(paths.dir), `.${paths.name}.lock`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export async function withLabLock<T>(paths: LabPaths, what: string, fn: () => Promise<T>): Promise<T> {
@@ -29,7 +21,7 @@ export async function withLabLock<T>(paths: LabPaths, what: string, fn: () => Pr
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw lockedError(paths, await fs.readFile(file, 'utf8').catch(() => ''));
       const [pid] = (await fs.readFile(file, 'utf8').catch(() => '')).split(' ');
-      if (Number(pid) > 0 && alive(Number(pid))) throw lockedError(paths, await fs.readFile(file, 'utf8'));
+      if (Number(pid) > 0 && processAlive(Number(pid))) throw lockedError(paths, await fs.readFile(file, 'utf8'));
       await fs.rm(file, { force: true }); // its holder died: take it over
     }
   }
