@@ -6,6 +6,7 @@
 import type { Fact } from '../engine/fact.js';
 import { parseKeyValues, sections } from '../facts/parse.js';
 import { quoteWord } from '../util/shell.js';
+import { parseSbdList } from './sbd.js';
 
 export interface SbdHealthArgs {
   devices: string[];
@@ -61,8 +62,8 @@ export function parseSbdHealth(stdout: string): SbdHealth {
       const said = rest.filter((l) => !/^rc=\d+$/.test(l) && l.trim()).join('\n');
       // sbd's own words, e.g. "== disk /dev/... unreadable!" (its marker dropped).
       if (rc !== '0') return { device, error: said.split('\n')[0]?.replace(/^== /, '') || `sbd list exited ${rc ?? '?'}` };
-      const mine = rest.map((l) => l.trim().split(/\s+/)).find((f) => /^\d+$/.test(f[0] ?? '') && f[1] === me);
-      return mine ? { device, message: mine[2], ...(mine[3] ? { from: mine[3] } : {}) } : { device, error: `no slot for ${me}` };
+      const mine = parseSbdList(rest.join('\n')).find((slot) => slot.node === me);
+      return mine ? { device, message: mine.message, ...(mine.from ? { from: mine.from } : {}) } : { device, error: `no slot for ${me}` };
     });
   return {
     sbd: (s.sbd ?? '').trim().split('\n')[0] || 'unknown',

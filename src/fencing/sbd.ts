@@ -66,6 +66,21 @@ export function sbdCreateArgv(device: string, watchdogTimeout: number, msgwait: 
   return ['sbd', '-d', device, '-1', String(watchdogTimeout), '-4', String(msgwait), 'create'];
 }
 
+/** A line of `sbd -d DEV list`: "1\tnode2\treset\tnode1" (slot, node, message, sender). */
+export interface SbdSlot {
+  node: string;
+  message: string;
+  from?: string;
+}
+
+export function parseSbdList(text: string): SbdSlot[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((w) => w.length >= 3 && /^\d+$/.test(w[0]!))
+    .map(([, node, message, from]) => ({ node: node!, message: message!, ...(from ? { from } : {}) }));
+}
+
 export interface SbdHeader {
   /** A valid SBD header was found. */
   present: boolean;
@@ -73,7 +88,7 @@ export interface SbdHeader {
   watchdog?: number;
   msgwait?: number;
   /** Nodes that have a slot, with the message waiting in it (clear, reset, off, ...). */
-  slots: { node: string; message: string }[];
+  slots: SbdSlot[];
   /** Why the header could not be read, when the device could not be opened at all. */
   error?: string;
 }
@@ -90,11 +105,7 @@ export function parseSbdHeader(stdout: string): SbdHeader {
   const dump = s.dump ?? '';
   const field = (name: string) => new RegExp(`^${name.replace(/[()]/g, '\\$&')}\\s*:\\s*(\\S+)`, 'm').exec(dump)?.[1];
   const present = /Header version\s*:/.test(dump);
-  const slots = (s.list ?? '')
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter((w) => w.length >= 3 && /^\d+$/.test(w[0]!))
-    .map(([, node, message]) => ({ node: node!, message: message! }));
+  const slots = parseSbdList(s.list ?? '');
   const number = (v?: string) => (v === undefined ? undefined : Number(v));
   if (!present) {
     const said = dump.replace(/^rc=\d+$/m, '').trim();

@@ -273,7 +273,6 @@ export function parseFenceAgent(text: string): string {
   return v;
 }
 
-
 /** `[NODE:]NAME` and the value of a `[NODE:]NAME=VALUE` text, without judging them. */
 function splitParam(text: string): { head: string; name: string; value?: string } {
   const eq = text.indexOf('=');

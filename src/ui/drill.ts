@@ -1,6 +1,7 @@
 // The drill's report as text.
 import type { DrillReport } from '../services/drill.js';
 import { color } from './color.js';
+import { fenceEventText } from './status.js';
 
 const s = (ms?: number) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
 
@@ -13,7 +14,7 @@ export function renderDrill(r: DrillReport): string {
   }
   out.push(`  failure to the services answering on ${r.survivor}: ${color.bold(s(r.failoverMs))}`);
   out.push(`  ${r.primary} back as a member: ${s(r.rejoinMs)}, DRBD UpToDate on both: ${s(r.resyncMs)} (after it was started again)`);
-  for (const e of r.fencing ?? []) out.push(`  fenced: ${e.action} of ${e.target}${e.delegate ?? e.origin ? ` by ${e.delegate ?? e.origin}` : ''}: ${e.status}${e.completed ? ` (${e.completed})` : ''}`);
+  for (const e of r.fencing ?? []) out.push(`  fenced: ${fenceEventText(e)}`);
   out.push(`  total ${s(r.totalMs)}; primary now ${r.finalPrimary ?? 'none'}`);
   out.push(r.status === 'passed' ? color.green('drill passed') : color.red(`drill FAILED: ${r.failure}`));
   if (r.auditLog) out.push(color.dim(`audit log: ${r.auditLog}`));

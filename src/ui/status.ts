@@ -1,6 +1,7 @@
 // `haforge status` as text: one screen per cluster. Nodes, DRBD per
 // resource, the resources and where they run, then the warnings, worst first.
 import type { ClusterReport, DrbdNodeStatus, StatusWarning } from '../cluster/status.js';
+import type { FenceEvent } from '../pacemaker/crm-mon.js';
 import type { StatusReport } from '../services/status.js';
 import { color } from './color.js';
 import { renderTable } from './table.js';
@@ -47,11 +48,17 @@ export function renderCluster(c: ClusterReport): string {
   out.push(`fencing: ${fencing}${c.fencing.stonithEnabled !== undefined ? `, stonith-enabled=${c.fencing.stonithEnabled}` : ''}`);
   for (const n of c.fencing.sbd ?? []) out.push(`  ${n.node}: ${sbdLine(n)}`);
   const last = c.fencing.history[0];
-  if (last) out.push(`  last fencing: ${last.action} of ${last.target}${last.delegate ?? last.origin ? ` by ${last.delegate ?? last.origin}` : ''}: ${last.status}${last.completed ? ` (${last.completed})` : ''}`);
+  if (last) out.push(`  last fencing: ${fenceEventText(last)}`);
   if (c.viewFrom) out.push(color.dim(`cluster manager's view read on ${c.viewFrom}`));
   const sorted = [...c.warnings].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'critical' ? -1 : 1));
   if (sorted.length) out.push('', ...sorted.flatMap(renderWarning));
   return out.join('\n');
+}
+
+/** "reboot of node1 by node2: success (2026-12-06 04:08:25Z)". */
+export function fenceEventText(e: FenceEvent): string {
+  const by = e.delegate ?? e.origin;
+  return `${e.action} of ${e.target}${by ? ` by ${by}` : ''}: ${e.status}${e.completed ? ` (${e.completed})` : ''}`;
 }
 
 /** "sbd active, watchdog i6300ESB timer active 5 s, slot clear". */

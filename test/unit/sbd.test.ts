@@ -76,11 +76,11 @@ describe('the header, as sbd prints it', () => {
     expect(header('host-blank-disk.txt')).toEqual({ present: false, slots: [] });
     expect(header('host-missing-disk.txt')).toEqual({ present: false, slots: [], error: '== disk /dev/nonexistent unreadable!' });
   });
-  it('a created one: its uuid and timeouts; slots with their messages', () => {
+  it('a created one: its uuid and timeouts; slots with their messages and senders', () => {
     expect(header('host-created.txt')).toEqual({ present: true, uuid: '4f2acf0e-5674-4731-b500-ece13a57a1c3', watchdog: 5, msgwait: 10, slots: [] });
     expect(header('host-slots-reset.txt').slots).toEqual([
       { node: 'node1', message: 'clear' },
-      { node: 'node2', message: 'reset' },
+      { node: 'node2', message: 'reset', from: 'vm' },
     ]);
   });
 });
