@@ -26,6 +26,7 @@ nothing. Destructive steps need --yes (or a yes at the prompt).`;
     inventory: inventoryFlag,
     ...runFlags,
     limit: Flags.string({ char: 'l', multiple: true, description: 'Only these nodes, groups or clusters.' }),
+    'template-dir': Flags.string({ multiple: true, description: "Also read template: files from this directory (by default only the playbook's directory and haforge's templates)." }),
   };
 
   async run(): Promise<void> {
@@ -38,6 +39,7 @@ nothing. Destructive steps need --yes (or a yes at the prompt).`;
       yes: flags.yes,
       vars: parseVarFlags(flags.var),
       limit: flags.limit,
+      templateDirs: flags['template-dir'],
       acceptNewHostKeys: flags['accept-new-host-keys'],
       interactive: human,
       auditLog: flags['audit-log'],

@@ -56,6 +56,13 @@ class PlaybookRun {
   private readonly plays: PreparedPlay[];
   private readonly templates: TemplateFiles;
   private readonly nodes: NodeSpec[];
+  /**
+   * Nodes of the run's clusters that run no task (outside --limit or the
+   * plays' hosts): their lock is taken with the others' (one run per cluster)
+   * and their facts answer the questions tasks ask of peers (a cluster secret
+   * they already hold is copied, not replaced by a new one).
+   */
+  private readonly bystanders: NodeSpec[];
   private readonly hosts: Map<string, HostState>;
   /** Values made once per run and shared by every host's plan (a new secret). */
   private readonly shared = new Map<string, unknown>();
@@ -71,13 +78,15 @@ class PlaybookRun {
     this.reporter = opts.reporter ?? quietReporter;
     this.cliVars = opts.vars ?? {};
     this.plays = preparePlaybook(inventory, playbook, this.cliVars, opts.limit, opts.operations);
-    this.templates = new TemplateFiles(playbook.dir);
+    this.templates = new TemplateFiles(playbook.dir, playbook.templateDirs);
     this.nodes = [...new Set(this.plays.flatMap((p) => p.hosts))];
-    this.hosts = new Map(this.nodes.map((n) => [n.name, { node: n, facts: new FactStore() }]));
+    const clusters = new Set(this.nodes.map((n) => n.cluster));
+    this.bystanders = inventory.clusters.filter((c) => clusters.has(c.name)).flatMap((c) => c.nodes).filter((n) => !this.nodes.includes(n));
+    this.hosts = new Map([...this.nodes, ...this.bystanders].map((n) => [n.name, { node: n, facts: new FactStore() }]));
   }
 
   async run(): Promise<RunReport> {
-    const connections = await this.context.connections(this.nodes.map((n) => n.name));
+    const connections = await this.context.connections([...this.hosts.keys()]);
     for (const host of this.hosts.values()) {
       const c = connections.get(host.node.name)!;
       if (c instanceof Error) host.error = describeError(c);
@@ -317,6 +326,9 @@ class PlaybookRun {
   private report(): RunReport {
     const hostErrors = new Map([...this.hosts.values()].filter((h) => h.error).map((h) => [h.node.name, h.error!]));
     const hostRecap = recap(this.nodes.map((n) => n.name), this.results, hostErrors);
+    const warnings = this.bystanders
+      .filter((n) => hostErrors.has(n.name))
+      .map((n) => `${n.name} runs no task here but belongs to cluster ${n.cluster}, and could not be reached (${hostErrors.get(n.name)}): it is not locked against another run, and what it holds (a cluster secret) was not compared`);
     return {
       runId: this.context.runId,
       check: !!this.opts.check,
@@ -324,6 +336,7 @@ class PlaybookRun {
       plan: this.plan,
       results: this.results,
       hosts: hostRecap,
+      warnings,
       ok: Object.values(hostRecap).every((h) => h.failed === 0 && !h.error),
       durationMs: Date.now() - this.started,
     };

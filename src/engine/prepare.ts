@@ -8,7 +8,7 @@ import { limitHosts, selectHosts } from '../inventory/select.js';
 import type { Inventory, NodeSpec, Vars } from '../inventory/model.js';
 import { operations as builtIn } from '../operations/index.js';
 import type { Playbook, Play, Task } from '../playbook/model.js';
-import { PACKAGE_ROOT } from '../playbook/load.js';
+import { findTemplate } from '../playbook/templates.js';
 import { lookupPath, render, renderDeep } from '../render/handlebars.js';
 import { templateContext } from './template-context.js';
 import type { FactRequest } from './fact.js';
@@ -65,23 +65,20 @@ export function preparePlaybook(inventory: Inventory, playbook: Playbook, cliVar
 export class TemplateFiles {
   private readonly cache = new Map<string, { file: string; text: string }>();
 
-  constructor(private readonly playbookDir: string) {}
+  /** `allowed`: directories beyond the playbook's and haforge's own that templates may come from (--template-dir). */
+  constructor(
+    private readonly playbookDir: string,
+    private readonly allowed: readonly string[] = [],
+  ) {}
 
   load(name: string, dir = this.playbookDir): { file: string; text: string } {
     const key = `${dir}\0${name}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const candidates = path.isAbsolute(name) ? [name] : [path.join(dir, name), path.join(dir, 'templates', name), path.join(PACKAGE_ROOT, 'templates', name)];
-    for (const file of candidates) {
-      try {
-        const loaded = { file, text: readFileSync(file, 'utf8') };
-        this.cache.set(key, loaded);
-        return loaded;
-      } catch {
-        // try the next place
-      }
-    }
-    throw new UserError(`template ${name} not found`, { hint: `looked in: ${candidates.join(', ')}` });
+    const file = findTemplate(name, dir, this.allowed);
+    const loaded = { file, text: readFileSync(file, 'utf8') };
+    this.cache.set(key, loaded);
+    return loaded;
   }
 
   render(name: string, context: object, dir?: string): string {

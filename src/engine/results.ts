@@ -49,6 +49,8 @@ export interface RunReport {
   plan: PlannedTask[];
   results: TaskResult[];
   hosts: Record<string, HostRecap>;
+  /** What the run could not do beyond its hosts' tasks (a node of the cluster outside --limit not reached). */
+  warnings: string[];
   /** True when no host failed. */
   ok: boolean;
   durationMs: number;

@@ -1,21 +1,19 @@
 // Which packages are installed, for dpkg- and rpm-based systems.
 import type { Fact } from '../engine/fact.js';
-import { quoteArgv } from '../util/shell.js';
+import { shArgv } from '../util/shell.js';
 
 /** Package name -> installed version (absent names are not installed). */
 export type InstalledPackages = Record<string, string>;
 
 export const packagesFact: Fact<InstalledPackages, string[]> = {
   id: 'packages',
-  command: (names) => {
-    const list = quoteArgv(names);
-    return [
-      'sh',
-      '-c',
-      `if command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${list}
-else for n in ${list}; do rpm -q --qf '%{NAME}\\tii \\t%{VERSION}-%{RELEASE}\\n' "$n" 2>/dev/null; done; fi; true`,
-    ];
-  },
+  // The names are the script's positional parameters: data, never script text.
+  command: (names) =>
+    shArgv(
+      `if command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' -- "$@"
+else for n in "$@"; do rpm -q --qf '%{NAME}\\tii \\t%{VERSION}-%{RELEASE}\\n' -- "$n" 2>/dev/null; done; fi; true`,
+      names,
+    ),
   parse: parseInstalledPackages,
 };
 

@@ -4,6 +4,7 @@
 // mapped to the plugin that does the same job; anything else is refused
 // rather than written as a line that fails the day it is needed.
 import { UserError } from '../errors.js';
+import { CONFIG_FORMATS } from '../render/formats.js';
 import type { FenceDevice } from '../inventory/model.js';
 
 interface PluginMapping {
@@ -54,10 +55,10 @@ export function stonithHostLine(device: FenceDevice): string {
     });
   }
   const words = mapping.build(device, device.targets[0]!);
-  // ha.cf is split on blanks and # starts a comment: such a value cannot be written.
-  const bad = words.find((w) => /[\s#]/.test(w));
+  // ha.cf is split on blanks and # starts a comment: such a value cannot be written (nor shown: it may be the password).
+  const bad = words.find((w) => w === '' || CONFIG_FORMATS['ha.cf'].forbidden.test(w));
   if (bad !== undefined) {
-    throw new UserError(`fence device '${device.name}': a parameter contains a blank or '#', which ha.cf cannot hold`, { hint: 'choose a value (e.g. the BMC password) without blanks or #' });
+    throw new UserError(`fence device '${device.name}': a parameter is empty or holds a blank, a control character or '#', which ha.cf cannot hold`, { hint: 'choose a value (e.g. the BMC password) without blanks or #' });
   }
   return ['stonith_host', '*', mapping.plugin, ...words].join(' ');
 }

@@ -21,13 +21,7 @@ export function heartbeatChecks(cluster: ClusterSpec): HeartbeatCheck[] {
   const hb = cluster.heartbeat;
   if (cluster.stack !== 'heartbeat' || !hb) return [];
   const out: HeartbeatCheck[] = [];
-  const n = cluster.nodes.length;
-  // haresources names one preferred node and hb_standby hands everything to "the other" node.
-  if (n !== 2) {
-    out.push({ check: 'heartbeat nodes', status: 'fail', detail: `${n} node(s): Heartbeat v1 (haresources) moves its resources between exactly two nodes`, hint: 'use stack: pacemaker for more than two nodes' });
-  } else {
-    out.push({ check: 'heartbeat nodes', status: 'ok', detail: '2 nodes' });
-  }
+  // Two nodes exactly is checked when the inventory loads (checkStackSize).
   const timing = `keepalive ${hb.keepalive} s, deadtime ${hb.deadtime} s, initdead ${hb.initdead} s`;
   if (cluster.drbd && hb.deadtime + DRBDDISK_RETRY_S < DRBD_PEER_LOSS_S) {
     out.push({

@@ -8,6 +8,7 @@ import { didYouMean } from '../schema/suggest.js';
 import { inventorySchema } from './schema.js';
 import { resolveDrbd, type RawDrbd } from '../drbd/resources.js';
 import { resolveServices, resolveVip, type RawService, type RawVip } from './services.js';
+import { checkAddresses, checkPaths, checkStackSize } from './checks.js';
 import { checkUdpPorts, resolveCorosync, resolveFencing, resolveHeartbeat, resolvePacemaker, type RawCorosync, type RawFencing, type RawHeartbeat, type RawPacemaker } from './stack.js';
 import { RESERVED_VARS, type ClusterSpec, type Inventory, type NodeSpec, type Stack, type Vars } from './model.js';
 
@@ -177,6 +178,10 @@ export function parseInventory(file: string, text: string, opts: LoadOptions = {
     const stack = opts.stack ?? rc.stack ?? 'pacemaker';
     const vip = resolveVip(clusterName, rc.vip, nodes, errors, at);
     const ring1Count = Object.values(rc.nodes).filter((n) => n.ring1_address).length;
+    const services = resolveServices(clusterName, rc.services, drbd?.spec, errors, at);
+    checkPaths(clusterName, drbd?.spec, services, errors, at);
+    checkAddresses(clusterName, nodes, vip, drbd?.spec, errors, warnings, at);
+    checkStackSize(clusterName, stack, nodes.length, errors, at);
     clusters.push({
       name: clusterName,
       stack,
@@ -185,7 +190,7 @@ export function parseInventory(file: string, text: string, opts: LoadOptions = {
       groups,
       vars: clusterVars,
       drbd: drbd?.spec,
-      services: resolveServices(clusterName, rc.services, drbd?.spec, errors, at),
+      services,
       vip,
       pingNodes: rc.ping_nodes ?? [],
       // Only the chosen stack's settings are checked: the other one's may be incomplete.

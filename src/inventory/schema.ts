@@ -1,19 +1,20 @@
 // The inventory's schema: validates inventory files and is published as
 // schemas/inventory.schema.json (`haforge inventory schema --write`).
 import type { Schema } from '../schema/types.js';
-import { devicePath, ipv4, unitName } from '../schema/values.js';
+import { absolutePath, devicePath, hostName, hostOrAddress, interfaceName, ipv4, mountOptions, packageName, parameterName, proxyJump, unitName, userName } from '../schema/values.js';
 import { corosyncSchema, fencingSchema, heartbeatSchema, pacemakerSchema, serviceAgentSchema } from './stack.js';
 
-/** Node, cluster, group and service names (`uname -n` style); `haforge init` checks answers with it. */
+/** Cluster, group and service names: one DNS label (they become parts of file names and resource ids). */
 export const NAME_PATTERN = '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$';
 
 const name: Schema = {
   type: 'string',
   pattern: NAME_PATTERN,
-  description: 'a host name as `uname -n` prints it (letters, digits, dashes)',
+  description: 'a name of letters, digits and dashes (not at either end)',
 };
 
-const absolute: Schema = { type: 'string', pattern: '^/', description: 'an absolute path' };
+/** Node names are host names as `uname -n` prints them, fully qualified ones included. */
+const nodeName: Schema = hostName;
 
 const vars: Schema = {
   type: 'object',
@@ -26,12 +27,12 @@ const ssh: Schema = {
   description: 'How haforge connects. Unset values come from ~/.ssh/config, then OpenSSH defaults.',
   additionalProperties: false,
   properties: {
-    host: { type: 'string', minLength: 1, description: 'Address to connect to (overrides the node address).' },
-    user: { type: 'string', minLength: 1, description: 'Login user; not root needs sudo: true.' },
+    host: { ...hostOrAddress, description: 'Address to connect to (overrides the node address).' },
+    user: { ...userName, description: 'Login user; not root needs sudo: true.' },
     port: { type: 'integer', minimum: 1, maximum: 65535, description: 'SSH port.' },
     identity_file: { type: 'string', minLength: 1, description: 'Private key file (OpenSSH or PEM format).' },
     known_hosts: { type: 'string', minLength: 1, description: 'known_hosts file that host keys are verified against.' },
-    proxy_jump: { type: 'string', minLength: 1, description: 'Jump host, as in ssh -J: [user@]host[:port].' },
+    proxy_jump: { ...proxyJump, description: 'Jump host, as in ssh -J: [user@]host[:port].' },
   },
 };
 
@@ -40,17 +41,9 @@ const node: Schema = {
   additionalProperties: false,
   required: ['address'],
   properties: {
-    address: { type: 'string', minLength: 1, description: 'Address or DNS name haforge connects to over SSH.' },
-    replication_address: {
-      type: 'string',
-      minLength: 1,
-      description: 'Address on the replication network (DRBD, cluster traffic).',
-    },
-    ring1_address: {
-      type: 'string',
-      minLength: 1,
-      description: 'Address on a second cluster network: Corosync link 1, a second Heartbeat path.',
-    },
+    address: { ...hostOrAddress, description: 'Address or DNS name haforge connects to over SSH.' },
+    replication_address: { ...ipv4, description: 'IPv4 address on the replication network (DRBD, cluster traffic; default: address).' },
+    ring1_address: { ...ipv4, description: 'IPv4 address on a second cluster network: Corosync link 1, a second Heartbeat path.' },
     ssh,
     sudo: { type: 'boolean', description: 'Run commands through `sudo -n` (for a non-root SSH user).' },
     disks: {
@@ -67,7 +60,7 @@ const group: Schema = {
   additionalProperties: false,
   required: ['nodes'],
   properties: {
-    nodes: { type: 'array', items: name, minItems: 1, description: 'Members of the group.' },
+    nodes: { type: 'array', items: nodeName, minItems: 1, description: 'Members of the group.' },
     vars,
   },
 };
@@ -86,8 +79,8 @@ const drbdResource: Schema = {
       description: 'The disk is a whole disk: create one partition spanning it (equal sizes on all nodes) and use that.',
     },
     filesystem: { type: 'string', enum: ['ext4', 'xfs'], description: 'Filesystem made on the primary (default ext4).' },
-    mount: { ...absolute, description: 'Mount point of the replicated filesystem (on the active node).' },
-    mount_options: { type: 'string', minLength: 1, description: 'Mount options (default: defaults).' },
+    mount: { ...absolutePath, description: 'Mount point of the replicated filesystem (on the active node); not a system directory.' },
+    mount_options: { ...mountOptions, description: 'Mount options (default: defaults).' },
     reuse: {
       type: 'boolean',
       description: 'The backing disks hold data or DRBD metadata on purpose: do not refuse them (no create-md, no mkfs where present).',
@@ -105,7 +98,7 @@ const drbd: Schema = {
   required: ['resources'],
   description: 'DRBD replication.',
   properties: {
-    resources: { type: 'object', propertyNames: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'a resource name (letters, digits, _ and -)' }, additionalProperties: drbdResource },
+    resources: { type: 'object', propertyNames: { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$', description: 'a resource name (letters, digits, _ and -, not starting with -)' }, additionalProperties: drbdResource },
     protocol: { type: 'string', enum: ['A', 'B', 'C'], description: 'Replication protocol (default C: synchronous).' },
     resync_rate: { type: 'string', pattern: '^\\d+[KMG]?$', description: 'a rate like 100M (resync bandwidth per second)' },
     c_plan_ahead: { type: 'integer', minimum: 0, maximum: 300, description: 'Dynamic resync controller (8.4+); 0 turns it off and uses resync_rate as is.' },
@@ -122,12 +115,12 @@ const service: Schema = {
   description: 'A service the cluster keeps alive; its data lives on the replicated volume.',
   properties: {
     unit: { ...unitName, description: 'a systemd unit or init script name (letters, digits and : _ . @ -, not a path; default: the service name)' },
-    package: { type: 'string', minLength: 1, description: 'Package that provides it, installed on every node when given.' },
-    paths: { type: 'array', items: absolute, description: 'Data and config paths moved onto the replicated volume (symlinks left behind).' },
+    package: { ...packageName, description: 'Package that provides it, installed on every node when given.' },
+    paths: { type: 'array', items: absolutePath, description: 'Data and config paths moved onto the replicated volume (symlinks left behind); not system directories.' },
     port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP port the monitor checks.' },
-    resource: { type: 'string', minLength: 1, description: 'DRBD resource whose filesystem holds the data (default: the first).' },
+    resource: { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$', description: 'DRBD resource whose filesystem holds the data (default: the first).' },
     agent: serviceAgentSchema,
-    params: { type: 'object', additionalProperties: { anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'boolean' }] }, description: 'Parameters of an OCF agent (e.g. configfile for ocf:heartbeat:apache).' },
+    params: { type: 'object', propertyNames: parameterName, additionalProperties: { anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'boolean' }] }, description: 'Parameters of an OCF agent (e.g. configfile for ocf:heartbeat:apache).' },
   },
 };
 
@@ -139,7 +132,7 @@ const vip: Schema = {
   properties: {
     address: ipv4,
     cidr_netmask: { type: 'integer', minimum: 1, maximum: 32, description: 'default 24' },
-    nic: { type: 'string', minLength: 1, description: 'Interface to put it on (default: the one routing to it).' },
+    nic: { ...interfaceName, description: 'Interface to put it on (default: the one routing to it).' },
   },
 };
 
@@ -149,14 +142,14 @@ const cluster: Schema = {
   required: ['nodes'],
   properties: {
     stack: { enum: ['heartbeat', 'pacemaker'], type: 'string', description: 'The cluster manager.' },
-    primary: { ...name, description: 'The node that is primary first and preferred afterwards.' },
+    primary: { ...nodeName, description: 'The node that is primary first and preferred afterwards.' },
     vars,
     groups: { type: 'object', propertyNames: name, additionalProperties: group },
-    nodes: { type: 'object', propertyNames: name, additionalProperties: node },
+    nodes: { type: 'object', propertyNames: nodeName, additionalProperties: node },
     drbd,
     services: { type: 'object', propertyNames: name, additionalProperties: service, description: 'Services by name.' },
     vip,
-    ping_nodes: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Hosts (e.g. the gateway) a node must reach to hold the services.' },
+    ping_nodes: { type: 'array', items: hostOrAddress, description: 'Hosts (e.g. the gateway) a node must reach to hold the services.' },
     heartbeat: heartbeatSchema,
     corosync: corosyncSchema,
     pacemaker: pacemakerSchema,

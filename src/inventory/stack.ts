@@ -4,7 +4,7 @@
 // fencing without saying so).
 import { UserError } from '../errors.js';
 import type { Schema } from '../schema/types.js';
-import { devicePath, ipv4 } from '../schema/values.js';
+import { devicePath, hostName, interfaceName, ipv4, parameterName, syslogFacility } from '../schema/values.js';
 import { fencingProblems } from '../fencing/rules.js';
 import type { ClusterSpec, CorosyncSpec, FencingSpec, HeartbeatSpec, PacemakerSpec, ServiceAgent, Stack } from './model.js';
 
@@ -24,10 +24,10 @@ export const heartbeatSchema: Schema = {
     auto_failback: { type: 'boolean', description: 'Move resources back to the preferred node when it returns (default false: a failback is a second outage).' },
     udpport: { type: 'integer', minimum: 1, maximum: 65535, description: 'UDP port of the heartbeats (default 694); distinct per cluster when clusters share a segment.' },
     comm: { type: 'string', enum: ['ucast', 'bcast', 'mcast'], description: 'How heartbeats travel (default ucast to every peer).' },
-    interface: { type: 'string', minLength: 1, description: 'Interface the heartbeats use (default: the one that carries the node\'s replication address).' },
+    interface: { ...interfaceName, description: 'Interface the heartbeats use (default: the one that carries the node\'s replication address).' },
     mcast_group: { ...ipv4, description: 'Multicast group with comm: mcast (default 239.0.0.1).' },
     serial: { ...devicePath, description: 'a device path under /dev: a serial port like /dev/ttyS0, a second heartbeat path' },
-    logfacility: { type: 'string', minLength: 1, description: 'syslog facility (default local0).' },
+    logfacility: { ...syslogFacility, description: 'syslog facility (default local0).' },
     auth: { type: 'string', enum: ['sha1', 'md5'], description: 'authkeys method (default sha1; crc is never written: it authenticates nothing).' },
   },
 };
@@ -55,7 +55,7 @@ export const pacemakerSchema: Schema = {
     failure_timeout: { type: 'string', pattern: '^\\d+(ms|s|min|h)?$', description: 'a duration like 120s or 5min: fail counts expire after it (default 120s)' },
     monitor_interval: { type: 'string', pattern: '^\\d+(ms|s|min)?$', description: 'a duration like 10s: the interval of every resource\'s monitor operation (default 10s)' },
     no_quorum_policy: { type: 'string', enum: ['stop', 'ignore', 'freeze', 'demote', 'suicide'], description: 'What a partition without quorum does (default stop; two-node clusters keep quorum through two_node).' },
-    properties: { type: 'object', additionalProperties: { type: 'string' }, description: 'More cluster properties, as crm_attribute names them (e.g. cluster-recheck-interval: 5min).' },
+    properties: { type: 'object', propertyNames: parameterName, additionalProperties: { type: 'string' }, description: 'More cluster properties, as crm_attribute names them (e.g. cluster-recheck-interval: 5min).' },
   },
 };
 
@@ -66,8 +66,8 @@ const fenceDevice: Schema = {
   description: 'A fence (STONITH) device.',
   properties: {
     agent: { type: 'string', pattern: '^fence_[a-z0-9_]+$', description: 'a fence agent name from fence-agents, like fence_ipmilan' },
-    targets: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, description: 'Nodes this device can power off.' },
-    params: { type: 'object', additionalProperties: { anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'boolean' }] }, description: 'The agent\'s parameters (ip, username, password, ...). Parameters named like passwords are never printed.' },
+    targets: { type: 'array', minItems: 1, items: hostName, description: 'Nodes this device can power off.' },
+    params: { type: 'object', propertyNames: parameterName, additionalProperties: { anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'boolean' }] }, description: 'The agent\'s parameters (ip, username, password, ...). Parameters named like passwords are never printed.' },
   },
 };
 
@@ -91,7 +91,7 @@ export const fencingSchema: Schema = {
   properties: {
     enabled: { type: 'boolean', description: 'false: run without fencing (allowed, warned about on every preflight and status).' },
     sbd: sbdSchema,
-    devices: { type: 'object', propertyNames: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' }, additionalProperties: fenceDevice, description: 'Fence devices by name.' },
+    devices: { type: 'object', propertyNames: { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_-]*$', description: 'a device name (letters, digits, _ and -)' }, additionalProperties: fenceDevice, description: 'Fence devices by name.' },
   },
 };
 

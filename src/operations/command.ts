@@ -11,6 +11,8 @@ import { shArgv } from '../util/shell.js';
 export interface CommandArgs {
   cmd?: string;
   argv?: string[];
+  /** Positional parameters of cmd, unless and only_if ($1, $2, ...). */
+  args?: string[];
   creates?: string;
   removes?: string;
   unless?: string;
@@ -18,7 +20,8 @@ export interface CommandArgs {
   readonly?: boolean;
 }
 
-const argvOf = (a: CommandArgs) => a.argv ?? shArgv(a.cmd ?? '');
+const argvOf = (a: CommandArgs) => a.argv ?? shArgv(a.cmd ?? '', a.args);
+const testArgv = (script: string, a: CommandArgs) => shArgv(script, a.args);
 
 export const commandOperation: Operation<CommandArgs> = {
   name: 'command',
@@ -31,6 +34,7 @@ export const commandOperation: Operation<CommandArgs> = {
     properties: {
       cmd: { type: 'string', minLength: 1, description: 'A shell command line (run with sh -c).' },
       argv: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'A command as a list of words (no shell).' },
+      args: { type: 'array', items: { type: 'string' }, description: 'Values for cmd, unless and only_if as $1, $2, ...: put templated values here, not into the shell text.' },
       creates: { type: 'string', pattern: '^/', description: 'Skip when this path exists.' },
       removes: { type: 'string', pattern: '^/', description: 'Skip when this path does not exist.' },
       unless: { type: 'string', minLength: 1, description: 'Skip when this read-only shell test exits 0.' },
@@ -44,8 +48,8 @@ export const commandOperation: Operation<CommandArgs> = {
     return [
       ...(a.creates ? [request(pathFact, { path: a.creates })] : []),
       ...(a.removes ? [request(pathFact, { path: a.removes })] : []),
-      ...(a.unless ? [request(commandFact, { argv: shArgv(a.unless) })] : []),
-      ...(a.only_if ? [request(commandFact, { argv: shArgv(a.only_if) })] : []),
+      ...(a.unless ? [request(commandFact, { argv: testArgv(a.unless, a) })] : []),
+      ...(a.only_if ? [request(commandFact, { argv: testArgv(a.only_if, a) })] : []),
     ];
   },
   plan(a, ctx) {
@@ -57,8 +61,8 @@ export const commandOperation: Operation<CommandArgs> = {
     }
     if (a.creates && ctx.fact(request(pathFact, { path: a.creates })).type !== 'absent') return noop(`${a.creates} exists`);
     if (a.removes && ctx.fact(request(pathFact, { path: a.removes })).type === 'absent') return noop(`${a.removes} does not exist`);
-    if (a.unless && ctx.fact(request(commandFact, { argv: shArgv(a.unless) })).exitCode === 0) return noop(`unless: ${a.unless}`);
-    if (a.only_if && ctx.fact(request(commandFact, { argv: shArgv(a.only_if) })).exitCode !== 0) return noop(`only_if failed: ${a.only_if}`);
+    if (a.unless && ctx.fact(request(commandFact, { argv: testArgv(a.unless, a) })).exitCode === 0) return noop(`unless: ${a.unless}`);
+    if (a.only_if && ctx.fact(request(commandFact, { argv: testArgv(a.only_if, a) })).exitCode !== 0) return noop(`only_if failed: ${a.only_if}`);
     return change('run', [{ description: a.cmd ?? a.argv!.join(' '), argv: argvOf(a) }]);
   },
 };

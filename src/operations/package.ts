@@ -23,15 +23,16 @@ function commands(pm: PackageManager, verb: 'install' | 'remove', pkgs: string[]
       if (updateCache && verb === 'install') steps.push({ description: 'apt-get update', argv: ['apt-get', '-q', 'update'] });
       steps.push({
         description: `apt-get ${verb} ${list}`,
-        argv: verb === 'install' ? [...apt, 'install', '--no-install-recommends', ...pkgs] : [...apt, 'remove', ...pkgs],
+        // `--`: whatever a name looks like, it is never taken for an option.
+        argv: verb === 'install' ? [...apt, 'install', '--no-install-recommends', '--', ...pkgs] : [...apt, 'remove', '--', ...pkgs],
       });
       return steps;
     }
     case 'dnf':
     case 'yum':
-      return [{ description: `${pm} ${verb} ${list}`, argv: [pm, '-y', verb, ...pkgs] }];
+      return [{ description: `${pm} ${verb} ${list}`, argv: [pm, '-y', verb, '--', ...pkgs] }];
     case 'zypper':
-      return [{ description: `zypper ${verb} ${list}`, argv: ['zypper', '--non-interactive', verb, ...pkgs] }];
+      return [{ description: `zypper ${verb} ${list}`, argv: ['zypper', '--non-interactive', verb, '--', ...pkgs] }];
     default:
       return undefined;
   }

@@ -41,6 +41,8 @@ export const secretFileOperation: Operation<SecretFileArgs> = {
   },
   label: (a) => `secret ${a.path}`,
   facts: (a) => [fact(a)],
+  // Read on every node of the cluster, those outside --limit included: the secret they hold is the cluster's.
+  peerFacts: (a) => [fact(a)],
   plan(a, ctx) {
     const kind = secretKind(a.kind, a.method);
     const mine = ctx.fact(fact(a));
@@ -51,6 +53,11 @@ export const secretFileOperation: Operation<SecretFileArgs> = {
     const kept = all
       .sort((x, y) => order(x.node) - order(y.node))
       .find((x): x is { node: string; value: Extract<SecretFileState, { type: 'file' }> } => x.value.type === 'file' && !kind.problem(x.value.content));
+    // A new secret only when every node of the cluster was read: an unread one may hold the cluster's.
+    const unread = ctx.cluster.nodes.map((n) => n.name).filter((n) => !all.some((x) => x.node === n));
+    if (!kept && unread.length) {
+      return fail(`no node read holds a good ${kind.title}, and ${unread.join(', ')} could not be read: a new one could split the cluster`, `make ${unread.join(', ')} reachable and run again (it is read even when outside --limit)`);
+    }
     const secret = kept?.value.content ?? ctx.shared(`secret:${ctx.cluster.name}:${a.path}:${a.kind}`, () => kind.generate());
     const mode = normalizeModeArg(a.mode) ?? kind.defaultMode;
     const owner = a.owner ?? 'root';

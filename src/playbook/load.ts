@@ -11,6 +11,7 @@ import type { PositionIndex } from '../schema/positions.js';
 import { didYouMean } from '../schema/suggest.js';
 import type { Play, Playbook, Task } from './model.js';
 import { playbookSchema } from './schema.js';
+import { findTemplate } from './templates.js';
 
 interface RawTask {
   name?: string;
@@ -42,7 +43,33 @@ export function resolvePlaybookPath(name: string): string {
   return name;
 }
 
-export async function loadPlaybook(file: string, importedFrom: string[] = []): Promise<Playbook> {
+export interface PlaybookLoadOptions {
+  /** Directories `template:` may read beyond the playbook's own and haforge's templates. */
+  templateDirs?: string[];
+}
+
+/** Loads a playbook and its imports; every template a task names without `{{` is found (and confined) here, before connecting. */
+export async function loadPlaybook(file: string, opts: PlaybookLoadOptions = {}): Promise<Playbook> {
+  const playbook = await loadPlays(file, []);
+  const templateDirs = (opts.templateDirs ?? []).map((d) => path.resolve(d));
+  const errors: UserError[] = [];
+  for (const play of playbook.plays) {
+    for (const task of [...play.tasks, ...play.handlers]) {
+      const name = task.args.template;
+      if (task.op !== 'file' || typeof name !== 'string' || name.includes('{{')) continue;
+      try {
+        findTemplate(name, play.dir ?? playbook.dir, templateDirs);
+      } catch (err) {
+        if (!(err instanceof UserError)) throw err;
+        errors.push(new UserError(err.message, { position: task.position, hint: err.hint }));
+      }
+    }
+  }
+  if (errors.length) throw new UserErrors(errors);
+  return { ...playbook, templateDirs };
+}
+
+async function loadPlays(file: string, importedFrom: string[]): Promise<Playbook> {
   const resolved = resolvePlaybookPath(file);
   if (importedFrom.includes(path.resolve(resolved))) {
     throw new UserError(`playbook ${resolved} imports itself (${[...importedFrom, resolved].join(' -> ')})`);
@@ -55,7 +82,7 @@ export async function loadPlaybook(file: string, importedFrom: string[] = []): P
       continue;
     }
     const local = path.resolve(playbook.dir, play.importFile);
-    const imported = await loadPlaybook(existsSync(local) ? local : play.importFile, [...importedFrom, path.resolve(resolved)]);
+    const imported = await loadPlays(existsSync(local) ? local : play.importFile, [...importedFrom, path.resolve(resolved)]);
     // Imported plays find their templates next to their own file, and run only where the import's when holds.
     plays.push(...imported.plays.map((p) => ({ ...p, dir: p.dir ?? imported.dir, when: [...play.when, ...p.when] })));
   }

@@ -42,4 +42,6 @@ export interface Playbook {
   /** Templates are looked up here first. */
   dir: string;
   plays: Play[];
+  /** Directories beyond the playbook's own and haforge's templates that `template:` may read (--template-dir). */
+  templateDirs?: string[];
 }

@@ -6,6 +6,7 @@ import { nicCarrying, type InterfaceAddress } from '../facts/addresses.js';
 import { stonithHostLine } from '../fencing/heartbeat-stonith.js';
 import { sbdDefaults } from '../fencing/sbd.js';
 import type { SbdSpec } from '../inventory/model.js';
+import { CONFIG_FORMATS, configValue, type ConfigFormat } from './formats.js';
 
 const hb = Handlebars.create();
 
@@ -47,6 +48,12 @@ hb.registerHelper('nic_of', (address: unknown, addresses: unknown) => {
 hb.registerHelper('heartbeat_stonith', (device: unknown) => stonithHostLine(device as Parameters<typeof stonithHostLine>[0]));
 /** /etc/default/sbd for the inventory's SBD: `{{sbd_defaults cluster.fencing.sbd}}`. */
 hb.registerHelper('sbd_defaults', (sbd: unknown) => sbdDefaults(sbd as SbdSpec));
+
+/** A value as one word of a configuration file, refused when the format would read it as more: `{{conf "ha.cf" node.name}}`. */
+hb.registerHelper('conf', (format: unknown, value: unknown) => {
+  if (typeof format !== 'string' || !(format in CONFIG_FORMATS)) throw new Error(`conf: unknown format ${String(format)} (known: ${Object.keys(CONFIG_FORMATS).join(', ')})`);
+  return configValue(format as ConfigFormat, value);
+});
 
 const cache = new Map<string, Handlebars.TemplateDelegate>();
 

@@ -10,6 +10,17 @@ export const devicePath: Schema = {
   description: 'a device path under /dev (letters, digits and . _ : + @ / -, no "..")',
 };
 
+/**
+ * An absolute, normalized path: no `.` or `..` component, no `//`, no
+ * trailing slash, no blank, quote or control character (fstab, haresources
+ * and mon.cf split on blanks).
+ */
+export const absolutePath: Schema = {
+  type: 'string',
+  pattern: '^(?!.*/\\.\\.?(/|$))(/[A-Za-z0-9._@+:,=~-]+)+$',
+  description: 'an absolute, normalized path like /var/lib/mysql (letters, digits and . _ @ + : , = ~ -; no blanks, no "." or ".." components, no trailing /)',
+};
+
 /** A systemd unit (without .service) or an init script's name: never a path. */
 export const unitName: Schema = {
   type: 'string',
@@ -24,4 +35,64 @@ export const packageName: Schema = {
   description: 'a package name (a letter or digit first, then letters, digits and + . _ : ~ = -)',
 };
 
-export const ipv4: Schema = { type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,3}){3}$', description: 'an IPv4 address' };
+const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+export const IPV4_PATTERN = `^${OCTET}(\\.${OCTET}){3}$`;
+export const ipv4: Schema = { type: 'string', pattern: IPV4_PATTERN, description: 'an IPv4 address like 192.168.1.10 (four numbers 0-255)' };
+
+const LABEL = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+/** A host name as `uname -n` prints it: short (node1) or fully qualified (node1.example.com). */
+export const HOST_NAME_PATTERN = `^(?=.{1,253}$)${LABEL}(\\.${LABEL})*$`;
+export const hostName: Schema = {
+  type: 'string',
+  pattern: HOST_NAME_PATTERN,
+  description: 'a host name as `uname -n` prints it, short or fully qualified (letters, digits, dashes, dots between labels)',
+};
+
+/** Where something is reached: a DNS name, an IPv4 address or an IPv6 address. */
+export const hostOrAddress: Schema = {
+  type: 'string',
+  pattern: `${HOST_NAME_PATTERN}|^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*$`,
+  description: 'a DNS name, an IPv4 or an IPv6 address',
+};
+
+/** A network interface (IFNAMSIZ: at most 15 characters; an IP alias like eth0:0 included). */
+export const interfaceName: Schema = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,14}$',
+  description: 'an interface name like eth0, ens3 or bond0.100 (at most 15 letters, digits and _ . : @ -)',
+};
+
+/** mount -o options: comma-separated words, nothing fstab would split on. */
+export const mountOptions: Schema = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9_.=:+/@-]+(,[A-Za-z0-9_.=:+/@-]+)*$',
+  description: 'mount options like noatime,data=ordered (comma-separated, no blanks)',
+};
+
+/** A login name as useradd accepts it. */
+export const userName: Schema = {
+  type: 'string',
+  pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,31}$',
+  description: 'a login name (letters, digits and _ . -, not starting with a dash)',
+};
+
+/** ssh -J: [user@]host[:port], several separated by commas. */
+export const proxyJump: Schema = {
+  type: 'string',
+  pattern: '^([A-Za-z_][A-Za-z0-9_.-]*@)?[A-Za-z0-9.:\\[\\]-]+(:\\d{1,5})?(,([A-Za-z_][A-Za-z0-9_.-]*@)?[A-Za-z0-9.:\\[\\]-]+(:\\d{1,5})?)*$',
+  description: 'a jump host as ssh -J takes it: [user@]host[:port], several separated by commas',
+};
+
+/** The facilities syslog knows (ha.cf logfacility). */
+export const syslogFacility: Schema = {
+  type: 'string',
+  enum: ['auth', 'authpriv', 'cron', 'daemon', 'kern', 'lpr', 'mail', 'news', 'syslog', 'user', 'uucp', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'],
+  description: 'a syslog facility (local0 .. local7, daemon, ...)',
+};
+
+/** An agent parameter's or a property's name. */
+export const parameterName: Schema = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$',
+  description: 'a parameter name (letters, digits and _ . -)',
+};

@@ -14,6 +14,8 @@ export interface ApplyRequest extends ConnectOptions {
   yes?: boolean;
   vars?: Vars;
   limit?: string[];
+  /** Directories template: may read beyond the playbook's own and haforge's templates. */
+  templateDirs?: string[];
   auditLog?: string;
   reporter?: Reporter;
   confirm?: (destructive: PlannedTask[]) => Promise<boolean>;
@@ -21,7 +23,7 @@ export interface ApplyRequest extends ConnectOptions {
 
 /** Runs the playbook over `run`'s connections (bootstrap's, shared with its preflight), else over a run of its own. */
 export async function applyPlaybook(inventory: Inventory, req: ApplyRequest, run?: RunContext): Promise<RunReport> {
-  const playbook = await loadPlaybook(req.playbook);
+  const playbook = await loadPlaybook(req.playbook, { templateDirs: req.templateDirs });
   const opts = { check: req.check, yes: req.yes, confirm: req.confirm, vars: req.vars, limit: req.limit, reporter: req.reporter };
   if (run) return runPlaybook(inventory, playbook, run, opts);
   const nodes = inventory.clusters.flatMap((c) => c.nodes);

@@ -70,6 +70,7 @@ export function formatRecap(report: RunReport): string {
     out.push(r.error || r.failed ? color.red(line) : r.changed ? color.yellow(line) : color.green(line));
     if (r.error) out.push(color.red(`      ${r.error}`));
   }
+  for (const w of report.warnings ?? []) out.push(color.yellow(`  warning: ${w}`));
   if (report.auditLog) out.push(color.dim(`audit log: ${report.auditLog}`));
   return out.join('\n');
 }

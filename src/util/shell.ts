@@ -16,7 +16,10 @@ export function quoteArgv(argv: readonly string[]): string {
   return argv.map(quoteWord).join(' ');
 }
 
-/** An argv that runs a shell script with sh -c. */
-export function shArgv(script: string): string[] {
-  return ['sh', '-c', script];
+/**
+ * An argv that runs a shell script with sh -c; `args` become its positional
+ * parameters ($1, $2, ...): values travel as data, never as script text.
+ */
+export function shArgv(script: string, args: readonly string[] = []): string[] {
+  return args.length ? ['sh', '-c', script, 'haforge', ...args] : ['sh', '-c', script];
 }

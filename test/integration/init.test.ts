@@ -100,7 +100,7 @@ describe('haforge init without nodes', () => {
     const hb = haforge([...offline(path.join(dir, 'never.yaml')), '--stack', 'heartbeat', '--vip-nic', 'eth0', '--fence-agent', 'fence_ipmilan', '--fence-param', 'alice:ip=192.0.2.111', '--fence-param', 'bob:ip=192.0.2.112', '--fence-param', 'username=admin', '--fence-param', 'password=hunter2 #x', '--json']);
     expect(hb.code).toBe(1);
     expect(hb.stdout + hb.stderr).not.toContain('hunter2');
-    expect(hb.stdout + hb.stderr).toContain("fence device 'ipmilan-alice': a parameter contains a blank or '#', which ha.cf cannot hold");
+    expect(hb.stdout + hb.stderr).toContain("fence device 'ipmilan-alice': a parameter is empty or holds a blank, a control character or '#', which ha.cf cannot hold");
     expect(existsSync(path.join(dir, 'never.yaml'))).toBe(false);
 
     const off = path.join(dir, 'unfenced.yaml');

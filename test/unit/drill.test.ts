@@ -106,9 +106,9 @@ describe('drill scripts', () => {
 
   it('serves: a TCP connect to every service port on the VIP', () =>
     withListeningPort((port) => {
-      const spec = cluster('pacemaker', { vip: { address: '127.0.0.1', cidr_netmask: 8 }, services: { web: { unit: 'lighttpd', port } } });
+      const spec = cluster('pacemaker', { vip: { address: '127.0.0.1', cidr_netmask: 8, nic: 'lo' }, services: { web: { unit: 'lighttpd', port } } });
       expect(() => run(servesScript(spec)!)).not.toThrow();
-      const closed = cluster('pacemaker', { vip: { address: '127.0.0.1', cidr_netmask: 8 }, services: { web: { unit: 'lighttpd', port }, db: { unit: 'mariadb', port: 1 } } });
+      const closed = cluster('pacemaker', { vip: { address: '127.0.0.1', cidr_netmask: 8, nic: 'lo' }, services: { web: { unit: 'lighttpd', port }, db: { unit: 'mariadb', port: 1 } } });
       expect(() => run(servesScript(closed)!)).toThrow();
       expect(servesScript(cluster('pacemaker', { services: { web: { unit: 'lighttpd' } } }))).toBeUndefined();
     }));

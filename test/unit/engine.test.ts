@@ -49,10 +49,10 @@ const site = () => {
   const pb = parsePlaybook('/tmp/site.yaml', SITE);
   return { ...pb, dir: '/tmp' };
 };
-const run = async (opts: { check?: boolean; yes?: boolean; playbook?: Playbook; operations?: ReadonlyMap<string, Operation>; connector?: Connector } = {}) => {
+const run = async (opts: { check?: boolean; yes?: boolean; limit?: string[]; playbook?: Playbook; operations?: ReadonlyMap<string, Operation>; connector?: Connector } = {}) => {
   const audit = new AuditLog();
   const report = await withRun(c.inventory.clusters[0]!.nodes, { connector: opts.connector ?? c.nodes.connect, audit }, (ctx) =>
-    runPlaybook(c.inventory, opts.playbook ?? site(), ctx, { check: opts.check, yes: opts.yes, operations: opts.operations }),
+    runPlaybook(c.inventory, opts.playbook ?? site(), ctx, { check: opts.check, yes: opts.yes, limit: opts.limit, operations: opts.operations }),
   );
   return { report, kinds: audit.records.map((r) => `${r.host} ${r.kind}`) };
 };
@@ -112,6 +112,40 @@ describe('a playbook on local nodes', () => {
     expect(existsSync(c.nodes.node('alice').file(LOCK_DIR))).toBe(false);
   });
 
+  it('under --limit the lock still covers the whole cluster: a run on alice is refused while bob is locked', async () => {
+    const held = c.nodes.node('bob').file(LOCK_DIR);
+    mkdirSync(held, { recursive: true });
+    writeFileSync(`${held}/owner`, 'someone@elsewhere pid 1 run cafe since then\n');
+    await expect(run({ limit: ['alice'] })).rejects.toThrow(/bob is locked by another haforge run/);
+    expect(existsSync(c.nodes.node('alice').file('/srv/app'))).toBe(false);
+    rmSync(held, { recursive: true });
+    const r = await run({ limit: ['alice'] });
+    expect(Object.keys(r.report.hosts)).toEqual(['alice']);
+    expect(r.kinds.filter((k) => k.startsWith('bob')).sort()).toEqual(['bob fact', 'bob lock', 'bob lock']);
+    expect(existsSync(c.nodes.node('bob').file('/srv/app'))).toBe(false);
+  });
+
+  it('under --limit a cluster secret held outside the limit is copied, never replaced; unread, no new one is made', async () => {
+    const book = (): Playbook => ({ ...parsePlaybook('/tmp/secret.yaml', '- hosts: all\n  tasks:\n    - secret_file: { path: /etc/corosync/authkey, kind: corosync-authkey }\n'), dir: '/tmp' });
+    const bobs = Buffer.alloc(256, 7);
+    mkdirSync(c.nodes.node('bob').file('/etc/corosync'), { recursive: true });
+    writeFileSync(c.nodes.node('bob').file('/etc/corosync/authkey'), bobs, { mode: 0o400 });
+    const r = await run({ playbook: book(), limit: ['alice'], yes: true });
+    expect(r.report.ok).toBe(true);
+    expect(readFileSync(c.nodes.node('alice').file('/etc/corosync/authkey')).equals(bobs)).toBe(true);
+    // bob unreachable and alice without a secret: refused, and the run says bob was not locked.
+    rmSync(c.nodes.node('alice').file('/etc/corosync/authkey'));
+    const noBob: Connector = async (nodes) => {
+      const conns = await c.nodes.connect(nodes.filter((n) => n.name !== 'bob'));
+      if (nodes.some((n) => n.name === 'bob')) conns.set('bob', new Error('connect ECONNREFUSED'));
+      return conns;
+    };
+    const refused = await run({ playbook: book(), limit: ['alice'], yes: true, connector: noBob });
+    expect(refused.report.results[0]).toMatchObject({ status: 'failed', msg: expect.stringMatching(/bob could not be read: a new one could split the cluster/) });
+    expect(existsSync(c.nodes.node('alice').file('/etc/corosync/authkey'))).toBe(false);
+    expect(refused.report.warnings).toEqual([expect.stringMatching(/^bob runs no task here but belongs to cluster .* could not be reached .*not locked against another run/)]);
+  });
+
   it('a node locked by another run refuses even a run that would change nothing (its facts may be half-way)', async () => {
     expect((await run()).report.ok).toBe(true);
     const held = c.nodes.node('alice').file(LOCK_DIR);
@@ -167,7 +201,9 @@ describe('the fact re-read before a destructive step', () => {
     expect(r.report.results[0]).toMatchObject({ status: 'changed' });
     expect(file('alice', '/srv/data')).toBe('destroyed\n');
     // facts, lock, the re-read right before the step, the step, release
-    expect(r.kinds).toEqual(['alice fact', 'alice lock', 'alice fact', 'alice change', 'alice lock']);
+    expect(r.kinds.filter((k) => k.startsWith('alice'))).toEqual(['alice fact', 'alice lock', 'alice fact', 'alice change', 'alice lock']);
+    // bob runs no task but is in the cluster: its lock is probed, taken and released with alice's.
+    expect(r.kinds.filter((k) => k.startsWith('bob'))).toEqual(['bob fact', 'bob lock', 'bob lock']);
   });
 
   it('does not run it when the state changed after the plan was made', async () => {

@@ -361,7 +361,7 @@ describe('fencing answers', () => {
     for (const e of errs) expect(e).not.toContain(SECRET);
     const blank = { enabled: true as const, devices: fenceDevices('fence_ipmilan', [{ name: 'username', value: 'admin' }, { name: 'password', value: SECRET }, { node: 'alice', name: 'ip', value: '1' }, { node: 'bob', name: 'ip', value: '2' }], ['alice', 'bob'], true) };
     const hb = heartbeat(blank);
-    expect(hb[0]).toMatch(/^fence device 'ipmilan-alice': a parameter contains a blank or '#', which ha\.cf cannot hold/);
+    expect(hb[0]).toMatch(/^fence device 'ipmilan-alice': a parameter is empty or holds a blank, a control character or '#', which ha\.cf cannot hold/);
     for (const e of hb) expect(e).not.toContain(SECRET);
     // The same devices are fine with Pacemaker, and with a plain password with Heartbeat.
     expect(checkAnswers(answers({ fencing: blank }))).toEqual([]);

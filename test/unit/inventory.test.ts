@@ -90,7 +90,7 @@ describe('inventory', () => {
 
   it('checks DRBD: a disk for every node, partitions, minors, automatic split-brain policies', () => {
     const text = (drbd: string) =>
-      `version: 1\nclusters:\n  c:\n    nodes:\n      n1: {address: a}\n      n2: {address: b, disks: {r0: /dev/nvme0n1}}\n    drbd:\n${drbd}`;
+      `version: 1\nclusters:\n  c:\n    nodes:\n      n1: {address: 10.0.0.1}\n      n2: {address: 10.0.0.2, disks: {r0: /dev/nvme0n1}}\n    drbd:\n${drbd}`;
     const ok = parseInventory('x.yaml', text('      after_sb_1pri: consensus\n      resources:\n        r0: {disk: /dev/vdb, partition: true}\n'));
     expect(ok.clusters[0]!.nodes.map((n) => n.disks.r0)).toEqual(['/dev/vdb1', '/dev/nvme0n1p1']);
     expect(ok.clusters[0]!.drbd!.resources[0]!.wholeDisks).toEqual({ n1: '/dev/vdb', n2: '/dev/nvme0n1' });

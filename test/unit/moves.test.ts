@@ -167,10 +167,10 @@ describe('the watch on the node the services go to (arrivedScript, run here on t
   const run = (argv: string[]) => spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
   it('ends at once when the VIP is a local address and every service port answers on it; else after its seconds', () =>
     withListeningPort((port) => {
-      const here = cluster('pacemaker', { vip: { address: '127.0.0.1', cidr_netmask: 8 }, services: { web: { unit: 'lighttpd', port } } });
+      const here = cluster('pacemaker', { vip: { address: '127.0.0.1', cidr_netmask: 8, nic: 'lo' }, services: { web: { unit: 'lighttpd', port } } });
       expect(run(arrivedScript(here, 30)!).status).toBe(0);
       // A port nobody listens on: the watch looks for a second, then gives up.
-      const closed = cluster('pacemaker', { vip: { address: '127.0.0.1', cidr_netmask: 8 }, services: { web: { unit: 'lighttpd', port }, db: { unit: 'mariadb', port: 1 } } });
+      const closed = cluster('pacemaker', { vip: { address: '127.0.0.1', cidr_netmask: 8, nic: 'lo' }, services: { web: { unit: 'lighttpd', port }, db: { unit: 'mariadb', port: 1 } } });
       expect(run(arrivedScript(closed, 1)!).status).toBe(1);
       // An address this machine does not have (TEST-NET-1): not arrived, whatever listens.
       expect(run(arrivedScript(cluster('pacemaker', { vip: { address: '192.0.2.77', cidr_netmask: 24 }, services: { web: { unit: 'lighttpd', port } } }), 1)!).status).toBe(1);

@@ -1,0 +1,114 @@
+// Cross-checks of one cluster's values that no single field's type can
+// express: paths that would wreck a system when mounted over or moved,
+// addresses that collide or cannot carry the VIP, ports used twice, a stack
+// that cannot hold the nodes. All run at load, with the position, before
+// anything connects.
+import { isIPv4 } from 'node:net';
+import { UserError } from '../errors.js';
+import type { DrbdSpec, NodeSpec, ServiceSpec, Stack, VipSpec } from './model.js';
+
+type At = (...path: (string | number)[]) => UserError['position'];
+
+/** Directories the system or the cluster itself needs where they are. */
+export const SYSTEM_DIRS = [
+  '/boot', '/dev', '/etc', '/home', '/proc', '/root', '/run', '/sys', '/tmp', '/usr', '/var',
+  '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/usr/bin', '/usr/sbin', '/usr/lib', '/usr/local',
+  '/var/lib', '/var/log', '/var/tmp', '/var/cache', '/var/spool', '/var/backups', '/var/run',
+  // The cluster's own configuration and state: a node must read them before the volume is up.
+  '/etc/ha.d', '/etc/drbd.d', '/etc/drbd.conf', '/etc/corosync', '/etc/default', '/etc/ssh', '/etc/fstab', '/etc/hosts',
+  '/var/lib/pacemaker', '/var/lib/heartbeat', '/var/lib/drbd', '/var/lib/corosync', '/root/.ssh', '/usr/local/lib/haforge',
+];
+
+const within = (child: string, parent: string) => parent === '/' ? child !== '/' : child.startsWith(`${parent}/`);
+
+/** The system directory a path is, or is an ancestor of (mounting over /var hides /var/lib/pacemaker). */
+export function systemDirUnder(path: string): string | undefined {
+  return SYSTEM_DIRS.find((dir) => dir === path || within(dir, path));
+}
+
+interface ServicePath {
+  service: string;
+  path: string;
+  index: number;
+}
+
+/** Mount points and relocated paths: none a system directory, none inside another, none under the mount point. */
+export function checkPaths(cluster: string, drbd: DrbdSpec | undefined, services: ServiceSpec[], errors: UserError[], at: At): void {
+  const mounts = (drbd?.resources ?? []).filter((r) => r.mount);
+  for (const r of mounts) {
+    const system = systemDirUnder(r.mount!);
+    if (system) {
+      errors.push(new UserError(`resource '${r.name}': mount point ${r.mount} ${system === r.mount ? 'is' : `holds ${system}, which is`} a system directory`, { position: at('clusters', cluster, 'drbd', 'resources', r.name, 'mount'), hint: 'mount the replicated filesystem on a directory of its own, like /srv/ha or /data' }));
+    }
+    const other = mounts.find((o) => o !== r && (o.mount === r.mount || within(r.mount!, o.mount!)));
+    if (other) errors.push(new UserError(`resource '${r.name}': mount point ${r.mount} is ${other.mount === r.mount ? 'also' : 'inside'} the mount point of resource '${other.name}'`, { position: at('clusters', cluster, 'drbd', 'resources', r.name, 'mount'), hint: 'give each replicated filesystem a directory of its own, side by side' }));
+  }
+  const paths: ServicePath[] = services.flatMap((s) => s.paths.map((path, index) => ({ service: s.name, path, index })));
+  for (const p of paths) {
+    const position = at('clusters', cluster, 'services', p.service, 'paths', p.index);
+    const system = systemDirUnder(p.path);
+    if (system) {
+      errors.push(new UserError(`service '${p.service}': ${p.path} ${system === p.path ? 'is' : `holds ${system}, which is`} a system directory: moved onto the volume it would be a dangling symlink on the standby node`, { position, hint: 'list the service\'s own directories, like /var/lib/mysql and /etc/mysql' }));
+      continue;
+    }
+    const overlap = paths.find((o) => o !== p && (o.path === p.path || within(p.path, o.path)));
+    if (overlap) {
+      const whose = overlap.service === p.service ? '' : ` of service '${overlap.service}'`;
+      errors.push(new UserError(`service '${p.service}': ${p.path} is ${overlap.path === p.path ? 'listed again' : `inside ${overlap.path}`}${whose}`, { position, hint: 'list each directory once: moving a directory moves everything in it' }));
+    }
+    const mount = mounts.find((r) => within(r.mount!, p.path));
+    if (mount) errors.push(new UserError(`service '${p.service}': ${p.path} holds the mount point ${mount.mount} of resource '${mount.name}'`, { position, hint: 'the volume would be moved onto itself: mount it elsewhere or list a narrower path' }));
+  }
+}
+
+/** Replication and ring addresses used once, the VIP free and on a network the nodes share, DRBD ports used once. */
+export function checkAddresses(cluster: string, nodes: NodeSpec[], vip: VipSpec | undefined, drbd: DrbdSpec | undefined, errors: UserError[], warnings: string[], at: At): void {
+  const seen = new Map<string, string>();
+  for (const n of nodes) {
+    const replication = n.replicationAddress ?? n.address;
+    const key = n.replicationAddress ? 'replication_address' : 'address';
+    if (!isIPv4(replication) && drbd) {
+      errors.push(new UserError(`node '${n.name}' has no IPv4 replication address (its address is ${replication})`, { position: at('clusters', cluster, 'nodes', n.name), hint: 'DRBD and /etc/hosts need an address: add replication_address: <IPv4> to the node' }));
+    }
+    for (const [field, address] of [[key, replication], ['ring1_address', n.ring1Address]] as const) {
+      if (!address) continue;
+      const owner = seen.get(address);
+      if (owner) errors.push(new UserError(`node '${n.name}': ${field} ${address} is already ${owner}`, { position: at('clusters', cluster, 'nodes', n.name, field), hint: 'every node needs its own address on each cluster network' }));
+      else seen.set(address, `the ${field === 'ring1_address' ? 'ring1 address' : 'replication address'} of node '${n.name}'`);
+    }
+  }
+  const ports = new Map<number, string>();
+  for (const r of drbd?.resources ?? []) {
+    const other = ports.get(r.port);
+    if (other) errors.push(new UserError(`resources ${other} and ${r.name} both replicate on TCP port ${r.port}`, { position: at('clusters', cluster, 'drbd', 'resources', r.name), hint: 'give each resource its own port: (default 7788 + its minor)' }));
+    ports.set(r.port, r.name);
+  }
+  if (vip) checkVip(cluster, nodes, vip, errors, warnings, at);
+}
+
+const toNumber = (ip: string) => ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+
+function checkVip(cluster: string, nodes: NodeSpec[], vip: VipSpec, errors: UserError[], warnings: string[], at: At): void {
+  const position = at('clusters', cluster, 'vip', 'address');
+  const size = 2 ** (32 - vip.cidrNetmask);
+  const network = Math.floor(toNumber(vip.address) / size) * size;
+  if (vip.cidrNetmask < 31 && (toNumber(vip.address) === network || toNumber(vip.address) === network + size - 1)) {
+    errors.push(new UserError(`the virtual IP ${vip.address} is the ${toNumber(vip.address) === network ? 'network' : 'broadcast'} address of ${vip.address}/${vip.cidrNetmask}`, { position, hint: 'choose a free host address of that network' }));
+    return;
+  }
+  const addresses = nodes.flatMap((n) => [n.address, n.replicationAddress, n.ring1Address]).filter((a): a is string => !!a && isIPv4(a));
+  // Only addresses can be compared; a cluster reached by DNS names is checked by preflight.
+  if (addresses.length === 0) return;
+  const onSubnet = addresses.some((a) => Math.floor(toNumber(a) / size) * size === network);
+  if (onSubnet) return;
+  const message = `the virtual IP ${vip.address}/${vip.cidrNetmask} is on no network of the nodes (${[...new Set(addresses)].join(', ')})`;
+  if (vip.nic) warnings.push(`cluster '${cluster}': ${message}; it goes on ${vip.nic} as given`);
+  else errors.push(new UserError(message, { position, hint: 'clients reach it only on a network the nodes are on: fix the address or cidr_netmask, or give vip.nic for a network that carries no node address' }));
+}
+
+/** Heartbeat v1 (haresources) runs exactly two nodes. */
+export function checkStackSize(cluster: string, stack: Stack, nodeCount: number, errors: UserError[], at: At): void {
+  if (stack === 'heartbeat' && nodeCount !== 2) {
+    errors.push(new UserError(`cluster '${cluster}' has ${nodeCount} node${nodeCount === 1 ? '' : 's'}: Heartbeat v1 (haresources) runs exactly two`, { position: at('clusters', cluster, 'nodes'), hint: 'use stack: pacemaker for more nodes' }));
+  }
+}
