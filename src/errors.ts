@@ -75,6 +75,8 @@ export class ConnectionError extends HaforgeError {
     readonly failure: ConnectionFailure,
     message: string,
     hint?: string,
+    /** host-key-unknown: the key the host offered, so that exactly this key can be approved and recorded. */
+    readonly offeredHostKey?: Buffer,
   ) {
     super(message, hint);
   }

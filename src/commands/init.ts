@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { UserError } from '../errors.js';
 import {
@@ -12,10 +13,13 @@ import {
   parseNic,
   parseNodeFlag,
   parseNodeList,
+  parseNodeName,
   parsePort,
   parseResourceName,
   parseServiceFlag,
   parseVip,
+  SECRET_ON_COMMAND_LINE_HINT,
+  secretParamsFromFiles,
   showFenceParam,
   STACKS,
 } from '../init/answers.js';
@@ -110,7 +114,7 @@ A login user other than root (USER@ or --ssh-user) gets sudo: true.`;
     filesystem: Flags.string({ helpGroup: A, options: [...FILESYSTEMS], description: 'Filesystem made on the volume (default ext4).' }),
 
     'fence-agent': Flags.string({ helpGroup: F, description: 'Fence agent of the device(s), from fence-agents: fence_ipmilan, fence_idrac, fence_virsh, ...' }),
-    'fence-param': Flags.string({ helpGroup: F, multiple: true, description: "[NODE:]NAME=VALUE: a parameter of the agent (ip=, username=, password=, ...); NODE: for one node's own device, which makes one device per node. Once per parameter." }),
+    'fence-param': Flags.string({ helpGroup: F, multiple: true, description: "[NODE:]NAME=VALUE: a parameter of the agent (ip=, username=, password=, ...); NODE: for one node's own device, which makes one device per node. Once per parameter. A secret is best read from a file: password=@FILE." }),
     'fence-targets': Flags.string({ helpGroup: F, description: 'NODE,NODE: the nodes the device powers off (default: every node).' }),
     'no-fencing': Flags.boolean({ helpGroup: F, description: 'Run without fencing on purpose: writes fencing: { enabled: false } (split brain stays possible; preflight and status warn).' }),
 
@@ -123,6 +127,8 @@ A login user other than root (USER@ or --ssh-user) gets sudo: true.`;
   async run(): Promise<void> {
     const { flags } = await this.parse(Init);
     const human = !flags.json;
+    const fenceParams = secretParamsFromFiles(flags['fence-param'] ?? [], (file) => readFileSync(file, 'utf8'));
+    for (const w of fenceParams.warnings) this.logToStderr(color.yellow(`warning: ${w}\n  hint: ${SECRET_ON_COMMAND_LINE_HINT}`));
     const disks = answers('disk', flags.disk, parseDiskFlag);
     const shared = disks.filter((d) => !d.node);
     if (shared.length > 1) throw new UserError(`--disk given ${shared.length} times without NODE=`, { hint: 'one --disk DEVICE for every node, plus --disk NODE=DEVICE where a node differs' });
@@ -151,12 +157,12 @@ A login user other than root (USER@ or --ssh-user) gets sudo: true.`;
           vip: maybe('vip', flags.vip, parseVip),
           nic: maybe('vip-nic', flags['vip-nic'], parseNic),
           stack: flags.stack as (typeof STACKS)[number] | undefined,
-          primary: maybe('primary', flags.primary, (t) => parseName(t, 'primary')),
+          primary: maybe('primary', flags.primary, (t) => parseNodeName(t, 'primary')),
           services: answers('service', flags.service, parseServiceFlag),
           fencing: {
             disabled: flags['no-fencing'],
             agent: maybe('fence-agent', flags['fence-agent'], parseFenceAgent),
-            params: answers('fence-param', flags['fence-param'], parseFenceParam, showFenceParam),
+            params: answers('fence-param', fenceParams.params, parseFenceParam, showFenceParam),
             targets: maybe('fence-targets', flags['fence-targets'], (t) => parseNodeList(t)),
           },
         },

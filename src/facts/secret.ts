@@ -33,3 +33,10 @@ export const secretFileFact: Fact<SecretFileState, { path: string }> = {
     return { type: 'absent' };
   },
 };
+
+/** Backups of a file kept under a prefix (/var/backups/haforge/etc/corosync/authkey.): their paths. */
+export const secretBackupsFact: Fact<string[], { prefix: string }> = {
+  id: 'secret-backups',
+  command: ({ prefix }) => ['sh', '-c', 'for f in "$1"*; do [ -f "$f" ] && printf "%s\\n" "$f"; done; true', 'haforge-backups', prefix],
+  parse: (stdout) => stdout.split('\n').filter(Boolean),
+};

@@ -8,6 +8,7 @@ import { isSecretName } from '../util/secrets.js';
 import { didYouMean } from '../schema/suggest.js';
 import type { Stack } from '../inventory/model.js';
 import { NAME_PATTERN } from '../inventory/schema.js';
+import { HOST_NAME_PATTERN } from '../schema/values.js';
 
 export interface SshAddress {
   /** Address or DNS name haforge connects to. */
@@ -90,16 +91,24 @@ export interface InitAnswers {
 export const STACKS: readonly Stack[] = ['pacemaker', 'heartbeat'];
 export const FILESYSTEMS = ['ext4', 'xfs'] as const;
 const NAME = new RegExp(NAME_PATTERN);
+const HOST_NAME = new RegExp(HOST_NAME_PATTERN);
 const RESOURCE = /^[A-Za-z0-9_-]+$/;
 
 const bad = (message: string, hint?: string) => new UserError(message, { hint });
 
-export const isName = (text: string) => NAME.test(text);
+export const isHostName = (text: string) => HOST_NAME.test(text);
 
-/** A node, cluster or service name. */
+/** A cluster or service name. */
 export function parseName(text: string, what = 'name'): string {
   const v = text.trim();
-  if (!NAME.test(v)) throw bad(`${what} '${v}' is not a valid name`, 'letters, digits and dashes, starting and ending with a letter or digit (no dots: `uname -n` without the domain)');
+  if (!NAME.test(v)) throw bad(`${what} '${v}' is not a valid name`, 'letters, digits and dashes, starting and ending with a letter or digit');
+  return v;
+}
+
+/** A node's name: its host name as `uname -n` prints it, short or fully qualified. */
+export function parseNodeName(text: string, what = 'node name'): string {
+  const v = text.trim();
+  if (!HOST_NAME.test(v)) throw bad(`${what} '${v}' is not a valid host name`, 'as `uname -n` prints it: letters, digits and dashes, with dots between the labels of a fully qualified name');
   return v;
 }
 
@@ -149,7 +158,7 @@ export interface NodeFlag extends SshAddress {
 export function parseNodeFlag(text: string): NodeFlag {
   const eq = text.indexOf('=');
   if (eq < 0) return parseSshAddress(text);
-  return { name: parseName(text.slice(0, eq), 'node name'), ...parseSshAddress(text.slice(eq + 1)) };
+  return { name: parseNodeName(text.slice(0, eq)), ...parseSshAddress(text.slice(eq + 1)) };
 }
 
 /** `KEY=VALUE` (e.g. `--replication alice=10.0.0.11`). */
@@ -165,7 +174,7 @@ export function parseKeyed(text: string, example: string): { key: string; value:
 export function parseDiskFlag(text: string): { node?: string; device: string } {
   if (!text.includes('=')) return { device: parseDevice(text) };
   const { key, value } = parseKeyed(text, 'bob=/dev/sdc');
-  return { node: parseName(key, 'node name'), device: parseDevice(value) };
+  return { node: parseNodeName(key), device: parseDevice(value) };
 }
 
 export function parseAddress(text: string, what: string): string {
@@ -288,13 +297,42 @@ function splitParam(text: string): { head: string; name: string; value?: string 
  */
 export function parseFenceParam(text: string): FenceParam {
   const { head, name, value } = splitParam(text);
-  const node = head.includes(':') ? parseName(head.slice(0, head.indexOf(':')), 'node name') : undefined;
+  const node = head.includes(':') ? parseNodeName(head.slice(0, head.indexOf(':'))) : undefined;
   if (!FENCE_PARAM_NAME.test(name)) throw bad(`'${name}' is not a fence parameter name`, "NAME=VALUE, e.g. ip=192.0.2.111 or username=admin; NODE:NAME=VALUE for one node's own device");
   const kept = value === undefined ? '' : isSecretName(name) ? value : value.trim();
   if (!kept.trim()) throw bad(`fence parameter '${name}' has no value`, `write ${node ? `${node}:` : ''}${name}=VALUE`);
   if (/[\r\n]/.test(kept)) throw bad(`the value of fence parameter '${name}' has a line break`, 'a value is one line');
   return { node, name, value: kept };
 }
+
+/**
+ * Secrets typed on a command line are seen by every user in `ps` and kept in
+ * the shell's history. `NAME=@FILE` reads a secret's value from a file
+ * instead (its first line; `@@` starts a value that begins with @). Returns
+ * the parameters with files read, and warnings for secrets given in clear.
+ */
+export function secretParamsFromFiles(texts: readonly string[], read: (file: string) => string): { params: string[]; warnings: string[] } {
+  const warnings: string[] = [];
+  const params = texts.map((text) => {
+    const { head, name, value } = splitParam(text);
+    if (value === undefined || !isSecretName(name)) return text;
+    if (value.startsWith('@@')) return `${head}=${value.slice(1)}`;
+    if (!value.startsWith('@')) {
+      warnings.push(`the value of --fence-param ${head} is on the command line: other users see it in ps, and your shell history keeps it`);
+      return text;
+    }
+    let content: string;
+    try {
+      content = read(value.slice(1));
+    } catch (err) {
+      throw bad(`cannot read the value of fence parameter '${name}' from ${value.slice(1)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'NAME=@FILE reads the first line of FILE');
+    }
+    return `${head}=${content.split('\n')[0]!.replace(/\r$/, '')}`;
+  });
+  return { params, warnings };
+}
+
+export const SECRET_ON_COMMAND_LINE_HINT = 'give it as --fence-param password=@FILE (a file only you can read), or leave it out and type it at the prompt (never shown)';
 
 /** A fence parameter as it may be shown in a message: a secret's value is hidden. */
 export function showFenceParam(text: string): string {
@@ -311,7 +349,7 @@ export function maskFenceParam(text: string): string {
 
 /** `--fence-targets alice,bob`: node names, checked against the nodes by the caller. */
 export function parseNodeList(text: string, what = 'node'): string[] {
-  const names = text.split(/[\s,]+/).filter(Boolean).map((t) => parseName(t, `${what} name`));
+  const names = text.split(/[\s,]+/).filter(Boolean).map((t) => parseNodeName(t, `${what} name`));
   if (!names.length) throw bad(`no ${what}s given`, 'node names separated by commas, e.g. alice,bob');
   return [...new Set(names)];
 }
@@ -414,7 +452,7 @@ export function checkAnswers(a: InitAnswers): UserError[] {
   const names = new Set<string>();
   const targets = new Map<string, string>();
   for (const n of a.nodes) {
-    check(() => parseName(n.name, 'node name'));
+    check(() => parseNodeName(n.name));
     if (names.has(n.name)) errors.push(bad(`node '${n.name}' is named twice`, 'every node needs its own name (its `uname -n`)'));
     names.add(n.name);
     const target = `${n.host}:${n.port ?? a.ssh.port ?? 22}`;

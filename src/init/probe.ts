@@ -36,12 +36,15 @@ export interface ProbeError {
   message: string;
   hint?: string;
   failure?: ConnectionFailure;
+  /** host-key-unknown: the key offered, to approve exactly it. */
+  offeredHostKey?: Buffer;
 }
 
 export type Probe<T> = { ok: true; value: T } | { ok: false; error: ProbeError };
 
 export interface Prober {
-  host(target: ProbeTarget, opts?: { acceptNewHostKey?: boolean }): Promise<Probe<HostInfo>>;
+  /** approvedHostKey: the unknown key the user approved; recorded only if the host offers it again. */
+  host(target: ProbeTarget, opts?: { approvedHostKey?: Buffer }): Promise<Probe<HostInfo>>;
   disk(target: ProbeTarget, device: string): Promise<Probe<BlockDeviceState>>;
   close(): Promise<void>;
 }
@@ -57,19 +60,19 @@ export function sshProber(opts: SshProberOptions): Prober {
   const hosts = new Map<string, Promise<Probe<HostInfo>>>();
   let log: AuditLog | undefined = opts.auditLog;
 
-  const connection = (t: ProbeTarget, acceptNew: boolean) => {
+  const connection = (t: ProbeTarget, approvedHostKey: Buffer | undefined) => {
     const key = JSON.stringify(t);
     let c = connections.get(key);
-    if (!c || acceptNew) {
-      c = connectAll([{ name: t.host, ...t }], { ...transportOptions(opts), acceptNewHostKeys: opts.acceptNewHostKeys || acceptNew, connectTimeoutMs: opts.connectTimeoutMs ?? 8_000 }).then((m) => m.get(t.host)!);
+    if (!c || approvedHostKey) {
+      c = connectAll([{ name: t.host, ...t }], { ...transportOptions(opts), approvedHostKey, connectTimeoutMs: opts.connectTimeoutMs ?? 8_000 }).then((m) => m.get(t.host)!);
       connections.set(key, c);
     }
     return c;
   };
 
-  async function run<T>(t: ProbeTarget, acceptNew: boolean, read: (conn: AuditedConnection) => Promise<T>): Promise<Probe<T>> {
-    const conn = await connection(t, acceptNew);
-    if (conn instanceof ConnectionError) return { ok: false, error: { message: conn.message, hint: conn.hint, failure: conn.failure } };
+  async function run<T>(t: ProbeTarget, approvedHostKey: Buffer | undefined, read: (conn: AuditedConnection) => Promise<T>): Promise<Probe<T>> {
+    const conn = await connection(t, approvedHostKey);
+    if (conn instanceof ConnectionError) return { ok: false, error: { message: conn.message, hint: conn.hint, failure: conn.failure, offeredHostKey: conn.offeredHostKey } };
     log ??= AuditLog.forNewRun();
     try {
       return { ok: true, value: await read(new AuditedConnection(conn, log)) };
@@ -82,8 +85,8 @@ export function sshProber(opts: SshProberOptions): Prober {
     host(t, o = {}) {
       const key = JSON.stringify(t);
       let p = hosts.get(key);
-      if (!p || o.acceptNewHostKey) {
-        p = run(t, !!o.acceptNewHostKey, async (conn) => {
+      if (!p || o.approvedHostKey) {
+        p = run(t, o.approvedHostKey, async (conn) => {
           const system = request(systemFact, undefined);
           const addresses = request(addressesFact, undefined);
           const store = await gatherFacts(conn, [system, addresses]);
@@ -95,7 +98,7 @@ export function sshProber(opts: SshProberOptions): Prober {
       return p;
     },
     disk(t, device) {
-      return run(t, false, async (conn) => {
+      return run(t, undefined, async (conn) => {
         const q = request(blockDeviceFact, device);
         return (await gatherFacts(conn, [q])).get(q);
       });

@@ -16,7 +16,7 @@ import {
   FILESYSTEMS,
   fenceDevices,
   holdsSecret,
-  isName,
+  isHostName,
   maskFenceParam,
   parseFenceAgent,
   parseFenceParam,
@@ -25,6 +25,7 @@ import {
   parseDevice,
   parseMount,
   parseName,
+  parseNodeName,
   parseNic,
   parsePaths,
   parsePort,
@@ -297,11 +298,11 @@ class Wizard {
     const g = this.req.given;
     const target = this.target(n);
     const info = await this.probeHost(target);
-    const usable = info && isName(info.hostname) ? info.hostname : undefined;
+    const usable = info && isHostName(info.hostname) ? info.hostname : undefined;
     if (info && !usable) this.say('warn', `${n.host}: uname -n is '${info.hostname}', which cannot be a node name`, 'node names are letters, digits and dashes: set a short host name on the machine (hostnamectl set-hostname)');
     const taken = this.nodes.map((x) => x.answer.name);
     const uniqueName = (text: string) => {
-      const name = parseName(text, 'node name');
+      const name = parseNodeName(text);
       if (taken.includes(name)) throw new UserError(`'${name}' is already a node`);
       return name;
     };
@@ -338,10 +339,11 @@ class Wizard {
   private async probeHost(target: ProbeTarget): Promise<HostInfo | undefined> {
     if (!this.prober) return undefined;
     let r = await this.prober.host(target);
-    if (!r.ok && r.error.failure === 'host-key-unknown' && this.prompts) {
+    if (!r.ok && r.error.failure === 'host-key-unknown' && r.error.offeredHostKey && this.prompts) {
       this.say('warn', r.error.message);
       if (await this.prompts.confirm({ message: `Trust this host key and record it in ${target.knownHostsFile}?`, default: false })) {
-        r = await this.prober.host(target, { acceptNewHostKey: true });
+        // Exactly the key just shown: a second connection offering another one is refused.
+        r = await this.prober.host(target, { approvedHostKey: r.error.offeredHostKey });
       }
     }
     if (!r.ok) {

@@ -4,6 +4,7 @@ import type { Step } from '../engine/plan.js';
 import { request } from '../engine/fact.js';
 import type { PlanContext } from '../engine/operation.js';
 import { runningManagerFact } from '../facts/running-manager.js';
+import { secretBackupsFact } from '../facts/secret.js';
 
 /** Which cluster manager runs on a node (one fact for every operation that asks). */
 export const MANAGER = request(runningManagerFact, undefined);
@@ -37,6 +38,14 @@ export const absolutePath: Schema = {
 /** Where the replaced version of every file is kept. */
 export const BACKUP_DIR = '/var/backups/haforge';
 
+/** Backups of a secret are not kept (a replaced key stays readable nowhere): the steps that remove those an older run left. */
+export function secretBackupSteps(path: string, backups: readonly string[]): Step[] {
+  return backups.length ? [{ description: `remove ${backups.length} old backup(s) of secret ${path}`, argv: ['rm', '-f', '--', ...backups] }] : [];
+}
+
+/** The secretBackupsFact request for a file. */
+export const secretBackups = (path: string) => request(secretBackupsFact, { prefix: `${BACKUP_DIR}${path}.` });
+
 /** "644", 420 (YAML read 0644 as a number) -> "0644". */
 export function normalizeModeArg(mode: string | number | undefined): string | undefined {
   if (mode === undefined) return undefined;
@@ -44,9 +53,11 @@ export function normalizeModeArg(mode: string | number | undefined): string | un
   return mode.padStart(4, '0');
 }
 
-// Atomic write: temp file in the same directory, mode/owner set on the temp
-// file, previous version copied to the backup dir, then rename. The script is
-// constant; every value arrives as a positional parameter.
+// Atomic write: temp file in the same directory (mktemp: 0600, so new
+// content is never readable by more than root before its final mode is set),
+// the given mode/owner set on the temp file (else the old file's), previous
+// version copied to the backup dir, then rename. The script is constant;
+// every value arrives as a positional parameter.
 const WRITE_SCRIPT = `set -e
 dest=$1 mode=$2 owner=$3 group=$4 backup=$5 validate=$6
 dir=$(dirname "$dest")
@@ -57,10 +68,9 @@ if [ -n "$validate" ] && ! out=$(sh -c "$validate" haforge-validate "$tmp" 2>&1)
   printf 'validation of the new %s failed (%s):\\n%s\\n' "$dest" "$validate" "$out" >&2
   exit 3
 fi
-if [ -e "$dest" ]; then chmod --reference="$dest" "$tmp"; chown --reference="$dest" "$tmp"; fi
-if [ -n "$mode" ]; then chmod "$mode" "$tmp"; fi
-if [ -n "$owner" ]; then chown "$owner" "$tmp"; fi
-if [ -n "$group" ]; then chgrp "$group" "$tmp"; fi
+if [ -n "$mode" ]; then chmod "$mode" "$tmp"; elif [ -e "$dest" ]; then chmod --reference="$dest" "$tmp"; fi
+if [ -n "$owner" ]; then chown "$owner" "$tmp"; elif [ -e "$dest" ]; then chown --reference="$dest" "$tmp"; fi
+if [ -n "$group" ]; then chgrp "$group" "$tmp"; elif [ -e "$dest" ]; then chgrp --reference="$dest" "$tmp"; fi
 if [ -n "$backup" ] && [ -f "$dest" ]; then
   mkdir -p -m 0700 "$backup$dir"
   cp -p "$dest" "$backup$dest.$(date +%Y%m%dT%H%M%S)"

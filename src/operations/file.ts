@@ -5,7 +5,7 @@ import type { Operation } from '../engine/operation.js';
 import { change, fail, noop } from '../engine/plan.js';
 import { pathFact } from '../facts/files.js';
 import { unifiedDiff } from '../util/diff.js';
-import { absolutePath, attributeSteps, groupSchema, modeSchema, normalizeModeArg, ownerSchema, writeFileStep } from './common.js';
+import { absolutePath, attributeSteps, groupSchema, modeSchema, normalizeModeArg, ownerSchema, secretBackups, secretBackupSteps, writeFileStep } from './common.js';
 
 export interface FileArgs {
   path: string;
@@ -37,16 +37,17 @@ export const fileOperation: Operation<FileArgs> = {
       owner: ownerSchema,
       group: groupSchema,
       secret: { type: 'boolean', description: 'Secret content: never shown in diffs or logs; mode defaults to 0600.' },
-      backup: { type: 'boolean', description: 'Keep the replaced version under /var/backups/haforge (default true).' },
+      backup: { type: 'boolean', description: 'Keep the replaced version under /var/backups/haforge (default true; false for a secret, whose old backups are removed).' },
       validate: { type: 'string', pattern: '%s', description: 'a command that checks the new content before it is installed, with %s for the file (e.g. "drbdadm -c %s dump")' },
     },
   },
   label: (a) => `file ${a.path}`,
-  facts: (a) => [request(pathFact, { path: a.path, content: !a.secret })],
+  facts: (a) => [request(pathFact, { path: a.path, content: !a.secret }), ...(a.secret ? [secretBackups(a.path)] : [])],
   plan(a, ctx) {
     const desired = a.template !== undefined ? ctx.renderTemplate(a.template) : (a.content ?? '');
     const current = ctx.fact(request(pathFact, { path: a.path, content: !a.secret }));
     const mode = normalizeModeArg(a.mode);
+    const pruned = a.secret && !a.backup ? secretBackupSteps(a.path, ctx.fact(secretBackups(a.path))) : [];
     const write = (why: string, before: string) =>
       change(why, [
         writeFileStep({
@@ -55,10 +56,11 @@ export const fileOperation: Operation<FileArgs> = {
           mode: mode ?? (current.type === 'absent' ? (a.secret ? '0600' : '0644') : undefined),
           owner: a.owner,
           group: a.group,
-          backup: a.backup ?? true,
+          backup: a.backup ?? !a.secret,
           validate: a.validate,
           description: `write ${a.path}${a.secret ? ' (secret)' : ''}`,
         }),
+        ...pruned,
       ], { diff: a.secret ? undefined : unifiedDiff(before, desired, a.path) });
 
     if (current.type === 'absent') return write('create', '');
@@ -67,7 +69,7 @@ export const fileOperation: Operation<FileArgs> = {
     }
     const sha = createHash('sha256').update(desired).digest('hex');
     if (sha !== current.sha256) return write('content differs', current.content?.toString('utf8') ?? '(not shown: large file)\n');
-    const steps = attributeSteps(a.path, current, { mode, owner: a.owner, group: a.group });
-    return steps.length ? change('attributes differ', steps) : noop('content, mode and owner as desired');
+    const steps = [...attributeSteps(a.path, current, { mode, owner: a.owner, group: a.group }), ...pruned];
+    return steps.length ? change(pruned.length ? 'old backups of the secret' : 'attributes differ', steps) : noop('content, mode and owner as desired');
   },
 };

@@ -8,7 +8,7 @@ import type { Operation } from '../engine/operation.js';
 import { change, fail, noop } from '../engine/plan.js';
 import { secretFileFact, type SecretFileState } from '../facts/secret.js';
 import { SECRET_KINDS, secretKind, type SecretKindName } from '../secrets/kinds.js';
-import { absolutePath, attributeSteps, groupSchema, modeSchema, normalizeModeArg, ownerSchema, writeFileStep } from './common.js';
+import { absolutePath, attributeSteps, groupSchema, modeSchema, normalizeModeArg, ownerSchema, secretBackups, secretBackupSteps, writeFileStep } from './common.js';
 
 export interface SecretFileArgs {
   path: string;
@@ -40,7 +40,7 @@ export const secretFileOperation: Operation<SecretFileArgs> = {
     },
   },
   label: (a) => `secret ${a.path}`,
-  facts: (a) => [fact(a)],
+  facts: (a) => [fact(a), secretBackups(a.path)],
   // Read on every node of the cluster, those outside --limit included: the secret they hold is the cluster's.
   peerFacts: (a) => [fact(a)],
   plan(a, ctx) {
@@ -71,10 +71,11 @@ export const secretFileOperation: Operation<SecretFileArgs> = {
           : !mine.content.equals(secret)
             ? `replace: differs from the cluster's secret on ${kept?.node}`
             : undefined;
+    const pruned = secretBackupSteps(a.path, ctx.fact(secretBackups(a.path)));
     if (why) {
-      return change(why, [writeFileStep({ path: a.path, content: secret, mode, owner, group, backup: true, description: `write ${a.path} (secret)` })]);
+      return change(why, [writeFileStep({ path: a.path, content: secret, mode, owner, group, backup: false, description: `write ${a.path} (secret)` }), ...pruned]);
     }
-    const steps = attributeSteps(a.path, mine as Extract<SecretFileState, { type: 'file' }>, { mode, owner, group });
-    return steps.length ? change('attributes differ', steps) : noop(`the cluster's ${kind.title}, mode ${mode}`);
+    const steps = [...attributeSteps(a.path, mine as Extract<SecretFileState, { type: 'file' }>, { mode, owner, group }), ...pruned];
+    return steps.length ? change(pruned.length ? 'old backups of the secret' : 'attributes differ', steps) : noop(`the cluster's ${kind.title}, mode ${mode}`);
   },
 };

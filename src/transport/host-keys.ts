@@ -24,6 +24,8 @@ export interface HostKeyRequest {
   key: Buffer;
   knownHostsFile: string;
   acceptNew: boolean;
+  /** The one unknown key the user approved (init shows a fingerprint, then connects again): recorded only if offered again. */
+  approvedKey?: Buffer;
 }
 
 // Accepting keys for several hosts at once appends to one file: one writer at a time.
@@ -56,13 +58,23 @@ export async function verifyHostKey(req: HostKeyRequest): Promise<ConnectionErro
           `\`ssh-keygen -R ${req.port === 22 ? req.host : `'[${req.host}]:${req.port}'`} -f ${req.knownHostsFile}\`.`,
       );
     case 'unknown':
-      if (!req.acceptNew) {
+      if (req.approvedKey && !req.approvedKey.equals(req.key)) {
+        return new ConnectionError(
+          req.name,
+          'host-key-changed',
+          `host key of ${req.name} (${where}) is not the one you approved: it offered ${offered}, you approved ${fingerprint(req.approvedKey)}. ` +
+            'Someone could be intercepting the connection.',
+          'Nothing was recorded. Verify the host\'s key out of band before trusting it.',
+        );
+      }
+      if (!req.acceptNew && !req.approvedKey) {
         return new ConnectionError(
           req.name,
           'host-key-unknown',
           `host key of ${req.name} (${where}) is not known: ${offered}`,
           `Check the fingerprint, then run again with --accept-new-host-keys to record it in ${req.knownHostsFile}, ` +
             `or add it yourself with \`ssh-keyscan -p ${req.port} ${req.host} >> ${req.knownHostsFile}\`.`,
+          req.key,
         );
       }
       await appendKnownHost(req.knownHostsFile, knownHostsLine(req.host, req.port, req.key));

@@ -26,6 +26,8 @@ export type { AskPassphrase } from './keys.js';
 export interface ConnectOptions {
   /** Record unknown host keys instead of refusing them (`--accept-new-host-keys`). */
   acceptNewHostKeys?: boolean;
+  /** Record this one unknown host key (the one the user approved) and no other. */
+  approvedHostKey?: Buffer;
   /** Asked once per encrypted key file; without it encrypted keys cannot be used. */
   askPassphrase?: AskPassphrase;
   /** TCP connect, and separately SSH handshake + auth, each get this long. Default 10 s. */
@@ -189,9 +191,10 @@ class ConnectSession {
             key,
             knownHostsFile: ep.knownHostsFile,
             acceptNew: this.opts.acceptNewHostKeys ?? false,
+            approvedKey: this.opts.approvedHostKey,
           }).then(
             (err) => {
-              if (err) hostKeyError = new ConnectionError(name, err.failure, err.message, err.hint);
+              if (err) hostKeyError = new ConnectionError(name, err.failure, err.message, err.hint, err.offeredHostKey);
               verify(!err);
             },
             (err: unknown) => {

@@ -79,8 +79,19 @@ describe.skipIf(!!skip)('secret_file against real sshd nodes', () => {
     for (let i = 0; i < 3; i++) expect(authkeys(i)).toBe(before);
     expect(new Set([0, 1, 2].map(authkey)).size).toBe(1);
     for (let i = 0; i < 3; i++) expect(statOf(i)).toBe('600 root:root\n400 root:root\n');
-    // The replaced files were kept, readable by root only.
-    expect(sh(2, 'stat -c %a /var/backups/haforge/etc/hfsecret')).toBe('700\n');
+    // A replaced secret is not kept anywhere.
+    expect(sh(2, 'ls -A /var/backups/haforge/etc/hfsecret 2>/dev/null; true')).toBe('');
+  });
+
+  it('removes the backups of a secret an older version kept', async () => {
+    sh(1, 'mkdir -p -m 0700 /var/backups/haforge/etc/hfsecret && cp -p /etc/hfsecret/authkey /var/backups/haforge/etc/hfsecret/authkey.20261201T000000 && cp -p /etc/hfsecret/authkeys /var/backups/haforge/etc/hfsecret/authkeys.20261201T000000');
+    const { report } = await run();
+    expect(report.ok).toBe(true);
+    expect(report.results.filter((r) => r.status === 'changed').map((r) => [r.host, r.msg])).toEqual([
+      [lab.nodes[1]!.name, 'old backups of the secret'],
+      [lab.nodes[1]!.name, 'old backups of the secret'],
+    ]);
+    expect(sh(1, 'ls -A /var/backups/haforge/etc/hfsecret')).toBe('');
   });
 
   it('adopts a secret that exists only on a peer (a cluster built by hand)', async () => {

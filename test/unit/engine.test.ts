@@ -17,6 +17,7 @@ import { change, noop } from '../../src/engine/plan.js';
 import { runPlaybook } from '../../src/engine/playbook-run.js';
 import { RunContext, withRun, type Connector } from '../../src/engine/run-context.js';
 import { pathFact } from '../../src/facts/files.js';
+import { writeFileStep } from '../../src/operations/common.js';
 import type { Playbook } from '../../src/playbook/model.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
 import { applyPlaybook } from '../../src/services/apply.js';
@@ -321,5 +322,25 @@ describe('haforge unlock', () => {
       ['bob', undefined, true],
     ]);
     for (const n of ['alice', 'bob']) expect(existsSync(c.nodes.node(n).file(LOCK_DIR))).toBe(false);
+  });
+});
+
+describe('the atomic write', () => {
+  it('a new secret content is never readable by more than root: an old 0644 file is replaced without its mode ever reaching the new content', async () => {
+    const alice = c.nodes.node('alice');
+    mkdirSync(alice.file('/etc/hf'), { recursive: true });
+    writeFileSync(alice.file('/etc/hf/key'), 'old public\n', { mode: 0o644 });
+    // chmod as the write script calls it, logging the temporary file's mode after each call.
+    mkdirSync(alice.file('/usr/local/sbin'), { recursive: true });
+    writeFileSync(alice.file('/usr/local/sbin/chmod'), '#!/bin/sh\n/bin/chmod "$@"; s=$?; for a; do f=$a; done; echo "$* -> $(stat -c %a "$f")" >> /tmp/chmod.log; exit $s\n', { mode: 0o755 });
+    const conn = (await c.nodes.connect(c.inventory.clusters[0]!.nodes)).get('alice') as Connection;
+    const step = writeFileStep({ path: '/etc/hf/key', content: 'new secret\n', mode: '0600', backup: false, description: 'write' });
+    const result = await conn.exec(step.argv, { stdin: step.stdin });
+    expect(result.exitCode).toBe(0);
+    expect(readFileSync(alice.file('/etc/hf/key'), 'utf8')).toBe('new secret\n');
+    expect((statSync(alice.file('/etc/hf/key')).mode & 0o777).toString(8)).toBe('600');
+    const log = readFileSync(alice.file('/tmp/chmod.log'), 'utf8').trim().split('\n');
+    expect(log).toEqual([expect.stringMatching(/^0600 \/etc\/hf\/\.haforge\.\w+ -> 600$/)]);
+    await conn.close();
   });
 });

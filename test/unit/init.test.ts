@@ -17,6 +17,7 @@ import {
   parseDiskFlag,
   parseFenceAgent,
   parseFenceParam,
+  secretParamsFromFiles,
   parseNodeFlag,
   parseNodeList,
   parseServiceFlag,
@@ -76,7 +77,9 @@ describe('answer parsers', () => {
     expect(parseNodeFlag('db1.example.org')).toEqual({ host: 'db1.example.org', user: undefined, port: undefined });
     expect(parseSshAddress('root@[2001:db8::1]:22')).toEqual({ host: '2001:db8::1', user: 'root', port: 22 });
     expect(parseSshAddress('2001:db8::1')).toEqual({ host: '2001:db8::1', user: undefined, port: undefined });
-    expect(errorsOf(() => parseNodeFlag('alice.example=192.0.2.11'))[0]).toMatch(/node name 'alice.example' is not a valid name \| .*no dots/);
+    // Node names are host names as uname -n prints them: fully qualified ones too (runbook 002's nodes).
+    expect(parseNodeFlag('alice.example.cz=192.0.2.11')).toMatchObject({ name: 'alice.example.cz', host: '192.0.2.11' });
+    expect(errorsOf(() => parseNodeFlag('alice..example=192.0.2.11'))[0]).toMatch(/node name 'alice..example' is not a valid host name \| .*dots between the labels/);
     expect(errorsOf(() => parseNodeFlag('alice=192.0.2.11:99999'))[0]).toMatch(/SSH port '99999' is not a TCP port/);
     expect(errorsOf(() => parseNodeFlag('alice=@host'))[0]).toMatch(/empty user/);
   });
@@ -248,8 +251,18 @@ describe('fencing answers', () => {
     expect(errorsOf(() => parseFenceParam('password'))[0]).toBe("fence parameter 'password' has no value | write password=VALUE");
     expect(errorsOf(() => parseFenceParam('bob:password=  '))[0]).toBe("fence parameter 'password' has no value | write bob:password=VALUE");
     expect(errorsOf(() => parseFenceParam('=hunter2'))[0]).toMatch(/^'' is not a fence parameter name/);
-    expect(errorsOf(() => parseFenceParam('alice.x:ip=1'))[0]).toMatch(/^node name 'alice.x' is not a valid name/);
+    expect(errorsOf(() => parseFenceParam('alice_x:ip=1'))[0]).toMatch(/^node name 'alice_x' is not a valid host name/);
     expect(errorsOf(() => parseFenceParam('password=a\nb'))[0]).toBe("the value of fence parameter 'password' has a line break | a value is one line");
+    // A secret on the command line is warned about; NAME=@FILE reads it from a file (@@ for a value starting with @).
+    const files: Record<string, string> = { '/run/pw': `${SECRET}\nsecond line ignored\n` };
+    const read = (f: string) => {
+      if (!(f in files)) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+      return files[f]!;
+    };
+    const given = secretParamsFromFiles(['ip=192.0.2.1', 'password=@/run/pw', 'alice:passwd=@@at-start', `bob:password=${SECRET}`], read);
+    expect(given.params).toEqual(['ip=192.0.2.1', `password=${SECRET}`, 'alice:passwd=@at-start', `bob:password=${SECRET}`]);
+    expect(given.warnings).toEqual(['the value of --fence-param bob:password is on the command line: other users see it in ps, and your shell history keeps it']);
+    expect(errorsOf(() => secretParamsFromFiles(['password=@/nowhere'], read))[0]).toBe("cannot read the value of fence parameter 'password' from /nowhere: ENOENT | NAME=@FILE reads the first line of FILE");
     for (const t of ['password=hunter2', '=hunter2', 'bob:passwd=hunter2', 'api_key=hunter2', 'token=hunter2']) expect(showFenceParam(t)).not.toContain('hunter2');
     expect(showFenceParam('bob:passwd=hunter2')).toBe('bob:passwd=(hidden)');
     expect(showFenceParam('ip=192.0.2.1')).toBe('ip=192.0.2.1');
@@ -721,12 +734,15 @@ describe('the wizard', () => {
   });
 
   it('offers to trust an unknown host key, and says no to the name of a machine given twice', async () => {
+    const OFFERED = Buffer.from('the key 192.0.2.11 offered');
     const p = prober();
     let accepted = false;
     const keyed: Prober = {
       ...p,
       async host(t, o) {
-        if (!o?.acceptNewHostKey && !accepted) return { ok: false, error: { message: 'host key of 192.0.2.11 (192.0.2.11) is not known: SHA256:abc', failure: 'host-key-unknown' } };
+        if (!o?.approvedHostKey && !accepted) return { ok: false, error: { message: 'host key of 192.0.2.11 (192.0.2.11) is not known: SHA256:abc', failure: 'host-key-unknown', offeredHostKey: OFFERED } };
+        // The second connection may record exactly the key shown, no other.
+        expect(o?.approvedHostKey?.equals(OFFERED) ?? accepted).toBe(true);
         accepted = true;
         return p.host(t);
       },

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -184,6 +184,19 @@ describe('recording and verifying', () => {
     expect(changed?.message).toContain(fingerprint(ed));
     expect(changed?.message).toContain(fingerprint(ecdsa));
     expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
+  });
+
+  it('records exactly the key the user approved: another key offered on the second connection is refused, nothing recorded', async () => {
+    const file = path.join(dir, 'kh-approved');
+    const req = { name: 'node1', host: '10.8.8.9', port: 22, key: ed, knownHostsFile: file, acceptNew: false };
+    const shown = await verifyHostKey(req);
+    expect(shown?.offeredHostKey?.equals(ed)).toBe(true);
+    const swapped = await verifyHostKey({ ...req, key: ecdsa, approvedKey: shown!.offeredHostKey });
+    expect(swapped?.failure).toBe('host-key-changed');
+    expect(swapped?.message).toMatch(new RegExp(`not the one you approved: it offered ${fingerprint(ecdsa)}, you approved ${fingerprint(ed)}`.replace(/[+/]/g, '\\$&')));
+    expect(existsSync(file)).toBe(false);
+    expect(await verifyHostKey({ ...req, approvedKey: shown!.offeredHostKey })).toBeUndefined();
+    expect(await verifyHostKey(req)).toBeUndefined();
   });
 
   it('appends concurrent accepts without losing lines', async () => {
