@@ -69,9 +69,22 @@ const GUARDS = [
   ['fence-peer: DRBD runs it under SBD (9)', 'templates/drbd/global_common.conf.hbs', 'fence-peer "{{#if (lookup cluster.fencing "sbd")}}/usr/local/lib/haforge/drbd-fence-peer {{/if}}/usr/lib/drbd/crm-fence-peer.9.sh";', 'fence-peer "/usr/lib/drbd/crm-fence-peer.9.sh";'],
   ['unlock: a lock whose run may still be going stays', 'src/services/unlock.ts', 'const mayRun = opts.force ? undefined : ownerMayRun(heldBy);', 'const mayRun = undefined as string | undefined;'],
   ['drill: a hang only on a cluster that fences', 'src/procedures/drill.ts', 'const unfenced = ctx.needsFencing ? cannotFence(report) : undefined;', 'const unfenced = undefined as Refusal | undefined;'],
+  ['run lock: covers the nodes outside --limit', 'src/engine/playbook-run.ts', 'this.bystanders = inventory.clusters', 'this.bystanders = ([] as typeof inventory.clusters)'],
+  ['secret: read on the nodes outside --limit', 'src/operations/secret.ts', '  peerFacts: (a) => [fact(a)],\n', ''],
+  ['secret: none made while a node of the cluster is unread', 'src/operations/secret.ts', 'if (!kept && unread.length) {', 'if (false) {'],
+  ['write: the given mode set before the old one could apply', 'src/operations/common.ts', 'if [ -n "$mode" ]; then chmod "$mode" "$tmp"; elif [ -e "$dest" ]; then chmod --reference="$dest" "$tmp"; fi', 'if [ -e "$dest" ]; then chmod --reference="$dest" "$tmp"; fi\nif [ -n "$mode" ]; then chmod "$mode" "$tmp"; fi'],
+  ['inputs: system directories refused as mount points', 'src/inventory/checks.ts', 'const system = systemDirUnder(r.mount!);', 'const system = undefined as string | undefined;'],
+  ['inputs: system directories refused as relocated paths', 'src/inventory/checks.ts', 'const system = systemDirUnder(p.path);', 'const system = undefined as string | undefined;'],
+  ['inputs: an inventory value is never a template', 'src/schema/validate.ts', 'if (this.templated && isScalar(node)', 'if (isScalar(node)'],
+  ['inputs: each configuration format refuses what it cannot hold', 'src/render/formats.ts', "if (text === '' || forbidden.test(text)) {", 'if (false) {'],
+  ['inputs: package names after --', 'src/operations/package.ts', "'install', '--no-install-recommends', '--', ...pkgs]", "'install', '--no-install-recommends', ...pkgs]"],
+  ['inputs: only regular files are read', 'src/schema/load.ts', 'if (!st.isFile()) throw', 'if (false) throw'],
+  ['inputs: the size cap before reading', 'src/schema/load.ts', 'if (st.size > MAX_YAML_BYTES) throw', 'if (false) throw'],
+  ['template: confined to the playbook and haforge', 'src/playbook/templates.ts', 'if (!roots.some((root) => inside(file, root))) {', 'if (false) {'],
+  ['init: only the host key the user approved is recorded', 'src/transport/host-keys.ts', 'if (req.approvedKey && !req.approvedKey.equals(req.key)) {', 'if (false) {'],
 ];
 
-const PINNING_FILES = ['guards', 'engine', 'split-brain', 'split-brain-repair', 'drbd-ops', 'sbd', 'fence', 'drbd-fence-peer', 'pacemaker', 'drill'].map((f) => `test/unit/${f}.test.ts`);
+const PINNING_FILES = ['guards', 'engine', 'split-brain', 'split-brain-repair', 'drbd-ops', 'sbd', 'fence', 'drbd-fence-peer', 'pacemaker', 'drill', 'bad-input', 'transport-known-hosts'].map((f) => `test/unit/${f}.test.ts`);
 
 const only = process.argv[2];
 const failures = [];

@@ -13,8 +13,8 @@ export interface PlanContext {
   system: SystemFacts;
   /** The gathered value of a requested fact. */
   fact<T>(request: FactRequest<T>): T;
-  /** Reads a template file (playbook dir first, then haforge's templates/) and renders it with facts. */
-  renderTemplate(name: string): string;
+  /** Reads a template file (playbook dir first, then haforge's templates/) and renders it with facts, plus `extra` names. */
+  renderTemplate(name: string, extra?: Record<string, unknown>): string;
   vars: Vars;
   /**
    * The same fact as read on the node's peers that run this task too, in

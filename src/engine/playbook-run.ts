@@ -210,9 +210,9 @@ class PlaybookRun {
         if (!this.shared.has(key)) this.shared.set(key, make());
         return this.shared.get(key) as T;
       },
-      renderTemplate: (name) => {
+      renderTemplate: (name, extra = {}) => {
         const context = templateContext(this.inventory, host.node, play.vars, this.cliVars, host.system);
-        return this.templates.render(name, t.item === undefined ? context : { ...context, item: t.item }, play.dir);
+        return this.templates.render(name, { ...context, ...(t.item === undefined ? {} : { item: t.item }), ...extra }, play.dir);
       },
     };
     return t.op.plan(t.args, ctx);

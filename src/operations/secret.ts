@@ -2,7 +2,9 @@
 // on every node of the play. An existing good secret is kept (the primary's
 // first, then the other nodes' in inventory order) so a running cluster keeps
 // talking; where none exists one is made from the CSPRNG, once per run.
-// The content is never shown, diffed or logged.
+// The content is never shown, diffed or logged. A secret that lives inside a
+// configuration file (DRBD's shared-secret) is kept the same way; the file is
+// its template's rendering with that secret.
 import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
 import { change, fail, noop } from '../engine/plan.js';
@@ -17,6 +19,10 @@ export interface SecretFileArgs {
   mode?: string | number;
   owner?: string;
   group?: string;
+  /** For a secret inside a configuration file: the template, which sees the secret as `secret`. */
+  template?: string;
+  /** A command that checks the new content before it is installed, %s for the file. */
+  validate?: string;
 }
 
 const fact = (a: SecretFileArgs) => request(secretFileFact, { path: a.path });
@@ -37,6 +43,8 @@ export const secretFileOperation: Operation<SecretFileArgs> = {
       mode: modeSchema,
       owner: ownerSchema,
       group: groupSchema,
+      template: { type: 'string', minLength: 1, description: 'drbd-shared-secret: the configuration file\'s template; it sees the secret as {{secret}}.' },
+      validate: { type: 'string', pattern: '%s', description: 'a command that checks the new content before it is installed, with %s for the file' },
     },
   },
   label: (a) => `secret ${a.path}`,
@@ -45,6 +53,9 @@ export const secretFileOperation: Operation<SecretFileArgs> = {
   peerFacts: (a) => [fact(a)],
   plan(a, ctx) {
     const kind = secretKind(a.kind, a.method);
+    if (!!kind.extract !== (a.template !== undefined)) {
+      return fail(kind.extract ? `${a.kind} is written inside a configuration file: give its template` : `${a.kind} is a file of its own: it takes no template`, 'see the drbd playbook for a secret inside a configuration file');
+    }
     const mine = ctx.fact(fact(a));
     if (mine.type === 'other') return fail(`${a.path} is ${mine.what}, not a ${kind.title} file`, 'move it away by hand if a key belongs there');
     // One choice for every node: the primary's good secret, else the first good one in inventory order.
@@ -58,7 +69,9 @@ export const secretFileOperation: Operation<SecretFileArgs> = {
     if (!kept && unread.length) {
       return fail(`no node read holds a good ${kind.title}, and ${unread.join(', ')} could not be read: a new one could split the cluster`, `make ${unread.join(', ')} reachable and run again (it is read even when outside --limit)`);
     }
-    const secret = kept?.value.content ?? ctx.shared(`secret:${ctx.cluster.name}:${a.path}:${a.kind}`, () => kind.generate());
+    const made = () => ctx.shared(`secret:${ctx.cluster.name}:${a.path}:${a.kind}`, () => kind.generate());
+    const token = kind.extract && (kept ? kind.extract(kept.value.content)! : made().toString());
+    const secret = token !== undefined ? Buffer.from(ctx.renderTemplate(a.template!, { secret: token })) : (kept?.value.content ?? made());
     const mode = normalizeModeArg(a.mode) ?? kind.defaultMode;
     const owner = a.owner ?? 'root';
     const group = a.group ?? 'root';
@@ -69,11 +82,13 @@ export const secretFileOperation: Operation<SecretFileArgs> = {
         : kind.problem(mine.content)
           ? `replace: ${kind.problem(mine.content)}${kept ? ` (the cluster's secret, as on ${kept.node})` : ' (new random secret)'}`
           : !mine.content.equals(secret)
-            ? `replace: differs from the cluster's secret on ${kept?.node}`
+            ? token === undefined || kind.extract!(mine.content) !== token
+              ? `replace: differs from the cluster's secret on ${kept?.node}`
+              : 'replace: the settings around the secret changed (not shown: the file holds it)'
             : undefined;
     const pruned = secretBackupSteps(a.path, ctx.fact(secretBackups(a.path)));
     if (why) {
-      return change(why, [writeFileStep({ path: a.path, content: secret, mode, owner, group, backup: false, description: `write ${a.path} (secret)` }), ...pruned]);
+      return change(why, [writeFileStep({ path: a.path, content: secret, mode, owner, group, backup: false, validate: a.validate, description: `write ${a.path} (secret)` }), ...pruned]);
     }
     const steps = [...attributeSteps(a.path, mine as Extract<SecretFileState, { type: 'file' }>, { mode, owner, group }), ...pruned];
     return steps.length ? change(pruned.length ? 'old backups of the secret' : 'attributes differ', steps) : noop(`the cluster's ${kind.title}, mode ${mode}`);

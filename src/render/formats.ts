@@ -3,7 +3,7 @@
 // second line at render time: a value that would split a line into more
 // words, end it, open a comment or a block, never reaches the file.
 import { UserError } from '../errors.js';
-import { visible } from '../ui/errors.js';
+import { oneLine } from '../util/text.js';
 
 interface Format {
   /** Characters the format would read as structure. */
@@ -32,15 +32,13 @@ export const CONFIG_FORMATS = {
 
 export type ConfigFormat = keyof typeof CONFIG_FORMATS;
 
-const shown = (text: string) => visible(text).replace(/\n/g, '\\n').replace(/\t/g, '\\t');
-
 /** The value as text for `format`, or a refusal that says which characters the format cannot hold. */
 export function configValue(format: ConfigFormat, value: unknown): string {
   if (value === undefined || value === null) throw new UserError(`${format}: a value is missing`, { hint: 'check the inventory' });
   const text = String(value);
   const { forbidden, what } = CONFIG_FORMATS[format];
   if (text === '' || forbidden.test(text)) {
-    throw new UserError(`'${shown(text)}' cannot be written into ${format}: ${text === '' ? 'it is empty' : `it holds ${what}`}`, {
+    throw new UserError(`'${oneLine(text)}' cannot be written into ${format}: ${text === '' ? 'it is empty' : `it holds ${what}`}`, {
       hint: 'fix the value in the inventory: haforge writes no value a configuration file would read as something else',
     });
   }

@@ -16,6 +16,8 @@ export interface Schema {
   maxItems?: number;
   enum?: readonly (string | number | boolean)[];
   pattern?: string;
+  /** What a value matching `pattern` is, for messages ("'x' is not <expects>"); kept when a field overrides its description. */
+  expects?: string;
   minimum?: number;
   maximum?: number;
   minLength?: number;

@@ -6,12 +6,39 @@ import { PositionIndex, pathText } from './positions.js';
 import { didYouMean } from './suggest.js';
 import type { Schema } from './types.js';
 import { isSecretName } from '../util/secrets.js';
+import { oneLine } from '../util/text.js';
 
 type Path = (string | number)[];
 
-/** A value under a secret's name (a password, a key, ...) is never echoed in an error. */
-const holdsSecret = (path: Path) => path.some((k) => typeof k === 'string' && isSecretName(k));
+/**
+ * A value under a secret's name (a password, a key, ...) is never echoed in
+ * an error. Names the schema itself defines are settings of ours, not secrets
+ * (corosync's token is a timeout): only names a user chose (agent parameters,
+ * variables) can name a secret.
+ */
+const holdsSecret = (path: Path, ownNames: ReadonlySet<string>) => path.some((k) => typeof k === 'string' && !ownNames.has(k) && isSecretName(k));
 const HIDDEN = 'the value (not shown: it is a secret)';
+
+const ownNamesCache = new WeakMap<Schema, Set<string>>();
+/** Every property name a schema defines, at any depth. */
+function ownNames(root: Schema): Set<string> {
+  let names = ownNamesCache.get(root);
+  if (names) return names;
+  names = new Set<string>();
+  const seen = new Set<Schema>();
+  const walk = (s: Schema | boolean | undefined) => {
+    if (!s || typeof s !== 'object' || seen.has(s)) return;
+    seen.add(s);
+    for (const [k, v] of Object.entries(s.properties ?? {})) {
+      names!.add(k);
+      walk(v);
+    }
+    [s.items, s.additionalProperties, s.propertyNames, ...(s.anyOf ?? []), ...Object.values(s.$defs ?? {})].forEach(walk);
+  };
+  walk(root);
+  ownNamesCache.set(root, names);
+  return names;
+}
 
 export class SchemaValidator {
   readonly errors: UserError[] = [];
@@ -39,7 +66,7 @@ export class SchemaValidator {
 
   private fail(path: Path, node: YamlNode | null | undefined, message: string, hint?: string): void {
     const position = node ? this.positions.ofNode(node) : this.positions.of(path);
-    this.errors.push(new UserError(`${pathText(path)}: ${message}`, { position, hint }));
+    this.errors.push(new UserError(`${oneLine(pathText(path))}: ${message}`, { position, hint }));
   }
 
   /** Returns true when valid (used by anyOf to try alternatives quietly). */
@@ -59,7 +86,7 @@ export class SchemaValidator {
       // An alternative of the right kind explains best what is wrong with the value.
       const sameKind = probes.find((p) => kindMatches(this.resolve(p.option), node));
       if (sameKind) this.errors.push(...sameKind.errors);
-      else this.fail(path, node, `expected ${describe(schema, this.root)}, got ${describeNode(node, holdsSecret(path))}`);
+      else this.fail(path, node, `expected ${describe(schema, this.root)}, got ${describeNode(node, holdsSecret(path, ownNames(this.root)))}`);
       return false;
     }
 
@@ -107,7 +134,7 @@ export class SchemaValidator {
         this.fail(
           valuePath,
           keyNode,
-          `unknown key '${key}'${didYouMean(key, keys)}`,
+          `unknown key '${oneLine(key)}'${didYouMean(key, keys)}`,
           keys.length ? `allowed here: ${keys.join(', ')}` : undefined,
         );
       }
@@ -141,7 +168,7 @@ export class SchemaValidator {
   private checkScalar(node: YamlNode | null, schema: Schema, path: Path): boolean {
     const value = isScalar(node) ? node.value : node === null ? null : undefined;
     const expected = describe(schema, this.root);
-    const hidden = holdsSecret(path);
+    const hidden = holdsSecret(path, ownNames(this.root));
     if (value === undefined) {
       this.fail(path, node, `expected ${expected}, got ${describeNode(node, hidden)}`);
       return false;
@@ -158,7 +185,7 @@ export class SchemaValidator {
     }
     if (schema.enum && !schema.enum.includes(value as string)) {
       const options = schema.enum.map(String);
-      this.fail(path, node, hidden ? `${HIDDEN} is not one of ${options.join(', ')}` : `'${String(value)}' is not one of ${options.join(', ')}${didYouMean(String(value), options)}`);
+      this.fail(path, node, hidden ? `${HIDDEN} is not one of ${options.join(', ')}` : `'${oneLine(String(value))}' is not one of ${options.join(', ')}${didYouMean(String(value), options)}`);
       return false;
     }
     if (typeof value === 'string') {
@@ -167,7 +194,7 @@ export class SchemaValidator {
         return false;
       }
       if (schema.pattern && !new RegExp(schema.pattern).test(value)) {
-        this.fail(path, node, `${hidden ? HIDDEN : `'${value}'`} is not ${schema.description ?? `of the form ${schema.pattern}`}`);
+        this.fail(path, node, `${hidden ? HIDDEN : `'${oneLine(value)}'`} is not ${schema.expects ?? schema.description ?? `of the form ${schema.pattern}`}`);
         return false;
       }
     }
@@ -207,7 +234,7 @@ function describeNode(node: YamlNode | null, hidden = false): string {
     const v = node.value;
     if (v === null) return 'nothing (null)';
     if (hidden) return `a ${typeof v === 'string' ? 'string' : typeof v} (not shown: it is a secret)`;
-    if (typeof v === 'string') return `the string '${v}'`;
+    if (typeof v === 'string') return `the string '${oneLine(v)}'`;
     return `${typeof v === 'number' ? 'the number' : 'the value'} ${String(v)}`;
   }
   return 'an unsupported value';

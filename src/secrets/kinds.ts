@@ -9,6 +9,11 @@ export interface SecretKind {
   generate(): Buffer;
   /** Why the content cannot be kept, or undefined when it can. */
   problem(content: Buffer): string | undefined;
+  /**
+   * A secret written inside a configuration file rendered from a template
+   * (the template sees it as `secret`): the secret as found in a file's content.
+   */
+  extract?(content: Buffer): string | undefined;
 }
 
 // Heartbeat's authkeys: "auth N" names the key line in use. crc is a
@@ -38,10 +43,22 @@ const corosyncAuthkey: SecretKind = {
   problem: (content) => (content.length < 128 ? `it is ${content.length} bytes, shorter than the 128 corosync accepts` : content.length > 4096 ? `it is ${content.length} bytes, longer than the 4096 corosync accepts` : undefined),
 };
 
-export const SECRET_KINDS = ['heartbeat-authkeys', 'corosync-authkey'] as const;
+// DRBD's peer authentication: `shared-secret` in global_common.conf's net
+// section, 30 random bytes as hex (drbdadm takes at most 63 characters); the
+// file is the template's rendering.
+const SHARED_SECRET = /^\s*shared-secret\s+"([0-9a-f]{60})"\s*;/m;
+const drbdSharedSecret: SecretKind = {
+  title: 'DRBD shared secret',
+  defaultMode: '0600',
+  generate: () => Buffer.from(randomBytes(30).toString('hex')),
+  extract: (content) => SHARED_SECRET.exec(content.toString('utf8'))?.[1],
+  problem: (content) => (SHARED_SECRET.test(content.toString('utf8')) ? undefined : 'it holds no shared-secret of 60 hex digits'),
+};
+
+export const SECRET_KINDS = ['heartbeat-authkeys', 'corosync-authkey', 'drbd-shared-secret'] as const;
 export type SecretKindName = (typeof SECRET_KINDS)[number];
 
 /** method: Heartbeat's authentication method (sha1 unless the inventory says md5). */
 export function secretKind(name: SecretKindName, method: 'sha1' | 'md5' = 'sha1'): SecretKind {
-  return name === 'corosync-authkey' ? corosyncAuthkey : heartbeatAuthkeys(method);
+  return name === 'corosync-authkey' ? corosyncAuthkey : name === 'drbd-shared-secret' ? drbdSharedSecret : heartbeatAuthkeys(method);
 }

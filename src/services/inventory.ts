@@ -1,5 +1,9 @@
 // Use cases around the inventory file itself.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { fencingWarning } from '../fencing/rules.js';
+import type { Inventory } from '../inventory/model.js';
+import { isSecretName } from '../util/secrets.js';
 import { loadInventory } from '../inventory/load.js';
 import { inventorySchema } from '../inventory/schema.js';
 import { playbookSchema } from '../playbook/schema.js';
@@ -11,9 +15,25 @@ export async function validateInventory(file: string) {
   return {
     file,
     valid: true,
-    warnings: inventory.warnings,
+    warnings: [...inventory.warnings, ...offlineWarnings(inventory, (await stat(file)).mode)],
     clusters: inventory.clusters.map((c) => ({ name: c.name, stack: c.stack, primary: c.primary, nodes: c.nodes.map((n) => n.name) })),
   };
+}
+
+/** What preflight would warn about that the file alone shows: no SSH needed. */
+export function offlineWarnings(inventory: Inventory, fileMode: number): string[] {
+  const out: string[] = [];
+  for (const c of inventory.clusters) {
+    const fencing = fencingWarning(c);
+    if (fencing) out.push(`cluster '${c.name}': ${fencing}`);
+  }
+  const secrets = inventory.clusters.flatMap((c) => (c.fencing?.devices ?? []).flatMap((d) => Object.keys(d.params).filter(isSecretName).map((k) => `${d.name}.${k}`)));
+  if (secrets.length && fileMode & 0o077) {
+    out.push(`${inventory.file} holds secrets (${secrets.join(', ')}) and other users may read it (mode ${(fileMode & 0o777).toString(8).padStart(4, '0')}): chmod 600 ${inventory.file}`);
+  }
+  const blind = [...new Set(inventory.clusters.flatMap((c) => c.nodes).filter((n) => n.ssh.knownHostsFile === '/dev/null').map((n) => n.name))];
+  if (blind.length) out.push(`known_hosts is /dev/null for ${blind.join(', ')}: no host key is ever recorded, so none is verified (anyone on the path could answer as the node); use a real known_hosts file`);
+  return out;
 }
 
 export function schemaFiles(): Record<string, string> {

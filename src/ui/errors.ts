@@ -1,6 +1,7 @@
 // The one place where errors become text for people.
 import { BugError, ConnectionError, HaforgeError, RemoteCommandError, UserError, UserErrors } from '../errors.js';
 import { quoteArgv } from '../util/shell.js';
+import { visible } from '../util/text.js';
 
 function where(err: UserError): string {
   const p = err.position;
@@ -11,13 +12,7 @@ function withHint(text: string, hint?: string): string {
   return hint ? `${text}\n  hint: ${hint}` : text;
 }
 
-/**
- * Control characters from the input (an escape sequence in a YAML value, in
- * a remote stderr) shown as \xNN: an error message never drives the terminal.
- */
-export function visible(text: string): string {
-  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
+export { visible };
 
 export function formatError(err: unknown): string {
   return visible(describe(err));

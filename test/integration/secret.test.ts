@@ -109,4 +109,32 @@ describe.skipIf(!!skip)('secret_file against real sshd nodes', () => {
     await run();
     for (let i = 0; i < 3; i++) expect(authkeys(i)).toBe('auth 2\n2 sha1 a-secret-made-by-hand-long-enough\n');
   });
+
+  it('keeps a secret inside a configuration file the same way: one secret, settings around it rendered, a changed setting keeps it', async () => {
+    const EMBEDDED = path.join(path.dirname(PLAYBOOK), 'embedded.yaml');
+    const apply = async (setting: string) => {
+      const audit = path.join(dir, `audit-embedded-${Date.now()}.jsonl`);
+      const report = await applyFile(inventory, { playbook: EMBEDDED, auditLog: audit, vars: { setting } });
+      return { report, audit: readFileSync(audit, 'utf8') };
+    };
+    const conf = (i: number) => sh(i, 'cat /etc/hfsecret/peers.conf');
+    const first = await apply('one');
+    expect(first.report.ok).toBe(true);
+    const secret = /shared-secret "([0-9a-f]{60})";/.exec(conf(0))![1]!;
+    for (let i = 0; i < 3; i++) expect(conf(i)).toBe(`# cluster test, setting one\nnet {\n\tcram-hmac-alg sha256;\n\tshared-secret "${secret}";\n}\n`);
+    for (let i = 0; i < 3; i++) expect(sh(i, 'stat -c %a /etc/hfsecret/peers.conf')).toBe('600\n');
+    expect(JSON.stringify(first.report) + first.audit).not.toContain(secret);
+    expect((await apply('one')).report.results.map((r) => r.status)).toEqual(Array(3).fill('ok'));
+    // Another setting: the file is rewritten around the same secret; a node whose secret was lost gets the cluster's.
+    sh(2, 'rm /etc/hfsecret/peers.conf');
+    const second = await apply('two');
+    const changed = 'replace: the settings around the secret changed (not shown: the file holds it)';
+    expect(Object.fromEntries(second.report.results.map((r) => [r.host, r.msg]))).toEqual({
+      [lab.nodes[0]!.name]: changed,
+      [lab.nodes[1]!.name]: changed,
+      [lab.nodes[2]!.name]: `create (the cluster's secret, as on ${lab.nodes[0]!.name})`,
+    });
+    for (let i = 0; i < 3; i++) expect(conf(i)).toContain(`setting two\n`);
+    for (let i = 0; i < 3; i++) expect(conf(i)).toContain(`shared-secret "${secret}";`);
+  });
 });

@@ -477,9 +477,11 @@ clusters:
 ${fencing.replace(/node1/g, one)}
 `,
     );
+  const SHARED_SECRET = 'c0ffee'.repeat(10);
   const renderDrbd = (inv: Inventory, family: string) => {
     const node = inv.clusters[0]!.nodes[0]!;
-    const ctx = templateContext(inv, node, {}, {}, { drbd: { family } });
+    // The secret_file task renders global_common.conf with the cluster's shared secret.
+    const ctx = { ...templateContext(inv, node, {}, {}, { drbd: { family } }), secret: SHARED_SECRET };
     const file = (name: string) => path.join(REPO, 'templates/drbd', name);
     const common = render(readFileSync(file('global_common.conf.hbs'), 'utf8'), ctx, file('global_common.conf.hbs'));
     const res = render(readFileSync(file('resource.res.hbs'), 'utf8'), { ...ctx, item: inv.clusters[0]!.drbd!.resources[0] }, file('resource.res.hbs'));
@@ -543,6 +545,14 @@ ${fencing.replace(/node1/g, one)}
       const v9 = dump('9');
       expect(v9, v9.err).toMatchObject({ code: 0 });
       expect(v9.out).toMatch(/unfence-peer\s+\/usr\/lib\/drbd\/crm-unfence-peer\.9\.sh;/);
+    });
+
+    it('peers authenticate with the shared secret (cram-hmac-alg sha256), in every syntax', () => {
+      for (const family of ['8.4', '9']) {
+        const r = dump(family);
+        expect(r, r.err).toMatchObject({ code: 0 });
+        expect(r.out).toMatch(new RegExp(`cram-hmac-alg\\s+sha256;\\s+shared-secret\\s+"?${SHARED_SECRET}"?;`));
+      }
     });
 
     it('rejects the 8.4 file under DRBD 9 rules (fencing moved from disk to net)', () => {
