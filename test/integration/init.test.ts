@@ -42,9 +42,9 @@ describe('haforge init without nodes', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("error: --service web:prot=80: unknown service setting 'prot' (did you mean 'port'?)");
     // A password in a bad fence flag is not repeated.
-    const secret = haforge([...offline(path.join(dir, 'never.yaml')), '--fence-agent', 'fence_ipmilan', '--fence-param', 'bob.x:password=hunter2']);
+    const secret = haforge([...offline(path.join(dir, 'never.yaml')), '--fence-agent', 'fence_ipmilan', '--fence-param', 'bob_x:password=hunter2']);
     expect(secret.code).toBe(1);
-    expect(secret.stderr).toContain("error: --fence-param bob.x:password=(hidden): node name 'bob.x' is not a valid name");
+    expect(secret.stderr).toContain("error: --fence-param bob_x:password=(hidden): node name 'bob_x' is not a valid host name");
     expect(secret.stdout + secret.stderr).not.toContain('hunter2');
     const contradiction = haforge([...offline(path.join(dir, 'never.yaml')), '--no-fencing', '--fence-agent', 'fence_virsh']);
     expect(contradiction.stderr).toContain('error: --no-fencing contradicts --fence-agent');
@@ -74,13 +74,16 @@ describe('haforge init without nodes', () => {
 
   it('fencing as flags: devices (file 0600 for the password, never printed) or --no-fencing', async () => {
     const file = path.join(dir, 'fenced.yaml');
+    // The password read from a file: it never appears on a command line.
+    const passwordFile = path.join(dir, 'bmc-password');
+    writeFileSync(passwordFile, 'hunter2 #x\n', { mode: 0o600 });
     const fenced = haforge([
       ...offline(file),
       '--fence-agent', 'fence_ipmilan',
       '--fence-param', 'alice:ip=192.0.2.111',
       '--fence-param', 'bob:ip=192.0.2.112',
       '--fence-param', 'username=admin',
-      '--fence-param', 'password=hunter2 #x',
+      '--fence-param', `password=@${passwordFile}`,
       '--fence-param', 'lanplus=1',
     ]);
     expect(fenced.stderr).toBe('');
@@ -100,6 +103,8 @@ describe('haforge init without nodes', () => {
     const hb = haforge([...offline(path.join(dir, 'never.yaml')), '--stack', 'heartbeat', '--vip-nic', 'eth0', '--fence-agent', 'fence_ipmilan', '--fence-param', 'alice:ip=192.0.2.111', '--fence-param', 'bob:ip=192.0.2.112', '--fence-param', 'username=admin', '--fence-param', 'password=hunter2 #x', '--json']);
     expect(hb.code).toBe(1);
     expect(hb.stdout + hb.stderr).not.toContain('hunter2');
+    // Given in clear on the command line: a warning with the safer ways.
+    expect(hb.stderr).toContain('warning: the value of --fence-param password is on the command line: other users see it in ps, and your shell history keeps it\n  hint: give it as --fence-param password=@FILE');
     expect(hb.stdout + hb.stderr).toContain("fence device 'ipmilan-alice': a parameter is empty or holds a blank, a control character or '#', which ha.cf cannot hold");
     expect(existsSync(path.join(dir, 'never.yaml'))).toBe(false);
 
