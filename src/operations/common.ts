@@ -59,12 +59,13 @@ export function normalizeModeArg(mode: string | number | undefined): string | un
 // version copied to the backup dir, then rename. The script is constant;
 // every value arrives as a positional parameter.
 const WRITE_SCRIPT = `set -e
-dest=$1 mode=$2 owner=$3 group=$4 backup=$5 validate=$6
+dest=$1 mode=$2 owner=$3 group=$4 backup=$5 validate=$6 secret=$7
 dir=$(dirname "$dest")
 tmp=$(mktemp "$dir/.haforge.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
 cat > "$tmp"
 if [ -n "$validate" ] && ! out=$(sh -c "$validate" haforge-validate "$tmp" 2>&1); then
+  [ -n "$secret" ] && out='(its output is not shown: it may quote the secret the file holds)'
   printf 'validation of the new %s failed (%s):\\n%s\\n' "$dest" "$validate" "$out" >&2
   exit 3
 fi
@@ -87,12 +88,14 @@ export function writeFileStep(opts: {
   backup: boolean;
   /** A shell command run on the new content before it replaces the file; %s is the file. */
   validate?: string;
+  /** The content is a secret: a failed validation's output (which may quote it) is not passed on. */
+  secret?: boolean;
   description: string;
 }): Step {
   const validate = opts.validate?.replace(/%s/g, '"$1"') ?? '';
   return {
     description: opts.description,
-    argv: ['sh', '-c', WRITE_SCRIPT, 'haforge-write', opts.path, opts.mode ?? '', opts.owner ?? '', opts.group ?? '', opts.backup ? BACKUP_DIR : '', validate],
+    argv: ['sh', '-c', WRITE_SCRIPT, 'haforge-write', opts.path, opts.mode ?? '', opts.owner ?? '', opts.group ?? '', opts.backup ? BACKUP_DIR : '', validate, opts.secret ? 'yes' : ''],
     stdin: opts.content,
   };
 }

@@ -58,6 +58,7 @@ export const fileOperation: Operation<FileArgs> = {
           group: a.group,
           backup: a.backup ?? !a.secret,
           validate: a.validate,
+          secret: a.secret,
           description: `write ${a.path}${a.secret ? ' (secret)' : ''}`,
         }),
         ...pruned,

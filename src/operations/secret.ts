@@ -88,7 +88,7 @@ export const secretFileOperation: Operation<SecretFileArgs> = {
             : undefined;
     const pruned = secretBackupSteps(a.path, ctx.fact(secretBackups(a.path)));
     if (why) {
-      return change(why, [writeFileStep({ path: a.path, content: secret, mode, owner, group, backup: false, validate: a.validate, description: `write ${a.path} (secret)` }), ...pruned]);
+      return change(why, [writeFileStep({ path: a.path, content: secret, mode, owner, group, backup: false, validate: a.validate, secret: true, description: `write ${a.path} (secret)` }), ...pruned]);
     }
     const steps = [...attributeSteps(a.path, mine as Extract<SecretFileState, { type: 'file' }>, { mode, owner, group }), ...pruned];
     return steps.length ? change(pruned.length ? 'old backups of the secret' : 'attributes differ', steps) : noop(`the cluster's ${kind.title}, mode ${mode}`);

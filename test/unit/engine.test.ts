@@ -343,4 +343,21 @@ describe('the atomic write', () => {
     expect(log).toEqual([expect.stringMatching(/^0600 \/etc\/hf\/\.haforge\.\w+ -> 600$/)]);
     await conn.close();
   });
+
+  it("a secret's failed validation does not pass on its output, which may quote the secret; the old file stays", async () => {
+    const alice = c.nodes.node('alice');
+    mkdirSync(alice.file('/etc/hf'), { recursive: true });
+    writeFileSync(alice.file('/etc/hf/peers.conf'), 'old\n', { mode: 0o600 });
+    const conn = (await c.nodes.connect(c.inventory.clusters[0]!.nodes)).get('alice') as Connection;
+    const write = (secret: boolean) => writeFileStep({ path: '/etc/hf/peers.conf', content: 'shared-secret "s3cr3t-in-the-file";\n', mode: '0600', backup: false, validate: 'cat %s; false', secret, description: 'write' });
+    const quiet = await conn.exec(write(true).argv, { stdin: write(true).stdin });
+    expect(quiet.exitCode).toBe(3);
+    expect(quiet.stderr).toMatch(/validation of the new \/etc\/hf\/peers\.conf failed \(cat "\$1"; false\):\n\(its output is not shown/);
+    expect(quiet.stdout + quiet.stderr).not.toContain('s3cr3t');
+    // Not a secret: the output explains the failure.
+    const plain = await conn.exec(write(false).argv, { stdin: write(false).stdin });
+    expect(plain.stderr).toContain('s3cr3t-in-the-file');
+    expect(readFileSync(alice.file('/etc/hf/peers.conf'), 'utf8')).toBe('old\n');
+    await conn.close();
+  });
 });
