@@ -13,14 +13,14 @@ export default class Drill extends BaseCommand {
 3. times until the services run on the other node and answer on the VIP (a TCP connect to every service port, from that node);
 4. checksums the volume there: the data must be the same, marker included;
 5. brings the failed node back (starts its stack, or --power-on-command, or powers the lab VM on; a hung node runs on, finds itself fenced and resets) and times until it is a member again and DRBD is UpToDate on both nodes.
-The report names every fencing action during the drill (who fenced whom, when, the outcome). The services stay on the survivor (no fail-back: haforge switchover moves them back). Exit 0 when the drill passed, 2 when the data differed.`;
+It asks before failing the primary (--yes: without asking; without a terminal --yes is needed). The report names every fencing action during the drill (who fenced whom, when, the outcome). The services stay on the survivor (no fail-back: haforge switchover moves them back). Exit 0 when the drill passed, 2 when the data differed.`;
 
   static override examples = [
-    '<%= config.bin %> drill -i inventory.yaml',
     '<%= config.bin %> drill -i inventory.yaml --check',
+    '<%= config.bin %> drill -i inventory.yaml --yes',
     "<%= config.bin %> drill -i inventory.yaml --method power-off --power-off-command 'ipmitool -I lanplus -H \"$1\"-bmc -U admin -E chassis power off' --power-on-command 'ipmitool -I lanplus -H \"$1\"-bmc -U admin -E chassis power on'",
-    '<%= config.bin %> drill -i "$(haforge lab status --json | jq -r .inventory)" --method lab --lab default',
-    '<%= config.bin %> drill -i "$(haforge lab status --json | jq -r .inventory)" --method hang --lab default',
+    '<%= config.bin %> drill -i "$(haforge lab status --json | jq -r .inventory)" --method lab --yes',
+    '<%= config.bin %> drill -i "$(haforge lab status --json | jq -r .inventory)" --method hang --yes',
     "<%= config.bin %> drill -i inventory.yaml --method hang --hang-command 'virsh suspend \"$1\"' --resume-command 'virsh resume \"$1\"'",
   ];
 
@@ -33,7 +33,8 @@ The report names every fencing action during the drill (who fenced whom, when, t
     'power-on-command': Flags.string({ description: 'With --method power-off: the command that powers the node on again.' }),
     'hang-command': Flags.string({ description: 'With --method hang: a shell command run here that freezes the node (its name is $1), e.g. virsh suspend "$1".' }),
     'resume-command': Flags.string({ description: 'With --method hang: the command that lets it run on, e.g. virsh resume "$1".' }),
-    lab: Flags.string({ description: 'With --method lab or hang: the lab\'s name (haforge lab status).' }),
+    lab: Flags.string({ description: 'With --method lab or hang: the lab\'s name (default: the lab the inventory belongs to, or the only one).' }),
+    yes: Flags.boolean({ char: 'y', description: 'Fail the primary without asking.' }),
     timeout: Flags.integer({ description: 'Seconds for each wait (failover, rejoin, resync).', default: 600, min: 1 }),
     check: Flags.boolean({ description: 'Only check that the cluster could survive the drill, and say who would fail; change nothing.' }),
     'accept-new-host-keys': acceptNewFlag,
@@ -51,6 +52,14 @@ The report names every fencing action during the drill (who fenced whom, when, t
       lab: flags.lab,
       timeout: flags.timeout,
       check: flags.check,
+      yes: flags.yes,
+      confirm:
+        !flags.json && process.stdin.isTTY
+          ? async (planned) => {
+              this.log(renderDrill(planned));
+              return (await import('@inquirer/prompts')).confirm({ message: `fail ${planned.primary} now (${planned.method})?`, default: false });
+            }
+          : undefined,
       acceptNewHostKeys: flags['accept-new-host-keys'],
       interactive: !flags.json,
       onProgress: flags.json ? undefined : (line: string) => this.logToStderr(line),

@@ -1,5 +1,6 @@
 // Where the lab keeps things: a cache shared by all labs (images) and one
 // state directory per lab. Both sit outside the repository.
+import { existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
@@ -28,6 +29,26 @@ export function checkLabName(name: string): string {
     });
   }
   return name;
+}
+
+/**
+ * The lab an inventory belongs to: the one whose inventory file it is, else
+ * the only lab there is. Undefined when that does not say.
+ */
+export function labOfInventory(inventoryFile: string, root: string = stateRoot()): string | undefined {
+  const file = path.resolve(inventoryFile);
+  if (path.dirname(path.dirname(file)) === root && path.basename(file) === 'inventory.yaml') return path.basename(path.dirname(file));
+  const labs = listLabs(root);
+  return labs.length === 1 ? labs[0] : undefined;
+}
+
+/** Names of the labs that have a state file. */
+export function listLabs(root: string = stateRoot()): string[] {
+  try {
+    return readdirSync(root).filter((name) => LAB_NAME.test(name) && existsSync(path.join(root, name, 'state.json'))).sort();
+  } catch {
+    return [];
+  }
 }
 
 /** Every file of one lab, by what it holds. */

@@ -19,6 +19,7 @@ import type { ClusterReport } from '../cluster/status.js';
 import { parseChecksums, planDrill, stackUnits, type DrillEffect, type DrillPlan, type VolumeChecksum } from '../procedures/drill.js';
 import type { FenceEvent } from '../pacemaker/crm-mon.js';
 import { labFreeze, labKill, labStart } from './lab.js';
+import { labOfInventory, listLabs } from '../lab/paths.js';
 import { failureOf } from './moves.js';
 
 export type DrillMethod = 'stop' | 'power-off' | 'lab' | 'hang';
@@ -37,6 +38,10 @@ export interface DrillRequest extends ConnectOptions {
   /** Seconds for each wait (failover, return, resync). */
   timeout?: number;
   check?: boolean;
+  /** Fail the primary without asking. */
+  yes?: boolean;
+  /** Asked (with the plan) before the primary is failed when yes is not set; absent: refuse. */
+  confirm?: (report: DrillReport) => Promise<boolean>;
   onProgress?: (line: string) => void;
 }
 
@@ -113,7 +118,9 @@ function effects(req: DrillRequest, cluster: ClusterSpec, primary: string, limit
 export async function runDrill(inventory: Inventory, req: DrillRequest): Promise<DrillReport> {
   const cluster = pickCluster(inventory, req.cluster);
   if (req.method === 'power-off' && (!req.powerOffCommand || !req.powerOnCommand)) throw new UserError('--method power-off needs --power-off-command and --power-on-command', { hint: "e.g. --power-off-command 'ipmitool -H \"$1\"-bmc -U admin -E chassis power off' ($1 is the node's name)" });
-  if (req.method === 'lab' && !req.lab) throw new UserError("--method lab needs the lab's name", { hint: '--lab <name> (haforge lab status shows it)' });
+  // In the lab, the lab is the one the inventory belongs to (or the only one).
+  if ((req.method === 'lab' || (req.method === 'hang' && !req.hangCommand)) && !req.lab) req = { ...req, lab: labOfInventory(inventory.file) };
+  if (req.method === 'lab' && !req.lab) throw new UserError("--method lab needs the lab's name: the inventory is no lab's, and there is not exactly one lab", { hint: `--lab <name>; labs here: ${listLabs().join(', ') || 'none'}` });
   if (req.method === 'hang' && !req.lab && (!req.hangCommand || !req.resumeCommand)) {
     throw new UserError('--method hang needs --lab, or --hang-command and --resume-command', { hint: "for a VM under libvirt: --hang-command 'virsh suspend \"$1\"' --resume-command 'virsh resume \"$1\"' ($1 is the node's name)" });
   }
@@ -127,6 +134,9 @@ export async function runDrill(inventory: Inventory, req: DrillRequest): Promise
     if (plan.refusal) throw new UserError(plan.refusal.message, { hint: plan.refusal.hint });
     const report: DrillReport = { cluster: cluster.name, method: req.method, status: 'planned', primary: plan.primary, survivor: plan.survivor, before: [], steps: [], auditLog: audit.file };
     if (req.check) return report;
+    if (!req.yes && !(req.confirm && (await req.confirm(report)))) {
+      throw new UserError(`drill: ${plan.primary} is to fail (${req.method}) and the services to move to ${plan.survivor}: not confirmed`, { hint: 'look at it with --check, then run again with --yes' });
+    }
     await run.lock();
     let now = first;
     const done = await execute(plan.steps, {

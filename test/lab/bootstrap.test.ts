@@ -144,7 +144,7 @@ describe.skipIf(skip).each(['heartbeat', 'pacemaker'] as const)('haforge bootstr
   it('drill: the primary loses power, the services answer from the other node with the same data, the node comes back and resyncs', async () => {
     const check = await haforge('drill', '--method', 'lab', '--lab', NAME, '--check');
     expect(check.json).toMatchObject({ status: 'planned', primary: 'node2', survivor: 'node1' });
-    const { ran, json } = await haforge('drill', '--method', 'lab', '--lab', NAME, '--timeout', '300');
+    const { ran, json } = await haforge('drill', '--method', 'lab', '--lab', NAME, '--timeout', '300', '--yes');
     expect(ran.code, `${ran.stderr}\n${ran.stdout}`).toBe(0);
     expect(json).toMatchObject({ status: 'passed', dataIntact: true, primary: 'node2', survivor: 'node1', finalPrimary: 'node1' });
     expect(json.before[0]).toMatchObject({ mount: '/replicated' });

@@ -160,7 +160,7 @@ describe.skipIf(skip)('fencing in the lab (real VMs, SBD and a watchdog)', () =>
   }, 15 * MIN);
 
   it('drill --method hang: the primary hangs, is fenced and taken over, runs on and rejoins; the report names the fencing', async () => {
-    const { ran, json: r } = await json('drill', '--method', 'hang', '--lab', NAME);
+    const { ran, json: r } = await json('drill', '--method', 'hang', '--lab', NAME, '--yes');
     expect(ran.code, ran.stderr).toBe(0);
     expect(r).toMatchObject({ status: 'passed', method: 'hang', primary: 'node2', survivor: 'node1', dataIntact: true, finalPrimary: 'node1' });
     expect(r.fencing).toContainEqual(expect.objectContaining({ action: 'reboot', target: 'node2', status: 'success', delegate: 'node1' }));

@@ -4,10 +4,13 @@
 // Pacemaker) is tested in the lab; this pins the services' wiring: one
 // batched read per node, the run lock taken and released around a move, a
 // refusal that reaches the user with its hint, a node that is down.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/engine/audit.js';
 import { LOCK_DIR } from '../../src/engine/lock.js';
+import { labOfInventory, listLabs } from '../../src/lab/paths.js';
 import { UserError } from '../../src/errors.js';
 import { planSwitchover } from '../../src/procedures/moves.js';
 import { runDrill } from '../../src/services/drill.js';
@@ -71,5 +74,29 @@ describe('a move and a drill on a cluster that runs nothing', () => {
   it('drill --check: refused (no primary), nothing locked or changed', async () => {
     await expect(runDrill(c.inventory, { method: 'stop', check: true, connector: c.nodes.connect })).rejects.toThrow(/no node runs the services of cluster local: nothing to fail over/);
     await expect(runDrill(c.inventory, { method: 'power-off', connector: c.nodes.connect })).rejects.toThrow(/--method power-off needs --power-off-command and --power-on-command/);
+  });
+
+  it("drill in the lab: the lab is the inventory's, else the only one; with none, the error lists the labs", async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'hf-labs-'));
+    const lab = (name: string) => {
+      mkdirSync(path.join(root, name), { recursive: true });
+      writeFileSync(path.join(root, name, 'state.json'), '{}');
+    };
+    expect(labOfInventory('/anywhere/inventory.yaml', root)).toBeUndefined();
+    lab('default');
+    expect(labOfInventory('/anywhere/inventory.yaml', root)).toBe('default');
+    lab('ci');
+    expect(labOfInventory('/anywhere/inventory.yaml', root)).toBeUndefined();
+    expect(labOfInventory(path.join(root, 'ci', 'inventory.yaml'), root)).toBe('ci');
+    expect(listLabs(root)).toEqual(['ci', 'default']);
+    const saved = process.env.HAFORGE_LAB_STATE;
+    process.env.HAFORGE_LAB_STATE = root;
+    try {
+      await expect(runDrill(c.inventory, { method: 'lab', connector: c.nodes.connect })).rejects.toThrow(/--method lab needs the lab's name: the inventory is no lab's, and there is not exactly one lab/);
+    } finally {
+      if (saved === undefined) delete process.env.HAFORGE_LAB_STATE;
+      else process.env.HAFORGE_LAB_STATE = saved;
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
