@@ -167,3 +167,22 @@ clusters:
     expect(errors(`- import: x.yaml\n  hosts: all\n`)).toMatch(/an import entry takes no other keys than when \(found hosts\)/);
   });
 });
+
+describe('the bootstrap playbook for a cluster without DRBD (runbook 003: a VIP and a service)', () => {
+  for (const stack of ['heartbeat', 'pacemaker']) {
+    it(`${stack}: no DRBD task anywhere; the services' packages and boot settings once; the cluster manager and the VIP check`, async () => {
+      const inv = parseInventory(
+        'ipc.yaml',
+        `version: 1\nclusters:\n  ipc:\n    stack: ${stack}\n    nodes:\n      node1: { address: 192.0.2.11, replication_address: 10.0.0.11 }\n      node2: { address: 192.0.2.12, replication_address: 10.0.0.12 }\n    services: { web: { unit: lighttpd, package: lighttpd, port: 80 } }\n    vip: { address: 192.0.2.50 }\n    fencing: { enabled: false }\n`,
+      );
+      const plays = preparePlaybook(inv, await loadPlaybook(path.join(__dirname, '../../playbooks/bootstrap.yaml')), {});
+      const tasks = plays.flatMap((p) => [...p.tasks.values()].flat().map((t) => `${p.play.name}: ${t.title}`));
+      expect(tasks.filter((t) => /drbd/i.test(t))).toEqual([]);
+      const node1 = (play: string) => [...(plays.find((p) => p.play.name === play && p.tasks.get('node1')?.length)?.tasks.get('node1') ?? [])].map((t) => t.title);
+      expect(tasks.filter((t) => t.startsWith('service packages:'))).toEqual(['service packages: package lighttpd', 'service packages: package lighttpd']);
+      expect(node1('services onto the replicated volume')).toEqual(['lighttpd started by the cluster manager, not at boot']);
+      expect(tasks.some((t) => t.startsWith(stack === 'heartbeat' ? 'heartbeat configuration:' : 'cluster configuration:'))).toBe(true);
+      expect(node1('services answer on the virtual IP')).toEqual(['wait for 192.0.2.50:80']);
+    });
+  }
+});
