@@ -106,9 +106,13 @@ function checkVip(cluster: string, nodes: NodeSpec[], vip: VipSpec, errors: User
   else errors.push(new UserError(message, { position, hint: 'clients reach it only on a network the nodes are on: fix the address or cidr_netmask, or give vip.nic for a network that carries no node address' }));
 }
 
-/** Heartbeat v1 (haresources) runs exactly two nodes. */
-export function checkStackSize(cluster: string, stack: Stack, nodeCount: number, errors: UserError[], at: At): void {
-  if (stack === 'heartbeat' && nodeCount !== 2) {
+/** What Heartbeat v1 (haresources) cannot do: more or fewer than two nodes, resource meta attributes. */
+export function checkStackLimits(cluster: string, stack: Stack, nodeCount: number, services: ServiceSpec[], errors: UserError[], at: At): void {
+  if (stack !== 'heartbeat') return;
+  if (nodeCount !== 2) {
     errors.push(new UserError(`cluster '${cluster}' has ${nodeCount} node${nodeCount === 1 ? '' : 's'}: Heartbeat v1 (haresources) runs exactly two`, { position: at('clusters', cluster, 'nodes'), hint: 'use stack: pacemaker for more nodes' }));
+  }
+  for (const s of services.filter((x) => Object.keys(x.meta).length)) {
+    errors.push(new UserError(`service '${s.name}' has meta attributes, which Heartbeat v1 (haresources) has no place for`, { position: at('clusters', cluster, 'services', s.name, 'meta'), hint: 'use stack: pacemaker, or leave meta: out' }));
   }
 }

@@ -8,7 +8,7 @@ import { didYouMean } from '../schema/suggest.js';
 import { inventorySchema } from './schema.js';
 import { resolveDrbd, type RawDrbd } from '../drbd/resources.js';
 import { resolveServices, resolveVip, type RawService, type RawVip } from './services.js';
-import { checkAddresses, checkPaths, checkStackSize } from './checks.js';
+import { checkAddresses, checkPaths, checkStackLimits } from './checks.js';
 import { checkUdpPorts, resolveCorosync, resolveFencing, resolveHeartbeat, resolvePacemaker, type RawCorosync, type RawFencing, type RawHeartbeat, type RawPacemaker } from './stack.js';
 import { RESERVED_VARS, type ClusterSpec, type Inventory, type NodeSpec, type Stack, type Vars } from './model.js';
 
@@ -181,7 +181,7 @@ export function parseInventory(file: string, text: string, opts: LoadOptions = {
     const services = resolveServices(clusterName, rc.services, drbd?.spec, errors, at);
     checkPaths(clusterName, drbd?.spec, services, errors, at);
     checkAddresses(clusterName, nodes, vip, drbd?.spec, errors, warnings, at);
-    checkStackSize(clusterName, stack, nodes.length, errors, at);
+    checkStackLimits(clusterName, stack, nodes.length, services, errors, at);
     clusters.push({
       name: clusterName,
       stack,

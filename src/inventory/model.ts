@@ -70,6 +70,8 @@ export interface ServiceSpec {
   agent: ServiceAgent;
   /** OCF agent parameters. */
   params: Record<string, string>;
+  /** Pacemaker meta attributes of its resource (allow-migrate, resource-stickiness, ...). */
+  meta: Record<string, string>;
   package?: string;
   paths: string[];
   port?: number;

@@ -121,6 +121,7 @@ const service: Schema = {
     resource: { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$', description: 'DRBD resource whose filesystem holds the data (default: the first).' },
     agent: serviceAgentSchema,
     params: { type: 'object', propertyNames: parameterName, additionalProperties: { anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'boolean' }] }, description: 'Parameters of an OCF agent (e.g. configfile for ocf:heartbeat:apache).' },
+    meta: { type: 'object', propertyNames: parameterName, additionalProperties: { anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'boolean' }] }, description: 'Pacemaker meta attributes of its resource (e.g. allow-migrate: true for a VirtualDomain); stack: pacemaker only.' },
   },
 };
 

@@ -13,6 +13,7 @@ export interface RawService {
   resource?: string;
   agent?: string;
   params?: Record<string, string | number | boolean>;
+  meta?: Record<string, string | number | boolean>;
 }
 export interface RawVip {
   address: string;
@@ -41,8 +42,8 @@ export function resolveServices(cluster: string, raw: Record<string, RawService>
       }
     });
     const unit = s.unit ?? name;
-    const params = Object.fromEntries(Object.entries(s.params ?? {}).map(([k, v]) => [k, String(v)]));
-    return { name, unit, agent: parseServiceAgent(s.agent, unit), params, package: s.package, paths: s.paths ?? [], port: s.port, resource };
+    const strings = (o: Record<string, string | number | boolean> | undefined) => Object.fromEntries(Object.entries(o ?? {}).map(([k, v]) => [k, String(v)]));
+    return { name, unit, agent: parseServiceAgent(s.agent, unit), params: strings(s.params), meta: strings(s.meta), package: s.package, paths: s.paths ?? [], port: s.port, resource };
   });
 }
 

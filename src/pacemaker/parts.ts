@@ -36,12 +36,15 @@ export interface PrimitiveSpec {
   provider?: string;
   type: string;
   params?: Record<string, string>;
+  /** Meta attributes (allow-migrate, ...); none: no meta_attributes element. */
+  meta?: Record<string, string>;
   ops: OpSpec[];
 }
 
 export function primitive(p: PrimitiveSpec): XmlElement {
   return el('primitive', { id: p.id, class: p.class, provider: p.provider, type: p.type }, [
     nvset('instance_attributes', `${p.id}-instance_attributes`, p.params ?? {}),
+    nvset('meta_attributes', `${p.id}-meta_attributes`, p.meta ?? {}),
     operations(p.id, p.ops),
   ]);
 }

@@ -59,7 +59,7 @@ function service(s: ServiceSpec, interval: string): XmlElement {
   const { agent } = s;
   // Parameters only mean something to OCF agents; systemd units and LSB scripts take none.
   const params = agent.class === 'ocf' ? s.params : undefined;
-  return primitive({ id: serviceId(s.name), class: agent.class, provider: agent.class === 'ocf' ? agent.provider : undefined, type: agent.type, params, ops });
+  return primitive({ id: serviceId(s.name), class: agent.class, provider: agent.class === 'ocf' ? agent.provider : undefined, type: agent.type, params, meta: s.meta, ops });
 }
 
 /** Whether the cluster has anything to put in the group: a mounted volume, a VIP or a service. */

@@ -171,6 +171,8 @@ const INVENTORY_CASES: Record<string, InventoryCase[]> = {
     C('two resources with one minor', (w) => (w.drbd.resources.r1 = { disk: '/dev/vdc', minor: 0 }), /resources r0 and r1 both use minor 0/),
     C('three nodes under Heartbeat', (w) => ((w.stack = 'heartbeat'), (w.nodes.node3 = { address: '192.0.2.13', replication_address: '10.0.0.13' })), /cluster 'web' has 3 nodes: Heartbeat v1 \(haresources\) runs exactly two/),
     C('one node under Heartbeat', (w) => ((w.stack = 'heartbeat'), delete w.nodes.node2), /cluster 'web' has 1 node: Heartbeat v1/),
+    C('meta attributes under Heartbeat', (w) => ((w.stack = 'heartbeat'), (w.services.web.meta = { 'allow-migrate': true })), /service 'web' has meta attributes, which Heartbeat v1 \(haresources\) has no place for/),
+    C('a meta attribute name with a blank', (w) => (w.services.web.meta = { 'allow migrate': true }), /'allow migrate' is not a parameter name/),
     C('a netmask of 33', (w) => (w.vip.cidr_netmask = 33), /cidr_netmask: 33 is out of range 1\.\.32/),
     C('a port above 65535', (w) => (w.services.web.port = 70000), /port: 70000 is out of range 1\.\.65535/),
     C('a negative minor', (w) => (w.drbd.resources.r0.minor = -1), /minor: -1 is out of range 0\.\./),
@@ -220,15 +222,17 @@ describe('the bad-input corpus: inventories', () => {
     expect(parseInventory('ok.yaml', stringify(base())).clusters[0]!.name).toBe('web');
   });
 
-  it('accepts what is right though unusual: FQDN node names, a VIP on a network of its own with a nic', () => {
+  it('accepts what is right though unusual: FQDN node names, a VIP on a network of its own with a nic, meta attributes', () => {
     const inv = parseInventory(
       'ok.yaml',
       inventoryText((w) => {
         w.nodes = { 'sasmbohost1.example.cz': { address: '192.0.2.11', replication_address: '10.0.0.11' }, 'sasmbohost2.example.cz': { address: '192.0.2.12', replication_address: '10.0.0.12' } };
         w.primary = 'sasmbohost1.example.cz';
         w.vip = { address: '198.51.100.50', cidr_netmask: 24, nic: 'eth1' };
+        w.services.web.meta = { 'allow-migrate': true, 'migration-threshold': 2 };
       }),
     );
+    expect(inv.clusters[0]!.services[0]!.meta).toEqual({ 'allow-migrate': 'true', 'migration-threshold': '2' });
     expect(inv.clusters[0]!.nodes.map((n) => n.name)).toEqual(['sasmbohost1.example.cz', 'sasmbohost2.example.cz']);
     expect(inv.warnings).toEqual([expect.stringMatching(/the virtual IP 198\.51\.100\.50\/24 is on no network of the nodes .*; it goes on eth1 as given/)]);
   });

@@ -160,6 +160,11 @@ const FENCED = `    fencing:
         ipmi-2: { agent: fence_ipmilan, targets: [node2], params: { ip: 192.0.2.102, username: admin, password: other } }`;
 
 const cluster = (o: InvOptions = {}): ClusterSpec => inventory(o).clusters[0]!;
+/** The cluster with a VirtualDomain service that has meta attributes (as the inventory's meta: gives them). */
+const withVm = (meta: Record<string, string>): ClusterSpec => {
+  const c = cluster();
+  return { ...c, services: [{ ...c.services[0]!, name: 'vm', unit: 'vm1', paths: [], agent: { class: 'ocf', provider: 'heartbeat', type: 'VirtualDomain' }, params: { config: '/srv/vm/vm1.xml' }, meta }] };
+};
 const byId = (root: XmlElement, id: string): XmlElement | undefined => {
   if (root.attrs.id === id) return root;
   for (const c of root.children) {
@@ -217,6 +222,13 @@ describe('generated CIB', () => {
     expect(byId(g, 'p_svc_www')!.attrs).toEqual({ id: 'p_svc_www', class: 'ocf', provider: 'heartbeat', type: 'apache' });
     expect(nv(byId(g, 'p_svc_www-instance_attributes'))).toEqual({ configfile: '/etc/apache2/apache2.conf' });
     expect(byId(g, 'p_svc_sys-instance_attributes')).toBeUndefined();
+  });
+
+  it("a service's meta attributes from the inventory (runbook 002's allow-migrate); none: no meta_attributes element", () => {
+    const g = generateConfiguration(withVm({ 'allow-migrate': 'true', 'resource-stickiness': '200' }));
+    expect(nv(byId(g, 'p_svc_vm-meta_attributes'))).toEqual({ 'allow-migrate': 'true', 'resource-stickiness': '200' });
+    expect(child(byId(g, 'p_svc_vm')!, 'meta_attributes')).toBe(byId(g, 'p_svc_vm-meta_attributes'));
+    expect(byId(config, 'p_svc_web-meta_attributes')).toBeUndefined();
   });
 
   it('the group lives with the promoted DRBD, starts after the promotion, prefers the primary below stickiness', () => {
@@ -291,6 +303,7 @@ describe.skipIf(noCrmVerify)('crm_verify on this host (real)', () => {
   const full = (c: ClusterSpec) => cibForVerify(undefined, mergeConfiguration(generateConfiguration(c), undefined));
 
   it('accepts every generated configuration: 2 and 3 nodes, ping, fencing, second link', () => {
+    expect(verify(full(withVm({ 'allow-migrate': 'true' })))).toEqual({ code: 0, output: '' });
     for (const o of [{}, { nodes: 3 }, { extra: FENCED }, { extra: '    ping_nodes: [10.0.2.2]\n    fencing: { enabled: false }' }, { nodes: 3, ring1: true }] as InvOptions[]) {
       const r = verify(full(cluster(o)));
       expect(r, JSON.stringify(o)).toEqual({ code: 0, output: '' });
