@@ -81,6 +81,9 @@ const GUARDS = [
   ['inputs: only regular files are read', 'src/schema/load.ts', 'if (!st.isFile()) throw', 'if (false) throw'],
   ['inputs: the size cap before reading', 'src/schema/load.ts', 'if (st.size > MAX_YAML_BYTES) throw', 'if (false) throw'],
   ['template: confined to the playbook and haforge', 'src/playbook/templates.ts', 'if (!roots.some((root) => inside(file, root))) {', 'if (false) {'],
+  ['pacemaker: what an admin added survives a run', 'src/pacemaker/merge.ts', 'return SHARED_SECTIONS.has(name) ? { ...merged, children: [...merged.children, ...(theirs?.children.filter(isForeign) ?? [])] } : merged;', 'return merged;'],
+  ['pacemaker: a resource an admin made that runs the same is refused', 'src/operations/cib.ts', 'if (duplicates.length) {', 'if (false) {'],
+  ['pacemaker: removing a resource is destructive', 'src/operations/cib.ts', 'destructive: removed.length > 0,', 'destructive: false,'],
   ['init: only the host key the user approved is recorded', 'src/transport/host-keys.ts', 'if (req.approvedKey && !req.approvedKey.equals(req.key)) {', 'if (false) {'],
 ];
 

@@ -10,7 +10,7 @@ import { change, fail, noop } from '../engine/plan.js';
 import { cibFact } from '../pacemaker/live-cib.js';
 import { fencingWarning } from '../fencing/rules.js';
 import { configurationIsSecret, generateConfiguration } from '../pacemaker/cib.js';
-import { propertyNames } from '../pacemaker/managed.js';
+import { foreignDuplicates, propertyNames, removedResources } from '../pacemaker/managed.js';
 import { cibForVerify, mergeConfiguration } from '../pacemaker/merge.js';
 import { managedText } from '../pacemaker/normalize.js';
 import { unifiedDiff } from '../util/diff.js';
@@ -47,14 +47,26 @@ export const cibOperation: Operation<Record<string, never>> = {
     const after = managedText(desired, properties);
     if (before === after) return noop('the live configuration is the inventory\'s');
 
+    // Resources an admin made stay; but one that runs what the inventory's would would run twice.
+    const duplicates = foreignDuplicates(desired, liveConfiguration);
+    if (duplicates.length) {
+      return fail(`resources haforge did not make already run what the inventory's would: ${duplicates.join(', ')}`, 'both would run it: delete those resources (pcs resource delete / crm configure delete), or leave these services out of the inventory');
+    }
+    const removed = removedResources(desired, liveConfiguration);
     const merged = mergeConfiguration(desired, liveConfiguration);
     const secret = configurationIsSecret(cluster);
     // XML travels on stdin only: fence passwords never reach an argv, the audit log or a temp file.
     return change(
-      `the live configuration differs from the inventory${secret ? ' (holds secrets: diff not shown)' : ''}`,
+      `the live configuration differs from the inventory${removed.length ? `; removes ${removed.join(', ')} (stopped where they run)` : ''}${secret ? ' (holds secrets: diff not shown)' : ''}`,
       [
         { description: 'crm_verify the new configuration (with the live CIB\'s schema)', argv: ['sh', '-c', VERIFY], stdin: serializeXml(cibForVerify(live.cib, merged)) },
-        { description: 'cibadmin --replace --scope configuration', argv: ['cibadmin', '--replace', '--scope', 'configuration', '--xml-pipe'], stdin: serializeXml(merged) },
+        {
+          description: `cibadmin --replace --scope configuration${removed.length ? ` (removes ${removed.join(', ')})` : ''}`,
+          argv: ['cibadmin', '--replace', '--scope', 'configuration', '--xml-pipe'],
+          stdin: serializeXml(merged),
+          // Removing a resource stops it: asked first (or --yes), like every destructive step.
+          destructive: removed.length > 0,
+        },
       ],
       { diff: secret ? undefined : unifiedDiff(before, after, 'pacemaker configuration') },
     );

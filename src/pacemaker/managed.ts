@@ -1,10 +1,12 @@
 // Which parts of a live CIB configuration are haforge's. Pacemaker writes
 // some values itself (dc-version, ...), admins flip some at run time
-// (maintenance-mode, a resource's target-role) and other tools add
-// constraints of their own (crm_resource --move, DRBD's fence-peer
-// handler): haforge neither compares nor removes those.
-import type { XmlElement } from '../util/xml.js';
-import { PROPERTY_SET_ID } from './ids.js';
+// (maintenance-mode, a resource's target-role), other tools add constraints
+// of their own (crm_resource --move, DRBD's fence-peer handler), and admins
+// add resources, constraints and defaults by hand (pcs, crmsh): haforge
+// neither compares nor removes those. What is haforge's is told by its id:
+// haforge gives every object an id of its own scheme (ids.ts).
+import { el, type XmlElement } from '../util/xml.js';
+import { OP_DEFAULTS_ID, PROPERTY_SET_ID, RSC_DEFAULTS_ID } from './ids.js';
 
 /** Cluster properties Pacemaker maintains, or admins switch at run time. */
 export const RUNTIME_PROPERTIES: ReadonlySet<string> = new Set(['dc-version', 'cluster-infrastructure', 'cluster-name', 'have-watchdog', 'last-lrm-refresh', 'maintenance-mode', 'stop-all-resources']);
@@ -12,11 +14,24 @@ export const RUNTIME_PROPERTIES: ReadonlySet<string> = new Set(['dc-version', 'c
 /** Meta attributes crm_resource sets to stop, start or unmanage a resource by hand. */
 export const RUNTIME_META: ReadonlySet<string> = new Set(['target-role', 'is-managed']);
 
-/** Constraints other tools own: crm_resource --move/--ban (cli-*) and DRBD's crm-fence-peer handler. */
-export function isForeignConstraint(c: XmlElement): boolean {
-  const id = c.attrs.id ?? '';
-  return id.startsWith('cli-') || id.startsWith('drbd-fence-by-handler-');
+/** Top-level resources haforge makes: the group, the VIP, ping, DRBD clones, filesystems, services, fence devices. */
+const OUR_RESOURCE = /^(g_services|p_vip|cl_ping|ms_drbd_.+|p_fs_.+|p_svc_.+|st_.+)$/;
+/** Constraints haforge makes (constraints.ts). */
+const OUR_CONSTRAINT = /^(col_g_services_with_ms_drbd_.+|ord_ms_drbd_.+_before_g_services|loc_g_services_(prefers_.+|on_connected_node)|loc_st_.+_avoids_.+)$/;
+
+/** A top-level resource, constraint or defaults set of someone else: kept as it is, never compared. */
+export function isForeign(e: XmlElement): boolean {
+  const id = e.attrs.id ?? '';
+  if (RESOURCE_ELEMENTS.has(e.name)) return !OUR_RESOURCE.test(id);
+  if (e.name.startsWith('rsc_')) return !OUR_CONSTRAINT.test(id);
+  if (e.name === 'meta_attributes') return id !== RSC_DEFAULTS_ID && id !== OP_DEFAULTS_ID;
+  return false;
 }
+
+export const RESOURCE_ELEMENTS: ReadonlySet<string> = new Set(['primitive', 'group', 'clone', 'master', 'bundle']);
+
+/** The sections in which foreign objects (by id) are kept and left out of comparisons. */
+export const SHARED_SECTIONS: ReadonlySet<string> = new Set(['resources', 'constraints', 'rsc_defaults', 'op_defaults']);
 
 /** The sections haforge writes, in the order it writes them. */
 export const MANAGED_SECTIONS = ['crm_config', 'resources', 'constraints', 'rsc_defaults', 'op_defaults'] as const;
@@ -41,4 +56,38 @@ export function propertyNames(configuration: XmlElement): Set<string> {
 export function* walk(e: XmlElement): Generator<XmlElement> {
   yield e;
   for (const c of e.children) yield* walk(c);
+}
+
+const resourcesOf = (configuration: XmlElement | undefined) => configuration?.children.find((c) => c.name === 'resources')?.children ?? [];
+const params = (p: XmlElement) => Object.fromEntries((p.children.find((c) => c.name === 'instance_attributes')?.children ?? []).map((n) => [n.attrs.name ?? '', n.attrs.value ?? '']));
+
+/** What a primitive runs, as far as two resources must never both run it: a DRBD resource, an address, a mount, a unit, a VM. */
+function runs(p: XmlElement): string[] {
+  const v = params(p);
+  const type = p.attrs.type ?? '';
+  if (type === 'drbd') return [`DRBD resource ${v.drbd_resource}`];
+  if (type === 'IPaddr2' || type === 'IPaddr') return [`address ${v.ip}`];
+  if (type === 'Filesystem') return [`mount ${v.directory}`, `device ${v.device}`];
+  if (p.attrs.class === 'systemd' || p.attrs.class === 'lsb' || p.attrs.class === 'service') return [`unit ${type}`];
+  if (type === 'VirtualDomain') return [`VM ${v.config}`];
+  return [];
+}
+
+/**
+ * Foreign resources that run what the inventory's own would (a cluster built
+ * with pcs or crmsh): both would run it, so the run refuses. Each as "its id
+ * (what it runs)".
+ */
+export function foreignDuplicates(desired: XmlElement, liveConfiguration: XmlElement | undefined): string[] {
+  const ours = new Set([...walk(el('resources', {}, resourcesOf(desired)))].filter((e) => e.name === 'primitive').flatMap(runs));
+  return resourcesOf(liveConfiguration)
+    .filter(isForeign)
+    .flatMap((top) => [...walk(top)].filter((e) => e.name === 'primitive').flatMap((p) => runs(p).filter((r) => ours.has(r)).map((r) => `${p.attrs.id} (${r})`)));
+}
+
+/** haforge's resources in the live configuration that the inventory no longer has (a service taken out, a renamed one): a replace removes them. */
+export function removedResources(desired: XmlElement, liveConfiguration: XmlElement | undefined): string[] {
+  const ids = (tops: XmlElement[]) => tops.flatMap((t) => [...walk(t)]).filter((e) => RESOURCE_ELEMENTS.has(e.name)).map((e) => e.attrs.id ?? '');
+  const wanted = new Set(ids(resourcesOf(desired)));
+  return ids(resourcesOf(liveConfiguration).filter((t) => !isForeign(t))).filter((id) => !wanted.has(id));
 }

@@ -1,9 +1,10 @@
 // The configuration haforge pushes with `cibadmin --replace --scope
 // configuration`: the generated one, plus everything of the live one that is
 // not haforge's (see managed.ts), so a replace never drops a node's
-// attributes, a ban, DRBD's fence constraint or a resource an admin stopped.
+// attributes, a ban, DRBD's fence constraint, a resource an admin stopped,
+// or a resource, constraint or default an admin added by hand.
 import { el, type XmlElement } from '../util/xml.js';
-import { isForeignConstraint, isOurPropertySet, isRuntimeProperty, MANAGED_SECTIONS, propertyNames, RUNTIME_META, walk } from './managed.js';
+import { isForeign, isOurPropertySet, isRuntimeProperty, MANAGED_SECTIONS, propertyNames, RESOURCE_ELEMENTS, RUNTIME_META, SHARED_SECTIONS, walk } from './managed.js';
 
 const section = (config: XmlElement | undefined, name: string) => config?.children.find((c) => c.name === name);
 
@@ -15,14 +16,12 @@ function mergeCrmConfig(desired: XmlElement, live: XmlElement | undefined, desir
   return { ...desired, children: [...ours, ...liveSets.filter((s) => !isOurPropertySet(s))] };
 }
 
-const RESOURCE = new Set(['primitive', 'group', 'clone', 'master', 'bundle']);
-
 /** target-role / is-managed of live resources, carried to the resource of the same id. */
 function mergeResources(desired: XmlElement, live: XmlElement | undefined): XmlElement {
   const merged = structuredClone(desired);
-  const byId = new Map([...walk(merged)].filter((e) => RESOURCE.has(e.name)).map((e) => [e.attrs.id, e]));
+  const byId = new Map([...walk(merged)].filter((e) => RESOURCE_ELEMENTS.has(e.name)).map((e) => [e.attrs.id, e]));
   for (const liveResource of live ? walk(live) : []) {
-    const target = RESOURCE.has(liveResource.name) ? byId.get(liveResource.attrs.id) : undefined;
+    const target = RESOURCE_ELEMENTS.has(liveResource.name) ? byId.get(liveResource.attrs.id) : undefined;
     if (!target) continue;
     const runtime = liveResource.children.filter((c) => c.name === 'meta_attributes').flatMap((m) => m.children.filter((p) => RUNTIME_META.has(p.attrs.name ?? '')));
     if (runtime.length === 0) continue;
@@ -44,9 +43,9 @@ export function mergeConfiguration(desired: XmlElement, liveConfiguration: XmlEl
     const mine = section(desired, name) ?? el(name);
     const theirs = section(liveConfiguration, name);
     if (name === 'crm_config') return mergeCrmConfig(mine, theirs, desiredProperties);
-    if (name === 'resources') return mergeResources(mine, theirs);
-    if (name === 'constraints') return { ...mine, children: [...mine.children, ...(theirs?.children.filter(isForeignConstraint) ?? [])] };
-    return mine;
+    const merged = name === 'resources' ? mergeResources(mine, theirs) : mine;
+    // What others made in the shared sections stays, after haforge's own.
+    return SHARED_SECTIONS.has(name) ? { ...merged, children: [...merged.children, ...(theirs?.children.filter(isForeign) ?? [])] } : merged;
   });
   // nodes, fencing-topology, acls, tags, alerts: Pacemaker's or the admin's.
   const others = liveConfiguration?.children.filter((c) => !managed.has(c.name)) ?? [];

@@ -4,7 +4,7 @@
 // for haforge exactly when their canonical texts are; the same text makes a
 // readable diff.
 import { el, serializeXml, type XmlElement } from '../util/xml.js';
-import { isForeignConstraint, isOurPropertySet, isRuntimeProperty, MANAGED_SECTIONS, RUNTIME_META } from './managed.js';
+import { isForeign, isOurPropertySet, isRuntimeProperty, MANAGED_SECTIONS, RUNTIME_META } from './managed.js';
 
 /** Children whose order means something: a group's members start in order, and so do a resource set's. */
 const ORDERED = new Set(['group', 'resource_set']);
@@ -36,11 +36,9 @@ function managedSection(name: (typeof MANAGED_SECTIONS)[number], section: XmlEle
         children: s.children.filter(isOurPropertySet).map((set) => ({ ...set, children: set.children.filter((p) => !isRuntimeProperty(p.attrs.name ?? '', desiredProperties)) })),
       };
     case 'resources':
-      return withoutRuntimeMeta(s);
-    case 'constraints':
-      return { ...s, children: s.children.filter((c) => !isForeignConstraint(c)) };
+      return withoutRuntimeMeta({ ...s, children: s.children.filter((c) => !isForeign(c)) });
     default:
-      return s;
+      return { ...s, children: s.children.filter((c) => !isForeign(c)) };
   }
 }
 

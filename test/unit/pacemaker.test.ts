@@ -310,6 +310,15 @@ describe.skipIf(noCrmVerify)('crm_verify on this host (real)', () => {
     }
   });
 
+  it("accepts a merge that keeps an admin's resource, constraint and defaults set", () => {
+    const live = liveAfterPush(cluster());
+    const config = child(live, 'configuration')!;
+    child(config, 'resources')!.children.push(parseXml('<primitive id="hand-made" class="ocf" provider="heartbeat" type="Dummy"><operations><op id="hand-made-monitor-interval-10s" name="monitor" interval="10s"/></operations></primitive>'));
+    child(config, 'constraints')!.children.push(parseXml('<rsc_location id="location-hand-made-node2-INFINITY" rsc="hand-made" node="node2" score="INFINITY"/>'));
+    child(config, 'rsc_defaults')!.children.push(parseXml('<meta_attributes id="build-resource-defaults"><nvpair id="build-resource-defaults-priority" name="priority" value="1"/></meta_attributes>'));
+    expect(verify(cibForVerify(undefined, mergeConfiguration(generateConfiguration(cluster()), config)))).toEqual({ code: 0, output: '' });
+  });
+
   it('rejects a constraint on a resource that does not exist', () => {
     const cib = full(cluster());
     byId(cib, 'col_g_services_with_ms_drbd_r0')!.attrs['with-rsc'] = 'ms_drbd_r9';
@@ -371,7 +380,7 @@ describe('managed part of a live configuration', () => {
     expect(text(live)).toBe(text(desired));
   });
 
-  it('sees a changed value, a removed property, a foreign resource and a new group order', () => {
+  it('sees a changed value, a removed property and a new group order', () => {
     const changed = liveAfterPush(c);
     byId(changed, 'p_vip-instance_attributes-ip')!.attrs.value = '10.99.0.200';
     expect(text(changed)).not.toBe(text(desired));
@@ -380,13 +389,22 @@ describe('managed part of a live configuration', () => {
     byId(extraProp, 'cib-bootstrap-options')!.children.push(parseXml('<nvpair id="x" name="cluster-recheck-interval" value="1min"/>'));
     expect(text(extraProp)).not.toBe(text(desired));
 
-    const foreign = liveAfterPush(c);
-    child(child(foreign, 'configuration'), 'resources')!.children.push(parseXml('<primitive id="hand-made" class="ocf" provider="heartbeat" type="Dummy"/>'));
-    expect(text(foreign)).not.toBe(text(desired));
-
     const reordered = liveAfterPush(c);
     byId(reordered, 'g_services')!.children.reverse();
     expect(text(reordered)).not.toBe(text(desired));
+  });
+
+  it("leaves out what an admin added by hand (pcs, crmsh): a resource, a constraint, a defaults set; haforge's own by their ids", () => {
+    const live = liveAfterPush(c);
+    const config = child(live, 'configuration')!;
+    child(config, 'resources')!.children.push(parseXml('<primitive id="hand-made" class="ocf" provider="heartbeat" type="Dummy"/>'));
+    child(config, 'constraints')!.children.push(parseXml('<rsc_location id="location-hand-made-node2-INFINITY" rsc="hand-made" node="node2" score="INFINITY"/>'));
+    config.children.push(parseXml('<rsc_defaults><meta_attributes id="build-resource-defaults"><nvpair id="build-resource-defaults-priority" name="priority" value="1"/></meta_attributes></rsc_defaults>'));
+    expect(text(live)).toBe(text(desired));
+    // ...but haforge's own resource, removed or changed, counts.
+    const mine = liveAfterPush(c);
+    child(child(mine, 'configuration'), 'resources')!.children.push(parseXml('<primitive id="p_svc_old" class="systemd" type="old"/>'));
+    expect(text(mine)).not.toBe(text(desired));
   });
 
   it('compares a runtime property when the inventory sets it', () => {
@@ -446,6 +464,36 @@ describe('cib operation', () => {
     expect(byId(pushed, 'cib-bootstrap-options-have-watchdog')).toBeDefined();
     expect(childrenNamed(child(pushed, 'nodes'), 'node')).toHaveLength(1);
     expect(plan.diff).toMatch(/^\+.*<primitive class="systemd" id="p_svc_web" type="lighttpd">/m);
+  });
+
+  it("keeps what an admin added; removing haforge's own resource (a service taken out) is listed and destructive", () => {
+    const live = liveAfterPush(cluster());
+    const config = child(live, 'configuration')!;
+    child(config, 'resources')!.children.push(parseXml('<primitive id="hand-made" class="ocf" provider="heartbeat" type="Dummy"><operations><op id="hand-made-monitor-interval-10s" name="monitor" interval="10s"/></operations></primitive>'));
+    child(config, 'constraints')!.children.push(parseXml('<rsc_location id="location-hand-made-node2-INFINITY" rsc="hand-made" node="node2" score="INFINITY"/>'));
+    expect(planCib(cluster(), { state: 'running', cib: live })).toMatchObject({ steps: [], reason: "the live configuration is the inventory's" });
+    const fewer = cluster();
+    fewer.services = [];
+    const plan = planCib(fewer, { state: 'running', cib: live });
+    expect(plan.reason).toBe('the live configuration differs from the inventory; removes p_svc_web (stopped where they run)');
+    expect(plan.steps[1]).toMatchObject({ description: 'cibadmin --replace --scope configuration (removes p_svc_web)', destructive: true });
+    const pushed = parseXml(String(plan.steps[1]!.stdin));
+    expect(byId(pushed, 'hand-made')).toBeDefined();
+    expect(byId(pushed, 'location-hand-made-node2-INFINITY')).toBeDefined();
+    expect(byId(pushed, 'p_svc_web')).toBeUndefined();
+    // A plain change is not destructive.
+    expect(planCib(cluster(), { state: 'running', cib: fresh() }).steps[1]!.destructive).toBe(false);
+  });
+
+  it('refuses when a resource an admin made runs what the inventory\'s would (a cluster built with pcs): both would run it', () => {
+    const pcs = fresh();
+    child(child(pcs, 'configuration'), 'resources')!.children.push(
+      parseXml('<group id="WebGroup"><primitive id="ClusterIP" class="ocf" provider="heartbeat" type="IPaddr2"><instance_attributes id="ClusterIP-instance_attributes"><nvpair id="ClusterIP-instance_attributes-ip" name="ip" value="10.99.0.100"/></instance_attributes></primitive><primitive id="WebSite" class="systemd" type="lighttpd"/></group>'),
+    );
+    expect(planCib(cluster(), { state: 'running', cib: pcs }).refusal).toMatchObject({
+      message: 'resources haforge did not make already run what the inventory\'s would: ClusterIP (address 10.99.0.100), WebSite (unit lighttpd)',
+      hint: expect.stringMatching(/delete those resources/),
+    });
   });
 
   it('nothing to do when the live configuration is the inventory\'s', () => {
