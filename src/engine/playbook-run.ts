@@ -241,6 +241,8 @@ class PlaybookRun {
       }
       const ready = p.hosts.filter((n) => usable(this.hosts.get(n.name)!));
       skipAll(p.hosts.filter((n) => !ready.includes(n)), 'host failed earlier');
+      // A play with nothing to do here (another stack's, or every task left out by its when) is not shown.
+      if (!ready.some((n) => p.tasks.get(n.name)!.length)) continue;
       await this.reporter.phase(p.play.name, ready.map((n) => n.name), (name, say) => this.applyPlay(p, this.hosts.get(name)!, say));
       const failedHere = ready.filter((n) => !usable(this.hosts.get(n.name)!)).map((n) => n.name);
       if (p.play.anyErrorsFatal && failedHere.length) stopped = `run stopped: ${failedHere.join(', ')} failed in '${p.play.name}' (any_errors_fatal)`;

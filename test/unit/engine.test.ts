@@ -15,6 +15,7 @@ import { LOCK_DIR, LOCK_GENERATION, LockRefusedError } from '../../src/engine/lo
 import type { Operation } from '../../src/engine/operation.js';
 import { change, noop } from '../../src/engine/plan.js';
 import { runPlaybook } from '../../src/engine/playbook-run.js';
+import { quietReporter, type Reporter } from '../../src/engine/reporter.js';
 import { RunContext, withRun, type Connector } from '../../src/engine/run-context.js';
 import { pathFact } from '../../src/facts/files.js';
 import { writeFileStep } from '../../src/operations/common.js';
@@ -322,6 +323,27 @@ describe('haforge unlock', () => {
       ['bob', undefined, true],
     ]);
     for (const n of ['alice', 'bob']) expect(existsSync(c.nodes.node(n).file(LOCK_DIR))).toBe(false);
+  });
+});
+
+describe('the live view', () => {
+  it('shows only the plays with something to do: not another stack\'s, not one whose every task is left out', async () => {
+    const phases: string[] = [];
+    const reporter: Reporter = { ...quietReporter, async phase(name, hosts, work) {
+      phases.push(`${name}: ${hosts.join(' ')}`);
+      await quietReporter.phase(name, hosts, work);
+    } };
+    const book = (): Playbook => ({
+      ...parsePlaybook(
+        '/tmp/view.yaml',
+        `- name: heartbeat only\n  hosts: all\n  when: "{{eq cluster.stack 'heartbeat'}}"\n  tasks:\n    - file: { path: /srv/hb, content: "" }\n- name: every task left out\n  hosts: all\n  tasks:\n    - file: { path: /srv/never, content: "" }\n      when: "{{#if cluster.drbd}}yes{{/if}}"\n- name: real work\n  hosts: all\n  tasks:\n    - file: { path: /srv/real, content: "x" }\n`,
+      ),
+      dir: '/tmp',
+    });
+    const audit = new AuditLog();
+    const report = await withRun(c.inventory.clusters[0]!.nodes, { connector: c.nodes.connect, audit }, (ctx) => runPlaybook(c.inventory, book(), ctx, { yes: true, reporter }));
+    expect(report.ok).toBe(true);
+    expect(phases).toEqual(['real work: alice bob']);
   });
 });
 
