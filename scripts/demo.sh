@@ -2,9 +2,10 @@
 # The main job: boot the built-in VM lab (real kernel DRBD, Corosync,
 # Pacemaker, Heartbeat from Debian), bootstrap a failover cluster on it with
 # haforge (preflight, DRBD, the cluster manager, the monitor), run the
-# bootstrap again to show it changes nothing, fetch the web page that the
-# cluster serves from the replicated volume through its virtual IP, show
-# the cluster's status, switch the services over to node2 and show it again.
+# bootstrap again to show it changes nothing, write a page onto the
+# replicated volume and fetch it through the virtual IP, show the cluster's
+# status, switch the services over to node2, show it again and fetch the
+# same page, now served by node2.
 #
 #   npm run demo                        # Corosync + Pacemaker
 #   HAFORGE_DEMO_STACK=heartbeat npm run demo
@@ -21,12 +22,16 @@ haforge inventory validate -i "$inventory"
 haforge bootstrap -i "$inventory" --yes
 echo "--- second bootstrap: nothing may change"
 haforge bootstrap -i "$inventory" --yes
-echo "--- the page the cluster serves on its virtual IP, fetched from node2"
-haforge lab ssh node2 -- curl -s --max-time 10 http://10.99.0.100/ | head -n 5
+echo "--- a page written onto the replicated volume on node1 (/var/www/html is a symlink into it)"
+haforge lab ssh node1 -- 'printf "<p>This page lives on the replicated volume. Written on %s at %s.</p>\n" "$(uname -n)" "$(date -u +%H:%M:%S)" > /var/www/html/haforge-demo.html; readlink -f /var/www/html'
+echo "--- the page on the virtual IP, fetched from node2, while node1 serves it"
+haforge lab ssh node2 -- curl -s --max-time 10 http://10.99.0.100/haforge-demo.html
 echo "--- the cluster's status"
 haforge status -i "$inventory"
 echo "--- a planned switchover to node2, timed"
 haforge switchover -i "$inventory" --to node2
 haforge status -i "$inventory"
+echo "--- the same page on the virtual IP, now served by node2 from its copy of the volume"
+haforge lab ssh node1 -- curl -s --max-time 10 http://10.99.0.100/haforge-demo.html
 haforge lab status
 echo "The lab keeps running: 'node bin/run.js lab kill node1' pulls the primary's power; 'node bin/run.js lab down' removes it all."
