@@ -80,7 +80,7 @@ export function checkAddresses(cluster: string, nodes: NodeSpec[], vip: VipSpec 
   const ports = new Map<number, string>();
   for (const r of drbd?.resources ?? []) {
     const other = ports.get(r.port);
-    if (other) errors.push(new UserError(`resources ${other} and ${r.name} both replicate on TCP port ${r.port}`, { position: at('clusters', cluster, 'drbd', 'resources', r.name), hint: 'give each resource its own port: (default 7788 + its minor)' }));
+    if (other) errors.push(new UserError(`resources ${other} and ${r.name} both replicate on TCP port ${r.port}`, { position: at('clusters', cluster, 'drbd', 'resources', r.name), hint: 'give each resource its own port (default 7788 + its minor)' }));
     ports.set(r.port, r.name);
   }
   if (vip) checkVip(cluster, nodes, vip, errors, warnings, at);

@@ -16,18 +16,18 @@ const CONTROL = '\\x00-\\x1f\\x7f';
 
 export const CONFIG_FORMATS = {
   /** ha.cf and authkeys: a directive, then blank-separated words; # starts a comment. */
-  'ha.cf': { forbidden: new RegExp(`[\\s#${CONTROL}]`), what: 'blanks or #' },
+  'ha.cf': { forbidden: new RegExp(`[\\s#${CONTROL}]`), what: 'blanks, control characters or #' },
   /** haresources: one line; blanks separate resources, :: separates a resource's arguments. */
-  haresources: { forbidden: new RegExp(`[\\s#${CONTROL}]|::`), what: 'blanks, # or ::' },
+  haresources: { forbidden: new RegExp(`[\\s#${CONTROL}]|::`), what: 'blanks, control characters, # or ::' },
   /** /etc/fstab and /etc/hosts: blank-separated fields; # starts a comment. */
-  fstab: { forbidden: new RegExp(`[\\s#${CONTROL}]`), what: 'blanks or #' },
-  hosts: { forbidden: new RegExp(`[\\s#${CONTROL}]`), what: 'blanks or #' },
+  fstab: { forbidden: new RegExp(`[\\s#${CONTROL}]`), what: 'blanks, control characters or #' },
+  hosts: { forbidden: new RegExp(`[\\s#${CONTROL}]`), what: 'blanks, control characters or #' },
   /** corosync.conf: `key: value` to the end of the line; braces open and close sections. */
-  'corosync.conf': { forbidden: new RegExp(`[{}#${CONTROL}]|^\\s|\\s$`), what: 'braces, #, or blanks at either end' },
+  'corosync.conf': { forbidden: new RegExp(`[{}#${CONTROL}]|^\\s|\\s$`), what: 'braces, control characters, #, or blanks at either end' },
   /** drbd.conf: unquoted words end at blanks and ;, braces open sections. */
-  drbd: { forbidden: new RegExp(`[\\s;{}"'#${CONTROL}]`), what: 'blanks, quotes, ; { } or #' },
+  drbd: { forbidden: new RegExp(`[\\s;{}"'#${CONTROL}]`), what: 'blanks, control characters, quotes, ; { } or #' },
   /** mon.cf: blank-separated words; # starts a comment. */
-  'mon.cf': { forbidden: new RegExp(`[\\s#${CONTROL}]`), what: 'blanks or #' },
+  'mon.cf': { forbidden: new RegExp(`[\\s#${CONTROL}]`), what: 'blanks, control characters or #' },
 } satisfies Record<string, Format>;
 
 export type ConfigFormat = keyof typeof CONFIG_FORMATS;

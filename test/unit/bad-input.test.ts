@@ -411,11 +411,11 @@ describe('the bad-input corpus: hostile values arrive as data or are refused whe
 
   it('a template using conf refuses a hostile value with the reason, without echoing a raw newline', () => {
     const text = refusal(() => render('node {{conf "ha.cf" name}}\n', { name: 'n1\nrespawn root /tmp/evil' }, 'ha.cf.hbs'));
-    expect(text).toMatch(/'n1\\nrespawn root \/tmp\/evil' cannot be written into ha\.cf: it holds blanks or #/);
+    expect(text).toMatch(/'n1\\nrespawn root \/tmp\/evil' cannot be written into ha\.cf: it holds blanks, control characters or #/);
   });
 
   it('haresources refuses the :: that would add an argument to a resource', () => {
-    expect(refusal(() => configValue('haresources', 'eth0::evil'))).toMatch(/cannot be written into haresources: it holds blanks, # or ::/);
+    expect(refusal(() => configValue('haresources', 'eth0::evil'))).toMatch(/cannot be written into haresources: it holds blanks, control characters, # or ::/);
   });
 
   it('package names reach apt-get, dnf and zypper after --: a name is never an option', () => {
