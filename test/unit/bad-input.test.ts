@@ -6,7 +6,7 @@
 // command and the configuration formats they would reach, and proves they
 // arrive as data or are refused.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ import { loadPlaybook, parsePlaybook } from '../../src/playbook/load.js';
 import { configValue, type ConfigFormat } from '../../src/render/formats.js';
 import { render } from '../../src/render/handlebars.js';
 import { parseVarFlags } from '../../src/services/apply.js';
+import { validateInventory } from '../../src/services/inventory.js';
 import { preparePlaybook } from '../../src/engine/prepare.js';
 import { formatError } from '../../src/ui/errors.js';
 import { packageOperation } from '../../src/operations/package.js';
@@ -439,5 +440,32 @@ describe('the bad-input corpus: hostile values arrive as data or are refused whe
         }
       }
     }
+  });
+});
+
+describe('inventory validate: what preflight would warn about, without SSH', () => {
+  it('no fencing decision, fencing off, fence passwords in a file others can read, known_hosts /dev/null', async () => {
+    const file = path.join(dir, 'warned.yaml');
+    const text = stringify({
+      version: 1,
+      defaults: { ssh: { known_hosts: '/dev/null' } },
+      clusters: {
+        web: { ...base().clusters.web, fencing: { devices: { f: { agent: 'fence_virsh', targets: ['node1', 'node2'], params: { ip: '192.0.2.1', password: 'hunter2' } } } } },
+        db: { nodes: { db1: { address: '192.0.2.21' }, db2: { address: '192.0.2.22' } } },
+        mail: { nodes: { mx1: { address: '192.0.2.31' }, mx2: { address: '192.0.2.32' } }, fencing: { enabled: false } },
+      },
+    });
+    writeFileSync(file, text, { mode: 0o644 });
+    chmodSync(file, 0o644);
+    const { warnings } = await validateInventory(file);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^cluster 'db': no fencing section/),
+      expect.stringMatching(/^cluster 'mail': fencing disabled/),
+      `${file} holds secrets (f.password) and other users may read it (mode 0644): chmod 600 ${file}`,
+      expect.stringMatching(/^known_hosts is \/dev\/null for node1, node2, db1, db2, mx1, mx2: no host key is ever recorded/),
+    ]);
+    expect(warnings.join('\n')).not.toContain('hunter2');
+    chmodSync(file, 0o600);
+    expect((await validateInventory(file)).warnings.filter((w) => w.includes('other users'))).toEqual([]);
   });
 });
