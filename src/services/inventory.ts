@@ -4,6 +4,8 @@ import path from 'node:path';
 import { fencingWarning } from '../fencing/rules.js';
 import type { Inventory } from '../inventory/model.js';
 import { isSecretName } from '../util/secrets.js';
+import { operations } from '../operations/index.js';
+import { operationsReference } from '../ui/operations-reference.js';
 import { loadInventory } from '../inventory/load.js';
 import { inventorySchema } from '../inventory/schema.js';
 import { playbookSchema } from '../playbook/schema.js';
@@ -43,6 +45,9 @@ export function schemaFiles(): Record<string, string> {
   };
 }
 
+/** The operations reference, docs/operations.md. */
+export const operationsDoc = (): string => operationsReference(operations);
+
 export async function writeSchemaFiles(dir = path.join(PACKAGE_ROOT, 'schemas')): Promise<string[]> {
   const written: string[] = [];
   for (const [name, text] of Object.entries(schemaFiles())) {
@@ -50,5 +55,7 @@ export async function writeSchemaFiles(dir = path.join(PACKAGE_ROOT, 'schemas'))
     await writeFileAtomic(file, text, 0o644);
     written.push(file);
   }
-  return written;
+  const reference = path.join(PACKAGE_ROOT, 'docs', 'operations.md');
+  await writeFileAtomic(reference, operationsDoc(), 0o644);
+  return [...written, reference];
 }

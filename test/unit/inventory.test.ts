@@ -221,10 +221,18 @@ describe('inventory', () => {
     expect(ok.clusters[0]!.nodes[0]!.ssh.identityFile).toBe('/srv/inv/keys/id');
   });
 
-  it('publishes the schemas it validates with (npm run schema refreshes them)', async () => {
-    const { schemaFiles } = await import('../../src/services/inventory.js');
+  it('publishes the schemas it validates with, and the operations reference (npm run schema refreshes them)', async () => {
+    const { operationsDoc, schemaFiles } = await import('../../src/services/inventory.js');
     for (const [name, text] of Object.entries(schemaFiles())) {
       expect(readFileSync(path.join(__dirname, '../../schemas', name), 'utf8'), `schemas/${name} is stale: run npm run schema`).toBe(text);
+    }
+    const reference = operationsDoc();
+    expect(readFileSync(path.join(__dirname, '../../docs/operations.md'), 'utf8'), 'docs/operations.md is stale: run npm run schema').toBe(reference);
+    // Every operation is in it, with each of its arguments.
+    const { operations } = await import('../../src/operations/index.js');
+    for (const op of operations.values()) {
+      expect(reference).toContain(`## ${op.name}\n`);
+      for (const arg of Object.keys(op.schema.properties ?? {})) expect(reference, `${op.name}.${arg}`).toContain(`| \`${arg}\` |`);
     }
   });
 });

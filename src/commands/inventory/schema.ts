@@ -11,7 +11,7 @@ export default class InventorySchema extends BaseCommand {
   ];
   static override flags = {
     playbook: Flags.boolean({ description: 'The playbook schema instead.' }),
-    write: Flags.boolean({ description: "Write both into haforge's schemas/ directory." }),
+    write: Flags.boolean({ description: "Write both into haforge's schemas/ directory, and the operations reference into docs/operations.md." }),
   };
 
   async run(): Promise<void> {
