@@ -1,6 +1,6 @@
 // DRBD resources of an inventory: defaults filled in (minor, port, device,
 // filesystem) and cross-checked against the cluster's nodes (a backing disk
-// for every node, minors used once), and the first partition of a disk
+// for every node, minors and ports used once), and the first partition of a disk
 // haforge is asked to partition.
 import { UserError } from '../errors.js';
 import type { DrbdSpec } from '../inventory/model.js';
@@ -44,12 +44,17 @@ export function resolveDrbd(
   const names = Object.keys(raw.resources);
   const disks: Record<string, Record<string, string>> = Object.fromEntries(Object.keys(nodeDisks).map((n) => [n, {}]));
   const usedMinors = new Map<number, string>();
+  const usedPorts = new Map<number, string>();
   const resources = names.map((name, index) => {
     const r = raw.resources[name]!;
     const minor = r.minor ?? index;
     const other = usedMinors.get(minor);
     if (other) errors.push(new UserError(`resources ${other} and ${name} both use minor ${minor}`, { position: at('clusters', cluster, 'drbd', 'resources', name), hint: 'give each resource its own minor' }));
     usedMinors.set(minor, name);
+    const port = r.port ?? 7788 + minor;
+    const sharer = usedPorts.get(port);
+    if (sharer) errors.push(new UserError(`resources ${sharer} and ${name} both replicate on TCP port ${port}`, { position: at('clusters', cluster, 'drbd', 'resources', name), hint: 'give each resource its own port (default 7788 + its minor)' }));
+    usedPorts.set(port, name);
     const wholeDisks: Record<string, string> = {};
     for (const [node, overrides] of Object.entries(nodeDisks)) {
       const disk = overrides?.[name] ?? r.disk;
@@ -69,7 +74,7 @@ export function resolveDrbd(
       name,
       minor,
       device: `/dev/drbd${minor}`,
-      port: r.port ?? 7788 + minor,
+      port,
       wholeDisks: r.partition ? wholeDisks : undefined,
       filesystem: r.filesystem ?? 'ext4',
       mount: r.mount,

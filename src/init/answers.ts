@@ -8,7 +8,7 @@ import { isSecretName } from '../util/secrets.js';
 import { didYouMean } from '../schema/suggest.js';
 import type { Stack } from '../inventory/model.js';
 import { NAME_PATTERN } from '../inventory/schema.js';
-import { HOST_NAME_PATTERN } from '../schema/values.js';
+import { HOST_NAME_PATTERN, RESOURCE_NAME_PATTERN } from '../schema/values.js';
 
 export interface SshAddress {
   /** Address or DNS name haforge connects to. */
@@ -92,7 +92,7 @@ export const STACKS: readonly Stack[] = ['pacemaker', 'heartbeat'];
 export const FILESYSTEMS = ['ext4', 'xfs'] as const;
 const NAME = new RegExp(NAME_PATTERN);
 const HOST_NAME = new RegExp(HOST_NAME_PATTERN);
-const RESOURCE = /^[A-Za-z0-9_-]+$/;
+const RESOURCE = new RegExp(RESOURCE_NAME_PATTERN);
 
 const bad = (message: string, hint?: string) => new UserError(message, { hint });
 
@@ -114,7 +114,7 @@ export function parseNodeName(text: string, what = 'node name'): string {
 
 export function parseResourceName(text: string): string {
   const v = text.trim();
-  if (!RESOURCE.test(v)) throw bad(`resource name '${v}' is not valid`, 'letters, digits, _ and -');
+  if (!RESOURCE.test(v)) throw bad(`resource name '${v}' is not valid`, 'letters, digits, _ and -, not starting with -');
   return v;
 }
 
@@ -402,7 +402,7 @@ export function checkFencing(a: Pick<InitAnswers, 'fencing' | 'nodes' | 'stack'>
   if (!f.devices.length) errors.push(bad('fencing is on but names no fence device', fenceHint));
   const devices = new Set<string>();
   for (const d of f.devices) {
-    if (!RESOURCE.test(d.name)) errors.push(bad(`fence device name '${d.name}' is not valid`, 'letters, digits, _ and -'));
+    if (!RESOURCE.test(d.name)) errors.push(bad(`fence device name '${d.name}' is not valid`, 'letters, digits, _ and -, not starting with -'));
     if (devices.has(d.name)) errors.push(bad(`fence device '${d.name}' is named twice`, 'every device needs its own name'));
     devices.add(d.name);
     if (!FENCE_AGENT.test(d.agent)) errors.push(bad(`'${d.agent}' is not a fence agent name`, 'an agent from fence-agents, e.g. fence_ipmilan'));

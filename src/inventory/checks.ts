@@ -1,7 +1,7 @@
 // Cross-checks of one cluster's values that no single field's type can
 // express: paths that would wreck a system when mounted over or moved,
-// addresses that collide or cannot carry the VIP, ports used twice, a stack
-// that cannot hold the nodes. All run at load, with the position, before
+// addresses that collide or cannot carry the VIP, a stack that cannot hold
+// the nodes. All run at load, with the position, before
 // anything connects.
 import { isIPv4 } from 'node:net';
 import { UserError } from '../errors.js';
@@ -61,7 +61,7 @@ export function checkPaths(cluster: string, drbd: DrbdSpec | undefined, services
   }
 }
 
-/** Replication and ring addresses used once, the VIP free and on a network the nodes share, DRBD ports used once. */
+/** Replication and ring addresses used once, the VIP free and on a network the nodes share. */
 export function checkAddresses(cluster: string, nodes: NodeSpec[], vip: VipSpec | undefined, drbd: DrbdSpec | undefined, errors: UserError[], warnings: string[], at: At): void {
   const seen = new Map<string, string>();
   for (const n of nodes) {
@@ -77,19 +77,19 @@ export function checkAddresses(cluster: string, nodes: NodeSpec[], vip: VipSpec 
       else seen.set(address, `the ${field === 'ring1_address' ? 'ring1 address' : 'replication address'} of node '${n.name}'`);
     }
   }
-  const ports = new Map<number, string>();
-  for (const r of drbd?.resources ?? []) {
-    const other = ports.get(r.port);
-    if (other) errors.push(new UserError(`resources ${other} and ${r.name} both replicate on TCP port ${r.port}`, { position: at('clusters', cluster, 'drbd', 'resources', r.name), hint: 'give each resource its own port (default 7788 + its minor)' }));
-    ports.set(r.port, r.name);
-  }
   if (vip) checkVip(cluster, nodes, vip, errors, warnings, at);
 }
 
 const toNumber = (ip: string) => ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
 
+/** The VIP moves between the nodes: not one of their own addresses, a host address, on a network they are on. */
 function checkVip(cluster: string, nodes: NodeSpec[], vip: VipSpec, errors: UserError[], warnings: string[], at: At): void {
   const position = at('clusters', cluster, 'vip', 'address');
+  const owner = nodes.find((n) => [n.address, n.replicationAddress, n.ring1Address].includes(vip.address));
+  if (owner) {
+    errors.push(new UserError(`the virtual IP ${vip.address} is an address of node '${owner.name}'`, { position, hint: 'the VIP must be a free address that moves between the nodes' }));
+    return;
+  }
   const size = 2 ** (32 - vip.cidrNetmask);
   const network = Math.floor(toNumber(vip.address) / size) * size;
   if (vip.cidrNetmask < 31 && (toNumber(vip.address) === network || toNumber(vip.address) === network + size - 1)) {

@@ -176,7 +176,7 @@ export function parseInventory(file: string, text: string, opts: LoadOptions = {
       });
     }
     const stack = opts.stack ?? rc.stack ?? 'pacemaker';
-    const vip = resolveVip(clusterName, rc.vip, nodes, errors, at);
+    const vip = resolveVip(rc.vip);
     const ring1Count = Object.values(rc.nodes).filter((n) => n.ring1_address).length;
     const services = resolveServices(clusterName, rc.services, drbd?.spec, errors, at);
     checkPaths(clusterName, drbd?.spec, services, errors, at);

@@ -1,7 +1,7 @@
 // The inventory's schema: validates inventory files and is published as
 // schemas/inventory.schema.json (`haforge inventory schema --write`).
 import type { Schema } from '../schema/types.js';
-import { absolutePath, devicePath, hostName, hostOrAddress, interfaceName, ipv4, mountOptions, packageName, parameterName, proxyJump, unitName, userName } from '../schema/values.js';
+import { absolutePath, devicePath, hostName, hostOrAddress, interfaceName, ipv4, mountOptions, packageName, parameterName, proxyJump, resourceName, unitName, userName } from '../schema/values.js';
 import { corosyncSchema, fencingSchema, heartbeatSchema, pacemakerSchema, serviceAgentSchema } from './stack.js';
 
 /** Cluster, group and service names: one DNS label (they become parts of file names and resource ids). */
@@ -98,7 +98,7 @@ const drbd: Schema = {
   required: ['resources'],
   description: 'DRBD replication.',
   properties: {
-    resources: { type: 'object', propertyNames: { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$', description: 'a resource name (letters, digits, _ and -, not starting with -)' }, additionalProperties: drbdResource },
+    resources: { type: 'object', propertyNames: resourceName, additionalProperties: drbdResource },
     protocol: { type: 'string', enum: ['A', 'B', 'C'], description: 'Replication protocol (default C: synchronous).' },
     resync_rate: { type: 'string', pattern: '^\\d+[KMG]?$', description: 'a rate like 100M (resync bandwidth per second)' },
     c_plan_ahead: { type: 'integer', minimum: 0, maximum: 300, description: 'Dynamic resync controller (8.4+); 0 turns it off and uses resync_rate as is.' },
@@ -118,7 +118,7 @@ const service: Schema = {
     package: { ...packageName, description: 'Package that provides it, installed on every node when given.' },
     paths: { type: 'array', items: absolutePath, description: 'Data and config paths moved onto the replicated volume (symlinks left behind); not system directories.' },
     port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP port the monitor checks.' },
-    resource: { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$', description: 'DRBD resource whose filesystem holds the data (default: the first).' },
+    resource: { ...resourceName, description: 'DRBD resource whose filesystem holds the data (default: the first).' },
     agent: serviceAgentSchema,
     params: { type: 'object', propertyNames: parameterName, additionalProperties: { anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'boolean' }] }, description: 'Parameters of an OCF agent (e.g. configfile for ocf:heartbeat:apache).' },
     meta: { type: 'object', propertyNames: parameterName, additionalProperties: { anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'boolean' }] }, description: 'Pacemaker meta attributes of its resource (e.g. allow-migrate: true for a VirtualDomain); stack: pacemaker only.' },

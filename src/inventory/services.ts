@@ -1,7 +1,7 @@
 // Services and VIP of a cluster: defaults filled in and cross-checked
 // against its DRBD resources.
 import { UserError } from '../errors.js';
-import type { DrbdSpec, NodeSpec, ServiceSpec, VipSpec } from './model.js';
+import type { DrbdSpec, ServiceSpec, VipSpec } from './model.js';
 import { didYouMean } from '../schema/suggest.js';
 import { parseServiceAgent } from './stack.js';
 
@@ -47,10 +47,7 @@ export function resolveServices(cluster: string, raw: Record<string, RawService>
   });
 }
 
-/** The VIP moves between the nodes: it cannot be one of their own addresses. */
-export function resolveVip(cluster: string, raw: RawVip | undefined, nodes: Pick<NodeSpec, 'name' | 'address' | 'replicationAddress' | 'ring1Address'>[], errors: UserError[], at: At): VipSpec | undefined {
-  if (!raw) return undefined;
-  const owner = nodes.find((n) => [n.address, n.replicationAddress, n.ring1Address].includes(raw.address));
-  if (owner) errors.push(new UserError(`the virtual IP ${raw.address} is an address of node '${owner.name}'`, { position: at('clusters', cluster, 'vip', 'address'), hint: 'the VIP must be a free address that moves between the nodes' }));
-  return { address: raw.address, cidrNetmask: raw.cidr_netmask ?? 24, nic: raw.nic };
+/** The VIP with its defaults (checked against the nodes in checks.ts). */
+export function resolveVip(raw: RawVip | undefined): VipSpec | undefined {
+  return raw && { address: raw.address, cidrNetmask: raw.cidr_netmask ?? 24, nic: raw.nic };
 }

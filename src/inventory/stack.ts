@@ -4,7 +4,7 @@
 // fencing without saying so).
 import { UserError } from '../errors.js';
 import type { Schema } from '../schema/types.js';
-import { devicePath, hostName, interfaceName, ipv4, parameterName, syslogFacility } from '../schema/values.js';
+import { deviceName, devicePath, hostName, interfaceName, ipv4, parameterName, syslogFacility } from '../schema/values.js';
 import { fencingProblems } from '../fencing/rules.js';
 import type { ClusterSpec, CorosyncSpec, FencingSpec, HeartbeatSpec, PacemakerSpec, ServiceAgent, Stack } from './model.js';
 
@@ -91,7 +91,7 @@ export const fencingSchema: Schema = {
   properties: {
     enabled: { type: 'boolean', description: 'false: run without fencing (allowed, warned about on every preflight and status).' },
     sbd: sbdSchema,
-    devices: { type: 'object', propertyNames: { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_-]*$', description: 'a device name (letters, digits, _ and -)' }, additionalProperties: fenceDevice, description: 'Fence devices by name.' },
+    devices: { type: 'object', propertyNames: deviceName, additionalProperties: fenceDevice, description: 'Fence devices by name.' },
   },
 };
 

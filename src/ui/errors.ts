@@ -12,8 +12,6 @@ function withHint(text: string, hint?: string): string {
   return hint ? `${text}\n  hint: ${hint}` : text;
 }
 
-export { visible };
-
 export function formatError(err: unknown): string {
   return visible(describe(err));
 }

@@ -7,7 +7,7 @@
 // arrive as data or are refused.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -346,8 +346,14 @@ describe('the bad-input corpus: playbooks', () => {
   it('a file with content and template', () => expect(refusePlaybook('- hosts: all\n  tasks:\n    - file: { path: /x, content: "", template: t.hbs }\n')).toMatch(/file takes content or template, not both/));
   it('a reserved variable', () => expect(refusePlaybook('- hosts: all\n  vars: { cluster: x }\n  tasks: []\n')).toMatch(/variable 'cluster' is reserved/));
   it('a template that does not exist, found at load', async () => expect(await loadFile('- hosts: all\n  tasks:\n    - file: { path: /x, template: nowhere.hbs }\n')).toMatch(/pb-\w+\.yaml:3:\d+: template nowhere\.hbs not found/));
-  it("a template outside the playbook's directory (a private key)", async () =>
-    expect(await loadFile(`- hosts: all\n  tasks:\n    - file: { path: /root/key, template: ${path.join(homedir(), '.bashrc')} }\n`)).toMatch(/template .* (is .*outside the playbook's directory|not found)/));
+  it("a template outside the playbook's directory, named by its absolute path (a private key)", async () => {
+    const outside = mkdtempSync(path.join(tmpdir(), 'hf-key-'));
+    writeFileSync(path.join(outside, 'id_ed25519'), 'PRIVATE KEY');
+    expect(await loadFile(`- hosts: all\n  tasks:\n    - file: { path: /root/key, template: ${path.join(outside, 'id_ed25519')} }\n`)).toMatch(
+      /pb-\w+\.yaml:3:\d+: template .*id_ed25519 is .*id_ed25519, outside the playbook's directory and haforge's templates[\s\S]*hint: .*--template-dir/,
+    );
+    rmSync(outside, { recursive: true, force: true });
+  });
   it('a template that is a symlink out of the playbook directory', async () => {
     const outside = mkdtempSync(path.join(tmpdir(), 'hf-outside-'));
     writeFileSync(path.join(outside, 'id_ed25519'), 'PRIVATE KEY');
