@@ -68,6 +68,8 @@ const GUARDS = [
   ['fence-peer: DRBD runs it under SBD (8.4)', 'templates/drbd/global_common.conf.hbs', 'fence-peer "{{#if (lookup cluster.fencing "sbd")}}/usr/local/lib/haforge/drbd-fence-peer {{/if}}/usr/lib/drbd/crm-fence-peer.sh";', 'fence-peer "/usr/lib/drbd/crm-fence-peer.sh";'],
   ['fence-peer: DRBD runs it under SBD (9)', 'templates/drbd/global_common.conf.hbs', 'fence-peer "{{#if (lookup cluster.fencing "sbd")}}/usr/local/lib/haforge/drbd-fence-peer {{/if}}/usr/lib/drbd/crm-fence-peer.9.sh";', 'fence-peer "/usr/lib/drbd/crm-fence-peer.9.sh";'],
   ['unlock: a lock whose run may still be going stays', 'src/services/unlock.ts', 'const mayRun = opts.force ? undefined : ownerMayRun(heldBy);', 'const mayRun = undefined as string | undefined;'],
+  ['drill: the write probe writes only where the volume is mounted', 'src/procedures/write-probe.ts', 'mountpoint -q "$m" || exit ${PROBE_EXIT.notMounted}', ''],
+  ['drill: an acknowledged record missing on the survivor is lost', 'src/procedures/write-probe.ts', 'lost: acks.filter((a) => !onVolume.has(`${a.session} ${a.seq}`)),', 'lost: [],'],
   ['drill: a hang only on a cluster that fences', 'src/procedures/drill.ts', 'const unfenced = ctx.needsFencing ? cannotFence(report) : undefined;', 'const unfenced = undefined as Refusal | undefined;'],
   ['run lock: covers the nodes outside --limit', 'src/engine/playbook-run.ts', 'this.bystanders = inventory.clusters', 'this.bystanders = ([] as typeof inventory.clusters)'],
   ['secret: read on the nodes outside --limit', 'src/operations/secret.ts', '  peerFacts: (a) => [fact(a)],\n', ''],

@@ -61,6 +61,15 @@ export function checkPaths(cluster: string, drbd: DrbdSpec | undefined, services
   }
 }
 
+/** The drill's quiescent paths: each on a replicated filesystem, or inside a service's relocated path (a symlink onto one). */
+export function checkQuiescentPaths(cluster: string, drbd: DrbdSpec | undefined, services: ServiceSpec[], quiescent: string[], errors: UserError[], at: At): void {
+  const homes = [...(drbd?.resources ?? []).flatMap((r) => (r.mount ? [r.mount] : [])), ...services.flatMap((s) => s.paths)];
+  quiescent.forEach((path, index) => {
+    if (homes.some((h) => h === path || within(path, h))) return;
+    errors.push(new UserError(`drill: quiescent path ${path} is on no replicated filesystem`, { position: at('clusters', cluster, 'drill', 'quiescent', index), hint: `name a directory on a mount point or in a service's paths (${homes.join(', ') || 'this cluster has none'})` }));
+  });
+}
+
 /** Replication and ring addresses used once, the VIP free and on a network the nodes share. */
 export function checkAddresses(cluster: string, nodes: NodeSpec[], vip: VipSpec | undefined, drbd: DrbdSpec | undefined, errors: UserError[], warnings: string[], at: At): void {
   const seen = new Map<string, string>();

@@ -8,7 +8,7 @@ import { didYouMean } from '../schema/suggest.js';
 import { inventorySchema } from './schema.js';
 import { resolveDrbd, type RawDrbd } from '../drbd/resources.js';
 import { resolveServices, resolveVip, type RawService, type RawVip } from './services.js';
-import { checkAddresses, checkPaths, checkStackLimits } from './checks.js';
+import { checkAddresses, checkPaths, checkStackLimits, checkQuiescentPaths } from './checks.js';
 import { checkUdpPorts, resolveCorosync, resolveFencing, resolveHeartbeat, resolvePacemaker, type RawCorosync, type RawFencing, type RawHeartbeat, type RawPacemaker } from './stack.js';
 import { RESERVED_VARS, type ClusterSpec, type Inventory, type NodeSpec, type Stack, type Vars } from './model.js';
 
@@ -39,6 +39,7 @@ interface RawCluster {
   services?: Record<string, RawService>;
   vip?: RawVip;
   ping_nodes?: string[];
+  drill?: { quiescent?: string[] };
   heartbeat?: RawHeartbeat;
   corosync?: RawCorosync;
   pacemaker?: RawPacemaker;
@@ -182,6 +183,7 @@ export function parseInventory(file: string, text: string, opts: LoadOptions = {
     checkPaths(clusterName, drbd?.spec, services, errors, at);
     checkAddresses(clusterName, nodes, vip, drbd?.spec, errors, warnings, at);
     checkStackLimits(clusterName, stack, nodes.length, services, errors, at);
+    checkQuiescentPaths(clusterName, drbd?.spec, services, rc.drill?.quiescent ?? [], errors, at);
     clusters.push({
       name: clusterName,
       stack,
@@ -193,6 +195,7 @@ export function parseInventory(file: string, text: string, opts: LoadOptions = {
       services,
       vip,
       pingNodes: rc.ping_nodes ?? [],
+      drill: { quiescent: rc.drill?.quiescent ?? [] },
       // Only the chosen stack's settings are checked: the other one's may be incomplete.
       heartbeat: stack === 'heartbeat' ? resolveHeartbeat(clusterName, rc.heartbeat, errors, warnings, at) : undefined,
       corosync: stack === 'pacemaker' ? resolveCorosync(clusterName, rc.corosync, ring1Count, nodeNames.length, errors, at) : undefined,

@@ -147,6 +147,11 @@ export interface FencingSpec {
   sbd?: SbdSpec;
 }
 
+export interface DrillSpec {
+  /** Paths on the replicated volume nothing writes to: the drill checksums them before and after the failure. */
+  quiescent: string[];
+}
+
 export interface ClusterSpec {
   name: string;
   stack: Stack;
@@ -159,6 +164,7 @@ export interface ClusterSpec {
   vip?: VipSpec;
   /** Hosts whose reachability decides where services may run (Heartbeat ping, Pacemaker ping resource). */
   pingNodes: string[];
+  drill: DrillSpec;
   heartbeat?: HeartbeatSpec;
   corosync?: CorosyncSpec;
   pacemaker?: PacemakerSpec;

@@ -151,6 +151,14 @@ const cluster: Schema = {
     services: { type: 'object', propertyNames: name, additionalProperties: service, description: 'Services by name.' },
     vip,
     ping_nodes: { type: 'array', items: hostOrAddress, description: 'Hosts (e.g. the gateway) a node must reach to hold the services.' },
+    drill: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'What `haforge drill` checks besides its write probe.',
+      properties: {
+        quiescent: { type: 'array', items: absolutePath, description: 'Paths on the replicated volume nothing writes to (static content, configuration): checksummed before the failure and on the survivor after it.' },
+      },
+    },
     heartbeat: heartbeatSchema,
     corosync: corosyncSchema,
     pacemaker: pacemakerSchema,

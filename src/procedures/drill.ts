@@ -1,16 +1,19 @@
 // A failover drill as a plan over a status reading: who fails and who
 // survives (refused on a cluster that could not survive a failure: no
-// standby, data not in sync), then the steps: record the data on the
-// replicated volume with a fresh marker, fail the primary, wait for the
-// services to answer from the survivor, verify the data there, bring the
-// failed node back (also when a wait before it failed), wait until it is a
-// member again and DRBD is UpToDate on both. The executor runs it; the
-// service times it from the steps' outcomes. No I/O here.
+// standby, data not in sync), then the steps: checksum the paths the user
+// declared quiescent, start the write probe through the primary, fail the
+// primary, wait for the services to answer from the survivor, stop the
+// probe, read there what the probe wrote, the quiescent paths' checksums and
+// the survivor's log since the failure, bring the failed node back (also when
+// a wait before it failed), wait until it is a member again and DRBD is
+// UpToDate on both. The executor runs it; the service judges the outcome.
+// No I/O here.
 import type { ClusterSpec } from '../inventory/model.js';
 import type { Plan, Refusal, Step } from '../engine/plan.js';
-import { quoteWord } from '../util/shell.js';
 import type { ClusterReport } from '../cluster/status.js';
 import { banOn, drbdInSync, runsOn, waitStep, type MoveContext } from './moves.js';
+import { PROBE_FILE } from './write-probe.js';
+import { TIMELINE_SOURCES } from './timeline.js';
 
 /** How the primary fails and comes back: a command on the node, or an action on this workstation (its power). */
 export type DrillEffect = { description: string; argv: string[] } | { description: string; local: () => Promise<void> };
@@ -18,8 +21,10 @@ export type DrillEffect = { description: string; argv: string[] } | { descriptio
 export interface DrillContext extends MoveContext {
   fail: DrillEffect;
   restore: DrillEffect;
-  /** Written on every volume before the failure: the last write must survive. */
-  marker: string;
+  /** The write probe (absent without a replicated filesystem): started before the failure, stopped once the services answer. */
+  probe?: { mount: string; start: () => Promise<void>; stop: () => Promise<void> };
+  /** Paths on the replicated volume nothing writes to: checksummed before and after. */
+  quiescent: string[];
   /**
    * The failure leaves the primary alive (a hang): only fencing makes a
    * takeover safe, so the drill is refused on a cluster that cannot fence.
@@ -31,12 +36,7 @@ export interface DrillPlan extends Plan<ClusterReport> {
   cluster: string;
   primary: string;
   survivor: string;
-  /** Mount points of the replicated volumes whose data is checksummed. */
-  mounts: string[];
 }
-
-/** The marker file the drill writes on each volume before the failure: the last write must survive. */
-export const MARKER = '.haforge-drill';
 
 /** Who fails and who survives, or why the cluster could not survive a failure now. */
 export function drillRoles(report: ClusterReport): { primary: string; survivor: string } | Refusal {
@@ -56,24 +56,27 @@ export function drillRoles(report: ClusterReport): { primary: string; survivor: 
 
 export function planDrill(report: ClusterReport, ctx: DrillContext): DrillPlan {
   const roles = drillRoles(report);
-  const mounts = report.drbd.flatMap((r) => (r.mount ? [r.mount] : []));
-  if ('message' in roles) return { cluster: report.cluster, primary: report.primary ?? '', survivor: '', mounts, reason: roles.message, steps: [], refusal: roles };
+  if ('message' in roles) return { cluster: report.cluster, primary: report.primary ?? '', survivor: '', reason: roles.message, steps: [], refusal: roles };
   const { primary, survivor } = roles;
   const unfenced = ctx.needsFencing ? cannotFence(report) : undefined;
-  if (unfenced) return { cluster: report.cluster, primary, survivor, mounts, reason: unfenced.message, steps: [], refusal: unfenced };
+  if (unfenced) return { cluster: report.cluster, primary, survivor, reason: unfenced.message, steps: [], refusal: unfenced };
   const effect = (e: DrillEffect, phase: string, power: 'off' | 'on'): Step<ClusterReport> =>
     'local' in e ? { node: primary, description: e.description, argv: [], local: e.local, power, phase } : { node: primary, description: e.description, argv: e.argv, phase };
+  const { probe } = ctx;
   const steps: Step<ClusterReport>[] = [
-    { node: primary, description: 'write the marker and checksum the volume', argv: checksumScript(mounts, ctx.marker), keepOutput: true, phase: 'record' },
+    { node: primary, description: recordDescription(ctx), argv: recordScript(ctx.quiescent, probe?.mount), keepOutput: true, phase: 'record' },
+    ...(probe ? [{ node: primary, description: `start the write probe (fsync'd records on ${probe.mount} through the primary)`, argv: [], local: probe.start, phase: 'probe' }] : []),
     effect(ctx.fail, 'fail', 'off'),
     waitStep(ctx, `the services on ${survivor}`, (r) => runsOn(r, survivor), survivor, [], 'failover'),
-    { node: survivor, description: 'checksum the volume', argv: checksumScript(mounts), readonly: true, keepOutput: true, phase: 'verify' },
+    // Stops the probe even when the wait gave up: nothing keeps writing after the drill.
+    ...(probe ? [{ node: survivor, description: 'stop the write probe', argv: [], local: probe.stop, phase: 'probe-stop', undoes: 'probe' }] : []),
+    { node: survivor, description: `read the probe's records${ctx.quiescent.length ? ', checksum the quiescent paths' : ''} and the log since the failure`, argv: verifyScript(ctx.quiescent, probe?.mount, ctx.timeoutSeconds + 300), readonly: true, keepOutput: true, phase: 'verify' },
     // Undoes the failure even when a wait before it gave up: a drill leaves no node down.
     { ...effect(ctx.restore, 'restore', 'on'), undoes: 'fail' },
     waitStep(ctx, `${primary} to rejoin`, (r) => r.nodes.find((n) => n.name === primary)?.membership === 'online', undefined, [], 'rejoin'),
     waitStep(ctx, 'DRBD UpToDate/UpToDate on both nodes', drbdInSync, undefined, [], 'resync'),
   ];
-  return { cluster: report.cluster, primary, survivor, mounts, reason: `${primary} fails, ${survivor} takes over`, steps };
+  return { cluster: report.cluster, primary, survivor, reason: `${primary} fails, ${survivor} takes over`, steps };
 }
 
 /**
@@ -89,23 +92,60 @@ export function cannotFence(report: ClusterReport): Refusal | undefined {
   return undefined;
 }
 
+function recordDescription(ctx: DrillContext): string {
+  const what = [ctx.probe && "empty the write probe's file", ctx.quiescent.length && 'checksum the quiescent paths'].filter(Boolean);
+  return what.length ? what.join(', ') : 'nothing to record before the failure';
+}
+
 /**
- * Writes the marker (with the time and a nonce) and flushes it; then, for
- * each mount, "<mount> <files> <sha256 of every file's sha256 and path>".
+ * For each path "<path> <files> <sha256 of every file's sha256 and path>".
  * Paths are sorted bytewise so both nodes list them in the same order.
  */
-export function checksumScript(mounts: string[], marker?: string): string[] {
-  const write = marker === undefined ? '' : `for m in "$@"; do printf '%s\\n' ${quoteWord(marker)} > "$m/${MARKER}"; done; sync\n`;
-  const sum = `for m in "$@"; do
-  n=$(cd "$m" && find . -xdev -type f | wc -l)
-  s=$(cd "$m" && find . -xdev -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum | sha256sum | cut -d' ' -f1)
-  echo "$m $n $s"
+const CHECKSUMS = `for p in "$@"; do
+  n=$(cd "$p" && find . -xdev -type f | wc -l)
+  s=$(cd "$p" && find . -xdev -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum | sha256sum | cut -d' ' -f1)
+  echo "$p $n $s"
 done`;
-  return ['sh', '-c', write + sum, 'haforge-drill', ...mounts];
+
+/** On the primary before the failure: empty the probe's file (its records are this drill's only), checksum the quiescent paths. */
+export function recordScript(quiescent: string[], probeMount?: string): string[] {
+  const reset = probeMount === undefined ? '' : `: > "$1/${PROBE_FILE}"\n`;
+  return ['sh', '-c', `${reset}shift\n${CHECKSUMS}`, 'haforge-drill', probeMount ?? '', ...quiescent];
+}
+
+/**
+ * On the survivor after the takeover: sections "== clock" (its time
+ * first, to place its log on this workstation's clock), "== checksums",
+ * "== probe" (the probe's file) and "== log" (its journal for the last `logSeconds`,
+ * short-unix: the failover timeline's source).
+ */
+export function verifyScript(quiescent: string[], probeMount: string | undefined, logSeconds: number): string[] {
+  const script = `probe=$1 since=$2; shift 2
+echo '== clock'
+date +%s.%N
+echo '== checksums'
+${CHECKSUMS}
+echo '== probe'
+[ -n "$probe" ] && cat -- "$probe/${PROBE_FILE}" 2>/dev/null
+echo '== log'
+journalctl -o short-unix --no-pager --since "-\${since}s" 2>/dev/null | grep -E '${TIMELINE_SOURCES}' || true`;
+  return ['sh', '-c', script, 'haforge-drill', probeMount ?? '', String(logSeconds), ...quiescent];
+}
+
+/** The sections of the verify step's output. */
+export function verifySections(stdout: string): Record<'checksums' | 'probe' | 'clock' | 'log', string> {
+  const out = { checksums: '', probe: '', clock: '', log: '' };
+  let at: keyof typeof out | undefined;
+  for (const line of stdout.split('\n')) {
+    const head = /^== (checksums|probe|clock|log)$/.exec(line);
+    if (head) at = head[1] as keyof typeof out;
+    else if (at) out[at] += `${line}\n`;
+  }
+  return out;
 }
 
 export interface VolumeChecksum {
-  mount: string;
+  path: string;
   files: number;
   sha256: string;
 }
@@ -116,7 +156,7 @@ export function parseChecksums(stdout: string): VolumeChecksum[] {
     .split('\n')
     .map((l) => l.trim().split(/\s+/))
     .filter((w) => w.length === 3 && /^[0-9a-f]{64}$/.test(w[2]!))
-    .map(([mount, files, sha256]) => ({ mount: mount!, files: Number(files), sha256: sha256! }));
+    .map(([path, files, sha256]) => ({ path: path!, files: Number(files), sha256: sha256! }));
 }
 
 /** The cluster stack's units in start order (stop: the reverse). */

@@ -1,11 +1,15 @@
 // Use case: a failover drill, planned on a full status reading
 // (procedures/drill.ts) and run through the executor under the run lock on
-// every node: record the data on the replicated volume, fail the primary
-// (stop its cluster stack, power it off with the user's command, kill the
-// lab VM, or freeze it), time until the services answer from the survivor,
-// verify the data there, bring the failed node back and time until DRBD is
-// UpToDate on both; then name the fencing the cluster did meanwhile. A powered-off node's lock goes with its /run; the run dials it anew
-// once it is back.
+// every node: checksum what the user declared quiescent, start the write
+// probe (fsync'd records through whichever node is primary, each
+// acknowledgement stamped here), fail the primary (stop its cluster stack,
+// power it off with the user's command, kill the lab VM, or freeze it), time
+// until the services answer from the survivor, stop the probe and check
+// there that every acknowledged record survived (RPO), read the survivor's
+// log into a failover timeline, bring the failed node back and time until
+// DRBD is UpToDate on both; then name the fencing the cluster did meanwhile.
+// A powered-off node's lock goes with its /run; the run dials it anew once
+// it is back.
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -16,11 +20,31 @@ import { UserError } from '../errors.js';
 import type { ClusterSpec, Inventory } from '../inventory/model.js';
 import { readClusterStatus } from '../cluster/read.js';
 import type { ClusterReport } from '../cluster/status.js';
-import { parseChecksums, planDrill, stackUnits, type DrillEffect, type DrillPlan, type VolumeChecksum } from '../procedures/drill.js';
+import { parseChecksums, planDrill, stackUnits, verifySections, type DrillEffect, type DrillPlan, type VolumeChecksum } from '../procedures/drill.js';
+import { judgeProbe, PROBE_FILE, type ProbeAck } from '../procedures/write-probe.js';
+import { clockOffset, failoverTimeline, type TimelineEvent } from '../procedures/timeline.js';
+import { WriteProbe } from './write-probe.js';
 import type { FenceEvent } from '../pacemaker/crm-mon.js';
 import { labFreeze, labKill, labStart } from './lab.js';
 import { labOfInventory, listLabs } from '../lab/paths.js';
 import { failureOf } from './moves.js';
+
+export interface ProbeReport {
+  /** Where the records went: <mount>/.haforge-probe. */
+  file: string;
+  acknowledged: number;
+  /** RPO: acknowledged records the survivor does not have (0 with protocol C). */
+  lost: number;
+  lostRecords: ProbeAck[];
+  /** Written, but not acknowledged before the failure: allowed either way. */
+  unacknowledged: number;
+  /** Nodes that acknowledged records (the failed primary, then the survivor). */
+  writers: string[];
+  /** ms without an acknowledged write: the last through the failed primary to the first through the survivor. */
+  writeGapMs?: number;
+  /** Why sessions ended other than by being stopped (shown when the probe found something wrong). */
+  problems: string[];
+}
 
 export type DrillMethod = 'stop' | 'power-off' | 'lab' | 'hang';
 
@@ -51,11 +75,19 @@ export interface DrillReport {
   status: 'planned' | 'passed' | 'failed';
   primary: string;
   survivor: string;
+  /** Checksums of the quiescent paths on the primary before the failure, and on the survivor after it. */
   before: VolumeChecksum[];
   after?: VolumeChecksum[];
+  /** The write probe's outcome (absent without a replicated filesystem). */
+  probe?: ProbeReport;
+  /** Every acknowledged write is on the survivor and every quiescent path is unchanged. */
   dataIntact?: boolean;
-  /** ms from the failure to the services answering on the VIP from the survivor. */
+  /** RTO: ms from the failure to the services answering on the VIP from the survivor. */
   failoverMs?: number;
+  /** ms from the failure to the first write acknowledged through the survivor. */
+  writesBackMs?: number;
+  /** What the survivor's log says happened, in order, with ms after the failure. */
+  timeline?: TimelineEvent[];
   /** ms from the power-on/start to the node being a member again. */
   rejoinMs?: number;
   /** ms from the power-on/start to UpToDate/UpToDate on both nodes. */
@@ -129,8 +161,17 @@ export async function runDrill(inventory: Inventory, req: DrillRequest): Promise
   return withRun(cluster.nodes, { ...req, audit }, async (run) => {
     // Planned on a full reading (split-brain evidence included); the waits read light.
     const first = await readClusterStatus(run, cluster, 'full');
-    const marker = `drill ${new Date().toISOString()} ${randomBytes(6).toString('hex')}`;
-    const plan = planDrill(first, { cluster, timeoutSeconds: limitSec, marker, needsFencing: req.method === 'hang', ...effects(req, cluster, first.primary ?? '', limitSec) });
+    const drillId = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+    const mount = cluster.drbd?.resources.find((r) => r.mount)?.mount;
+    const probe = mount ? new WriteProbe((n) => run.connection(n), cluster.nodes.map((n) => n.name), mount, drillId) : undefined;
+    const plan = planDrill(first, {
+      cluster,
+      timeoutSeconds: limitSec,
+      quiescent: cluster.drill.quiescent,
+      probe: probe && mount ? { mount, start: () => probe.start(first.primary ?? ''), stop: () => probe.stop() } : undefined,
+      needsFencing: req.method === 'hang',
+      ...effects(req, cluster, first.primary ?? '', limitSec),
+    });
     if (plan.refusal) throw new UserError(plan.refusal.message, { hint: plan.refusal.hint });
     const report: DrillReport = { cluster: cluster.name, method: req.method, status: 'planned', primary: plan.primary, survivor: plan.survivor, before: [], steps: [], auditLog: audit.file };
     if (req.check) return report;
@@ -145,8 +186,42 @@ export async function runDrill(inventory: Inventory, req: DrillRequest): Promise
       powered: (n, s) => run.powered(n, s),
       progress: req.onProgress && ((line) => req.onProgress!(line)),
     });
-    return judge(report, plan, done, first, now);
+    await probe?.clean();
+    judge(report, plan, done, first, now);
+    if (probe && mount) judgeWrites(report, probe, mount, done);
+    report.timeline = timeline(cluster, plan, done);
+    return finish(report, plan);
   });
+}
+
+/** The probe's records on the survivor against the acknowledgements seen here. */
+function judgeWrites(report: DrillReport, probe: WriteProbe, mount: string, done: Execution): void {
+  const verify = done.outcomes.find((o) => o.phase === 'verify' && o.status === 'ok');
+  const fail = done.outcomes.find((o) => o.phase === 'fail' && o.startedAt !== undefined);
+  if (!verify) return;
+  const v = judgeProbe(probe.acks, verifySections(verify.stdout ?? '').probe, probe.id, report.primary);
+  report.probe = {
+    file: `${mount}/${PROBE_FILE}`,
+    acknowledged: v.acknowledged,
+    lost: v.lost.length,
+    lostRecords: v.lost.slice(0, 20),
+    unacknowledged: v.unacknowledged,
+    writers: v.writers,
+    writeGapMs: v.lastBeforeFailure !== undefined && v.firstAfterFailure !== undefined ? v.firstAfterFailure - v.lastBeforeFailure : undefined,
+    problems: probe.problems.slice(-5),
+  };
+  if (fail && v.firstAfterFailure !== undefined) report.writesBackMs = v.firstAfterFailure - fail.startedAt!;
+}
+
+/** The survivor's log since the failure, placed on this workstation's clock. */
+function timeline(cluster: ClusterSpec, plan: DrillPlan, done: Execution): TimelineEvent[] | undefined {
+  const verify = done.outcomes.find((o) => o.phase === 'verify' && o.status === 'ok');
+  const fail = done.outcomes.find((o) => o.phase === 'fail' && o.startedAt !== undefined);
+  if (!verify || !fail) return undefined;
+  const sections = verifySections(verify.stdout ?? '');
+  const offset = clockOffset(sections.clock, verify.startedAt!);
+  if (offset === undefined) return undefined;
+  return failoverTimeline(sections.log, { stack: cluster.stack, failed: plan.primary, survivor: plan.survivor, vip: cluster.vip?.address, services: cluster.services, failedAt: fail.startedAt!, clockOffsetMs: offset });
 }
 
 /** Fencing actions in the last reading's history that the first did not have (the clocks of workstation and nodes need not agree). */
@@ -156,18 +231,15 @@ function newFenceEvents(first: ClusterReport, last: ClusterReport): FenceEvent[]
   return last.fencing.history.filter((e) => !before.has(key(e)));
 }
 
-/** The report from the steps' outcomes: the data check, the timings, and what failed. */
-function judge(report: DrillReport, plan: DrillPlan, done: Execution, first: ClusterReport, last: ClusterReport): DrillReport {
+/** The report from the steps' outcomes: the quiescent paths' checksums, the timings, the fencing. */
+function judge(report: DrillReport, plan: DrillPlan, done: Execution, first: ClusterReport, last: ClusterReport): void {
   const at = (phase: string) => done.outcomes.find((o) => o.phase === phase && o.status === 'ok');
   const end = (o: StepOutcome) => o.startedAt! + o.ms!;
   const [record, fail, failover, verify, restore, rejoin, resync] = ['record', 'fail', 'failover', 'verify', 'restore', 'rejoin', 'resync'].map(at);
   if (!record) throw failureOf(done.failure!);
   report.steps = done.outcomes;
   report.before = parseChecksums(record.stdout ?? '');
-  if (verify) {
-    report.after = parseChecksums(verify.stdout ?? '');
-    report.dataIntact = JSON.stringify(report.after) === JSON.stringify(report.before);
-  }
+  if (verify) report.after = parseChecksums(verifySections(verify.stdout ?? '').checksums);
   // Until the survivor served, as its watch saw it; the status reading after it only confirms.
   if (fail && failover) report.failoverMs = failover.doneAt! - fail.startedAt!;
   if (restore && rejoin) report.rejoinMs = end(rejoin) - restore.startedAt!;
@@ -176,7 +248,18 @@ function judge(report: DrillReport, plan: DrillPlan, done: Execution, first: Clu
   report.finalPrimary = last.primary;
   report.fencing = newFenceEvents(first, last);
   if (done.failure) report.failure = done.failure.message;
-  else if (!report.dataIntact) report.failure = `the data on ${plan.survivor} differs from what ${plan.primary} had before the failure`;
+}
+
+/** Passed when every step ran, no acknowledged write was lost and the quiescent paths are unchanged. */
+function finish(report: DrillReport, plan: DrillPlan): DrillReport {
+  const changed = report.after && report.before.filter((b) => JSON.stringify(b) !== JSON.stringify(report.after!.find((a) => a.path === b.path)));
+  const lost = report.probe?.lost ?? 0;
+  report.dataIntact = report.after !== undefined && !changed?.length && lost === 0 && (report.probe === undefined || report.probe.acknowledged > 0);
+  if (!report.failure) {
+    if (lost) report.failure = `${lost} of ${report.probe!.acknowledged} acknowledged writes are not on ${plan.survivor}`;
+    else if (changed?.length) report.failure = `the quiescent ${changed.map((c) => c.path).join(', ')} on ${plan.survivor} differ${changed.length === 1 ? 's' : ''} from what ${plan.primary} had before the failure`;
+    else if (report.after === undefined) report.failure = `the data on ${plan.survivor} was not read`;
+  }
   report.status = report.failure ? 'failed' : 'passed';
   return report;
 }

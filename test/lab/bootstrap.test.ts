@@ -141,16 +141,27 @@ describe.skipIf(skip).each(['heartbeat', 'pacemaker'] as const)('haforge bootstr
     expect(await page('node1')).toBe('bootstrapped by haforge\n');
   }, 10 * MIN);
 
-  it('drill: the primary loses power, the services answer from the other node with the same data, the node comes back and resyncs', async () => {
+  it('drill: the primary loses power under a stream of fsync\'d writes, the services answer from the other node, every acknowledged write is there (RPO 0), the timeline is read from its log, the node comes back and resyncs', async () => {
     const check = await haforge('drill', '--method', 'lab', '--lab', NAME, '--check');
     expect(check.json).toMatchObject({ status: 'planned', primary: 'node2', survivor: 'node1' });
     const { ran, json } = await haforge('drill', '--method', 'lab', '--lab', NAME, '--timeout', '300', '--yes');
     expect(ran.code, `${ran.stderr}\n${ran.stdout}`).toBe(0);
     expect(json).toMatchObject({ status: 'passed', dataIntact: true, primary: 'node2', survivor: 'node1', finalPrimary: 'node1' });
-    expect(json.before[0]).toMatchObject({ mount: '/replicated' });
+    // Every write acknowledged through node2 before the power went and through node1 after the takeover is on node1: RPO 0.
+    expect(json.probe).toMatchObject({ file: '/replicated/.haforge-probe', lost: 0, writers: ['node2', 'node1'] });
+    expect(json.probe.acknowledged).toBeGreaterThanOrEqual(11);
+    expect(json.before).toEqual([expect.objectContaining({ path: '/etc/lighttpd' })]);
+    expect(json.after).toEqual(json.before);
+    // The timeline from node1's log: the takeover's stages after the failure, in order.
+    const stages = json.timeline.map((e: any) => e.stage);
+    console.info(`drill timeline (${stack}): ${json.timeline.map((e: any) => `${(e.atMs / 1000).toFixed(1)} s ${e.what}`).join('; ')}`);
+    // Heartbeat starts haresources left to right: the IP before the disk.
+    const takeover = stack === 'pacemaker' ? ['detected', 'membership', 'fencing', 'fenced', 'promoted', 'mounted', 'vip', 'service'] : ['membership', 'vip', 'promoted', 'mounted', 'service'];
+    expect(stages).toEqual(takeover);
+    expect(json.timeline.every((e: any) => e.atMs > 0 && e.atMs <= json.failoverMs)).toBe(true);
     // With SBD the survivor fences the node that lost power before it takes over (the pill counts after msgwait).
     if (stack === 'pacemaker') expect(json.fencing).toContainEqual(expect.objectContaining({ action: 'reboot', target: 'node2', status: 'success', delegate: 'node1' }));
-    Object.assign(timings, { drillFailover: json.failoverMs / 1000, drillRejoin: json.rejoinMs / 1000, drillResync: json.resyncMs / 1000 });
+    Object.assign(timings, { drillWritesBack: json.writesBackMs / 1000, drillFailover: json.failoverMs / 1000, drillRejoin: json.rejoinMs / 1000, drillResync: json.resyncMs / 1000 });
     console.info(`drill (${stack}): power off -> services answer again ${timings.drillFailover} s, node back ${timings.drillRejoin} s, UpToDate ${timings.drillResync} s`);
     expect(await page('node2')).toBe('bootstrapped by haforge\n');
     expect(await status()).toMatchObject({ primary: 'node1', healthy: true });

@@ -164,6 +164,10 @@ describe.skipIf(skip)('fencing in the lab (real VMs, SBD and a watchdog)', () =>
     expect(ran.code, ran.stderr).toBe(0);
     expect(r).toMatchObject({ status: 'passed', method: 'hang', primary: 'node2', survivor: 'node1', dataIntact: true, finalPrimary: 'node1' });
     expect(r.fencing).toContainEqual(expect.objectContaining({ action: 'reboot', target: 'node2', status: 'success', delegate: 'node1' }));
+    // The hung primary's writes stop with it; none it acknowledged is lost, and the survivor writes only after it fenced node2.
+    expect(r.probe).toMatchObject({ lost: 0, writers: ['node2', 'node1'] });
+    const fenced = r.timeline.find((e: any) => e.stage === 'fenced');
+    expect(fenced.atMs).toBeLessThan(r.writesBackMs);
     timings.drillHangFailover = r.failoverMs / 1000;
     timings.drillHangResync = r.resyncMs / 1000;
     expect(r.failoverMs).toBeLessThan(60_000);

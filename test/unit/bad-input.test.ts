@@ -157,6 +157,8 @@ const INVENTORY_CASES: Record<string, InventoryCase[]> = {
     C('a service path that holds the mount point', (w) => (w.services.web.paths = ['/srv']), /\/srv holds the mount point \/srv\/ha of resource 'r0'/),
     C('two resources on one mount point', (w) => (w.drbd.resources.r1 = { disk: '/dev/vdc', mount: '/srv/ha' }), /mount point \/srv\/ha is also the mount point of resource 'r0'/),
     C('a mount point inside another', (w) => (w.drbd.resources.r1 = { disk: '/dev/vdc', mount: '/srv/ha/more' }), /mount point \/srv\/ha\/more is inside the mount point of resource 'r0'/),
+    C('a quiescent path off the volume', (w) => (w.drill = { quiescent: ['/etc/lighttpd'] }), /drill: quiescent path \/etc\/lighttpd is on no replicated filesystem/),
+    C('a relative quiescent path', (w) => (w.drill = { quiescent: ['srv/ha'] }), /quiescent\[0\]: 'srv\/ha' is not an absolute, normalized path/),
   ],
   'values that are not what they claim': [
     C('an address octet above 255', (w) => (w.nodes.node1.replication_address = '10.0.0.300'), /'10\.0\.0\.300' is not an IPv4 address/),

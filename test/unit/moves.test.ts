@@ -32,7 +32,7 @@ const refusal = (plan: { refusal?: { message: string } }) => {
 };
 const CTX = { cluster: cluster('pacemaker'), timeoutSeconds: 300 };
 const HB = { cluster: cluster('heartbeat'), timeoutSeconds: 300 };
-const DRILL = { ...CTX, marker: 'm', fail: { description: 'fail', argv: ['false'] }, restore: { description: 'restore', argv: ['true'] } };
+const DRILL = { ...CTX, quiescent: [], fail: { description: 'fail', argv: ['false'] }, restore: { description: 'restore', argv: ['true'] } };
 /** The commands of a move: neither its wait nor what runs after. */
 const commands = (plan: MovePlan) => plan.steps.filter((s) => !s.phase);
 const after = (plan: MovePlan) => plan.steps.filter((s) => s.phase === 'after');
