@@ -5,8 +5,8 @@
 // primary, wait for the services to answer from the survivor, stop the
 // probe, read there what the probe wrote, the quiescent paths' checksums and
 // the survivor's log since the failure, bring the failed node back (also when
-// a wait before it failed), wait until it is a member again and DRBD is
-// UpToDate on both. The executor runs it; the service judges the outcome.
+// a wait before it failed), wait until it is a member again and DRBD (if
+// any) is UpToDate on both. The executor runs it; the service judges the outcome.
 // No I/O here.
 import type { ClusterSpec } from '../inventory/model.js';
 import type { Plan, Refusal, Step } from '../engine/plan.js';
@@ -74,7 +74,7 @@ export function planDrill(report: ClusterReport, ctx: DrillContext): DrillPlan {
     // Undoes the failure even when a wait before it gave up: a drill leaves no node down.
     { ...effect(ctx.restore, 'restore', 'on'), undoes: 'fail' },
     waitStep(ctx, `${primary} to rejoin`, (r) => r.nodes.find((n) => n.name === primary)?.membership === 'online', undefined, [], 'rejoin'),
-    waitStep(ctx, 'DRBD UpToDate/UpToDate on both nodes', drbdInSync, undefined, [], 'resync'),
+    ...(report.drbd.length ? [waitStep(ctx, 'DRBD UpToDate/UpToDate on both nodes', drbdInSync, undefined, [], 'resync')] : []),
   ];
   return { cluster: report.cluster, primary, survivor, reason: `${primary} fails, ${survivor} takes over`, steps };
 }

@@ -245,6 +245,41 @@ export function planCleanup(report: ClusterReport, ctx: MoveContext, resource?: 
   );
 }
 
+/**
+ * runbook 002 "forcestart" / "forcestop": a resource (or a group, or a
+ * clone) started or stopped on purpose, through its target-role, whatever
+ * the cluster's placement says. Stopping is an outage: destructive (needs
+ * --yes), guarded by a fresh reading that the resource still runs.
+ */
+export function planTargetRole(report: ClusterReport, ctx: MoveContext, resource: string, role: 'Started' | 'Stopped'): MovePlan {
+  const verb = role === 'Started' ? 'start' : 'stop';
+  const action = `${verb} ${resource}`;
+  if (report.stack !== 'pacemaker') {
+    return refused(report, action, { message: 'Heartbeat v1 starts and stops its resources only as one group, on the node that holds them', hint: 'haforge switchover or standby moves them; systemctl stop heartbeat on the holder stops them' });
+  }
+  const members = (r: ClusterReport) => r.resources.filter((x) => x.id === resource || x.group === resource || x.clone === resource);
+  if (!members(report).length) {
+    const ids = [...new Set(report.resources.flatMap((r) => [r.group, r.clone, r.id]).filter((x): x is string => !!x))];
+    return refused(report, action, { message: `no resource '${resource}' in cluster ${report.cluster}`, hint: `resources: ${ids.join(', ')}` });
+  }
+  const stopped = (r: ClusterReport) => members(r).every((x) => x.role === 'Stopped');
+  const running = (r: ClusterReport) => members(r).every((x) => x.role !== 'Stopped');
+  if (role === 'Stopped' && stopped(report)) return noop(report, action, `${resource} is stopped`);
+  if (role === 'Started' && running(report)) return noop(report, action, `${resource} runs`);
+  const at = pacemakerNode(report);
+  if (isRefusal(at)) return refused(report, action, at);
+  const command: MoveStep = {
+    node: at,
+    description: `set the target-role of ${resource} to ${role}`,
+    argv: ['crm_resource', '--resource', resource, '--meta', '--set-parameter', 'target-role', '--parameter-value', role],
+    ...(role === 'Stopped'
+      ? { destructive: true, guard: (fresh: ClusterReport) => (stopped(fresh) ? `${resource} is already stopped` : undefined) }
+      : {}),
+  };
+  const description = role === 'Stopped' ? `${resource} stopped everywhere` : `${resource} running`;
+  return move(report, action, [command], { step: waitStep(ctx, description, role === 'Stopped' ? stopped : running), description });
+}
+
 /** The TCP ports the cluster's services listen on, each once. */
 const servicePorts = (cluster: ClusterSpec) => [...new Set(cluster.services.flatMap((s) => (s.port ? [s.port] : [])))];
 

@@ -28,7 +28,8 @@ export function renderDrill(r: DrillReport): string {
     for (const e of r.timeline) out.push(`    ${(e.atMs / 1000).toFixed(1).padStart(6)}  ${e.what}`);
     if (r.failoverMs !== undefined) out.push(`    ${(r.failoverMs / 1000).toFixed(1).padStart(6)}  services answering (seen from ${r.survivor})`);
   }
-  out.push(`  ${r.primary} back as a member: ${s(r.rejoinMs)}, DRBD UpToDate on both: ${s(r.resyncMs)} (after it was started again)`);
+  const resync = r.resyncMs === undefined ? '' : `, DRBD UpToDate on both: ${s(r.resyncMs)}`;
+  out.push(`  ${r.primary} back as a member: ${s(r.rejoinMs)}${resync} (after it was started again)`);
   for (const e of r.fencing ?? []) out.push(`  fenced: ${fenceEventText(e)}`);
   out.push(`  total ${s(r.totalMs)}; primary now ${r.finalPrimary ?? 'none'}`);
   out.push(r.status === 'passed' ? color.green('drill passed') : color.red(`drill FAILED: ${r.failure}`));

@@ -11,13 +11,14 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failCount, groupNode, parseCrmMonXml, promotedNodes, type ClusterStatus } from '../../src/pacemaker/crm-mon.js';
-import { labUnavailableReason, warnLabSkipped } from './cli.js';
+import { labUnavailableReason, runCli, warnLabSkipped } from './cli.js';
 import { openLab, type LabSession } from './session.js';
 
 const skip = labUnavailableReason();
 if (skip) warnLabSkipped(skip);
 
 const MIN = 60_000;
+const GATEWAY = '10.0.2.3';
 const VIP = '10.99.0.100';
 const CAPTURE = process.env.HAFORGE_CAPTURE_PACEMAKER;
 
@@ -51,8 +52,9 @@ describe.skipIf(skip)('Corosync + Pacemaker in the lab (real VMs)', () => {
   beforeAll(async () => {
     lab = await openLab(`pcmk-${process.pid}`, 'hfpcmk-');
     // The lab's own inventory (VIP, web service, r0) with the stack and fencing said explicitly, and
-    // the QEMU user network's gateway as ping node: it answers every VM, so the ping clone and its rule run for real.
-    inventory = await lab.inventory('pacemaker.yaml', { stack: 'pacemaker', fencing: { enabled: false }, ping_nodes: ['10.0.2.2'] });
+    // the QEMU user network's DNS address as ping node (the "gateway"): it answers every VM, so the ping
+    // clone and its rule run for real, and a blackhole route cuts one node from it without cutting SSH.
+    inventory = await lab.inventory('pacemaker.yaml', { stack: 'pacemaker', fencing: { enabled: false }, ping_nodes: [GATEWAY] });
   }, 15 * MIN);
 
   afterAll(async () => {
@@ -170,5 +172,39 @@ describe.skipIf(skip)('Corosync + Pacemaker in the lab (real VMs)', () => {
     expect(audit.filter((r) => r.kind === 'change')).toEqual([]);
     expect(await ssh('node2', 'cibadmin --query --scope constraints | grep -c cli-ban-g_services-on-node1')).toBe('1\n');
     await ssh('node2', 'crm_attribute --node node1 --name standby --delete && crm_resource --clear --resource g_services && crm_resource --resource p_svc_web --meta --delete-parameter is-managed');
+  }, 10 * MIN);
+
+  it('node2 cut from the gateway: the ping rule moves the services to node1, which still reaches it', async () => {
+    expect(groupNode(await crmMon('node1'), 'g_services')).toBe('node2');
+    await ssh('node2', `ip route add blackhole ${GATEWAY}/32`);
+    try {
+      timings.gatewayCut = await until('the services on node1', 3 * MIN, async () => groupNode(await crmMon('node1'), 'g_services') === 'node1' && (await lab.sshRaw('node1', `curl -s --max-time 2 http://${VIP}/`)).stdout === page);
+    } finally {
+      await ssh('node2', `ip route del blackhole ${GATEWAY}/32`);
+    }
+    // The gateway back: stickiness keeps them on node1.
+    await new Promise((r) => setTimeout(r, 20_000));
+    expect(groupNode(await crmMon('node1'), 'g_services')).toBe('node1');
+  }, 10 * MIN);
+
+  it('resource stop / start (runbook 002\'s forcestop / forcestart): the web server stopped on purpose stays down, then runs again', async () => {
+    const haforge = async (...args: string[]) => {
+      const ran = await runCli([...args, '-i', inventory, '--json'], lab.env, 10 * MIN);
+      expect(ran.code, `${ran.stdout}\n${ran.stderr}`).toBe(0);
+      return JSON.parse(ran.stdout);
+    };
+    // Without --yes and without a terminal, an outage is not started.
+    const refused = await runCli(['resource', 'stop', 'p_svc_web', '-i', inventory, '--json'], lab.env, 5 * MIN);
+    expect(refused.code).not.toBe(0);
+    expect(await ssh('node1', 'systemctl is-active lighttpd')).toBe('active\n');
+    expect(await haforge('resource', 'stop', 'p_svc_web', '--yes')).toMatchObject({ status: 'done' });
+    expect((await crmMon('node1')).resources.find((r) => r.id === 'p_svc_web')).toMatchObject({ role: 'Stopped' });
+    expect((await lab.sshRaw('node1', 'systemctl is-active lighttpd')).stdout).toBe('inactive\n');
+    // A re-run of the playbook keeps what the admin stopped stopped.
+    const { report } = await apply('pacemaker');
+    expect(report.results.filter((r: any) => r.status === 'failed')).toEqual([]);
+    expect((await crmMon('node1')).resources.find((r) => r.id === 'p_svc_web')).toMatchObject({ role: 'Stopped' });
+    expect(await haforge('resource', 'start', 'p_svc_web')).toMatchObject({ status: 'done' });
+    await until('the page on the VIP again', MIN, async () => (await lab.sshRaw('node2', `curl -s --max-time 2 http://${VIP}/`)).stdout === page);
   }, 10 * MIN);
 });

@@ -214,4 +214,17 @@ describe('failover timeline', () => {
     expect(clockOffset('1796551827.250000000\n', 1796551827_000)).toBe(250);
     expect(clockOffset('', 1)).toBeUndefined();
   });
+
+  it('reads a Heartbeat takeover without DRBD: the node declared dead, the VIP, the service (haresources order)', () => {
+    // Captured in the lab: node1's journal after node2's VM was killed (drill --method lab), Heartbeat v1 with
+    // ucast and a ping node, no DRBD, lighttpd (runbook 003's cluster).
+    const hb = readFileSync(path.join(__dirname, '../fixtures/drill/heartbeat-no-drbd-power-off-survivor-journal.txt'), 'utf8');
+    const hbSpec = cluster('heartbeat', { services: { web: { unit: 'lighttpd' } } });
+    const events = failoverTimeline(hb, { stack: 'heartbeat', failed: 'node2', survivor: 'node1', vip: '10.99.0.100', services: hbSpec.services, failedAt: 1796552680_000, clockOffsetMs: 0 });
+    expect(events.map((e) => `${(e.atMs / 1000).toFixed(1)} ${e.stage}: ${e.what}`)).toEqual([
+      '4.7 membership: Heartbeat declared node2 dead',
+      '7.3 vip: VIP 10.99.0.100 up',
+      '7.8 service: web started',
+    ]);
+  });
 });

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { clusterStatus } from '../../src/cluster/status.js';
 import { planDrill } from '../../src/procedures/drill.js';
-import { arrivedScript, planCleanup, planMigrate, planStandby, planSwitchover, planUnmigrate, runsOn, type MovePlan } from '../../src/procedures/moves.js';
+import { arrivedScript, planCleanup, planTargetRole, planMigrate, planStandby, planSwitchover, planUnmigrate, runsOn, type MovePlan } from '../../src/procedures/moves.js';
 import type { ClusterReport } from '../../src/cluster/status.js';
 import { withListeningPort } from '../support/listening-port.js';
 import { cluster, fx, read } from '../support/status-readings.js';
@@ -182,5 +182,34 @@ describe('the watch on the node the services go to (arrivedScript, run here on t
     expect(waitOf(planMigrate(pcmkOnNode1(), CTX, 'node1'))!.node).toBe('node2');
     expect(waitOf(planStandby(pcmkOnNode1(), CTX, 'node1', true))!.node).toBe('node2');
     expect(waitOf(planMigrate(hbOnNode1(), HB, 'node1'))!.node).toBe('node2');
+  });
+});
+
+describe('resource start / stop (target-role)', () => {
+  it('stop sets target-role Stopped on the Pacemaker node, is destructive and guarded, and waits until every instance is stopped', () => {
+    const report = pcmkOnNode1();
+    const plan = planTargetRole(report, CTX, 'p_svc_web', 'Stopped');
+    expect(plan.steps.map((s) => s.description)).toEqual(['set the target-role of p_svc_web to Stopped', 'wait for p_svc_web stopped everywhere']);
+    const [command, wait] = plan.steps;
+    expect(command).toMatchObject({ node: report.viewFrom, destructive: true, argv: ['crm_resource', '--resource', 'p_svc_web', '--meta', '--set-parameter', 'target-role', '--parameter-value', 'Stopped'] });
+    const stopped = { ...report, resources: report.resources.map((r) => (r.id === 'p_svc_web' ? { ...r, role: 'Stopped', nodes: [] } : r)) };
+    expect(command!.guard!(report)).toBeUndefined();
+    expect(command!.guard!(stopped)).toBe('p_svc_web is already stopped');
+    expect(wait!.watch!.check('', 0, report).done).toBe(false);
+    expect(wait!.watch!.check('', 0, stopped).done).toBe(true);
+    expect(planTargetRole(stopped, CTX, 'p_svc_web', 'Stopped')).toMatchObject({ steps: [], reason: 'p_svc_web is stopped' });
+    // start: not destructive, waits until it runs again.
+    const start = planTargetRole(stopped, CTX, 'p_svc_web', 'Started');
+    expect(start.steps[0]).toMatchObject({ argv: ['crm_resource', '--resource', 'p_svc_web', '--meta', '--set-parameter', 'target-role', '--parameter-value', 'Started'] });
+    expect(start.steps[0]!.destructive).toBeUndefined();
+    expect(start.steps[1]!.watch!.check('', 0, report).done).toBe(true);
+    expect(planTargetRole(report, CTX, 'p_svc_web', 'Started')).toMatchObject({ steps: [], reason: 'p_svc_web runs' });
+  });
+
+  it('a group or clone counts all its members; an unknown id and Heartbeat are refused with the way out', () => {
+    const report = pcmkOnNode1();
+    expect(planTargetRole(report, CTX, 'g_services', 'Stopped').steps).toHaveLength(2);
+    expect(planTargetRole(report, CTX, 'p_svc_nope', 'Stopped').refusal).toMatchObject({ message: "no resource 'p_svc_nope' in cluster lab", hint: expect.stringContaining('g_services') });
+    expect(planTargetRole(hbOnNode1(), CTX, 'web', 'Stopped').refusal!.message).toMatch(/Heartbeat v1 starts and stops its resources only as one group/);
   });
 });
