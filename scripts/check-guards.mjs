@@ -85,6 +85,8 @@ const GUARDS = [
   ['template: confined to the playbook and haforge', 'src/playbook/templates.ts', 'if (!roots.some((root) => inside(file, root))) {', 'if (false) {'],
   ['pacemaker: what an admin added survives a run', 'src/pacemaker/merge.ts', 'return SHARED_SECTIONS.has(name) ? { ...merged, children: [...merged.children, ...(theirs?.children.filter(isForeign) ?? [])] } : merged;', 'return merged;'],
   ['pacemaker: a resource an admin made that runs the same is refused', 'src/operations/cib.ts', 'if (duplicates.length) {', 'if (false) {'],
+  ['pacemaker: the live configuration saved before a replace', 'src/pacemaker/backups.ts', ' || { rm -f "$f.tmp"; echo "could not save the live configuration to $f" >&2; exit 1; }', ''],
+  ["corosync: a running member's nodeid is never changed", 'src/render/handlebars.ts', 'if (have !== undefined && have !== want) {', 'if (false) {'],
   ['pacemaker: removing a resource is destructive', 'src/operations/cib.ts', 'destructive: removed.length > 0,', 'destructive: false,'],
   ['init: only the host key the user approved is recorded', 'src/transport/host-keys.ts', 'if (req.approvedKey && !req.approvedKey.equals(req.key)) {', 'if (false) {'],
 ];

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { loadInventory } from '../inventory/load.js';
 import { runDrill, type DrillReport } from '../services/drill.js';
-import { acceptNewFlag, BaseCommand, inventoryFlag, jsonFlag } from '../ui/base-command.js';
+import { acceptNewFlag, BaseCommand, clusterFlag, inventoryFlag, jsonFlag } from '../ui/base-command.js';
 import { renderDrill } from '../ui/drill.js';
 
 export default class Drill extends BaseCommand {
@@ -27,7 +27,7 @@ It asks before failing the primary (--yes: without asking; without a terminal --
   static override flags = {
     inventory: inventoryFlag,
     json: jsonFlag,
-    cluster: Flags.string({ description: 'The cluster (needed when the inventory has several).' }),
+    cluster: clusterFlag,
     method: Flags.string({ description: 'How the primary fails.', options: ['stop', 'power-off', 'lab', 'hang'], default: 'stop' }),
     'power-off-command': Flags.string({ description: 'With --method power-off: a shell command run here; the node\'s name is its $1 ({node} stands for "$1").' }),
     'power-on-command': Flags.string({ description: 'With --method power-off: the command that powers the node on again.' }),

@@ -1,7 +1,6 @@
 // Before connecting anywhere: resolve each play's hosts and render every
 // task's arguments per host, so template errors appear before any change.
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { UserError, UserErrors } from '../errors.js';
 import { checkRendered, coerceRendered } from '../schema/validate.js';
 import { limitHosts, selectHosts } from '../inventory/select.js';

@@ -1,4 +1,5 @@
 // Who the host is: name, OS, kernel, package manager, init system.
+import { parseCorosyncConf, type LiveCorosyncConf } from '../pacemaker/corosync-conf.js';
 import type { Fact } from '../engine/fact.js';
 import { parseAddresses, type InterfaceAddress } from './addresses.js';
 import { parseKeyValues, sections } from './parse.js';
@@ -22,6 +23,8 @@ export interface SystemFacts {
   drbd: DrbdVersions;
   /** IPv4 addresses by interface: templates name the interface that carries an address. */
   addresses: InterfaceAddress[];
+  /** What corosync.conf.hbs keeps from the corosync.conf found here. */
+  corosync: LiveCorosyncConf;
 }
 
 // Every process costs (tens of ms on an emulated node): shell builtins where
@@ -36,7 +39,8 @@ while read -r l; do case $l in MemTotal:*) echo '== mem'; echo "$l"; break ;; es
 echo '== cpus'; n=0; if read -r c < /sys/devices/system/cpu/online; then IFS=,; for r in $c; do n=$((n + \${r#*-} - \${r%-*} + 1)); done; unset IFS; fi; echo "$n"
 echo '== drbdproc'; if [ -r /proc/drbd ]; then read -r l < /proc/drbd; echo "$l"; else echo '== drbdmod'; modinfo -F version drbd 2>/dev/null; fi
 echo '== drbdadm'; drbdadm --version 2>/dev/null | while read -r l; do case $l in DRBDADM_VERSION=*) echo "$l";; esac; done
-echo '== addr'; ip -o -4 addr show 2>/dev/null`;
+echo '== addr'; ip -o -4 addr show 2>/dev/null
+echo '== corosync'; [ -r /etc/corosync/corosync.conf ] && while IFS= read -r l; do echo "$l"; done < /etc/corosync/corosync.conf`;
 
 export const systemFact: Fact<SystemFacts> = {
   id: 'system',
@@ -64,6 +68,7 @@ export const systemFact: Fact<SystemFacts> = {
       cpus: Number((s.cpus ?? '').trim()) || undefined,
       drbd: parseDrbdVersions(s.drbdmod ?? '', s.drbdproc ?? '', s.drbdadm ?? ''),
       addresses: parseAddresses(s.addr ?? ''),
+      corosync: parseCorosyncConf(s.corosync ?? ''),
     };
   },
 };

@@ -2,7 +2,8 @@
 // with Pacemaker's own tools only (no crmsh or pcs on the nodes). Only what
 // haforge manages is compared, so a second run is a no-op; a change is
 // checked by crm_verify against the live CIB's schema before cibadmin
-// replaces the configuration in one transaction. Run it on one node: the
+// replaces the configuration in one transaction, the live one saved first
+// (haforge cib restore puts it back). Run it on one node: the
 // CIB is cluster-wide.
 import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
@@ -13,6 +14,7 @@ import { configurationIsSecret, generateConfiguration } from '../pacemaker/cib.j
 import { foreignDuplicates, propertyNames, removedResources } from '../pacemaker/managed.js';
 import { cibForVerify, mergeConfiguration } from '../pacemaker/merge.js';
 import { managedText } from '../pacemaker/normalize.js';
+import { BACKUP_DIR, saveThenReplaceScript } from '../pacemaker/backups.js';
 import { unifiedDiff } from '../util/diff.js';
 import { child, el, serializeXml } from '../util/xml.js';
 
@@ -61,8 +63,8 @@ export const cibOperation: Operation<Record<string, never>> = {
       [
         { description: 'crm_verify the new configuration (with the live CIB\'s schema)', argv: ['sh', '-c', VERIFY], stdin: serializeXml(cibForVerify(live.cib, merged)) },
         {
-          description: `cibadmin --replace --scope configuration${removed.length ? ` (removes ${removed.join(', ')})` : ''}`,
-          argv: ['cibadmin', '--replace', '--scope', 'configuration', '--xml-pipe'],
+          description: `save the live configuration in ${BACKUP_DIR}, cibadmin --replace --scope configuration${removed.length ? ` (removes ${removed.join(', ')})` : ''}`,
+          argv: saveThenReplaceScript(),
           stdin: serializeXml(merged),
           // Removing a resource stops it: asked first (or --yes), like every destructive step.
           destructive: removed.length > 0,

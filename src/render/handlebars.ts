@@ -1,5 +1,6 @@
 // The one Handlebars instance: strict (an unknown variable is an error, not
 // an empty string), no HTML escaping (we render config files, not pages).
+import type { LiveCorosyncConf } from '../pacemaker/corosync-conf.js';
 import Handlebars from 'handlebars';
 import { UserError, type SourcePosition } from '../errors.js';
 import { nicCarrying, type InterfaceAddress } from '../facts/addresses.js';
@@ -34,6 +35,21 @@ hb.registerHelper('select_with', (list: unknown, key: unknown) => (Array.isArray
 hb.registerHelper('refuse', (...args: unknown[]) => {
   const options = args.pop() as Handlebars.HelperOptions;
   throw new UserError(args.map(String).join(''), { hint: options.hash.hint as string | undefined });
+});
+/**
+ * A node's corosync nodeid: its place in the inventory (1, 2, ...), unless
+ * the corosync.conf found on the node gives it another one: a running
+ * member's id cannot change by a reload, so that is refused.
+ */
+hb.registerHelper('corosync_nodeid', (name: unknown, index: unknown, live: unknown) => {
+  const want = Number(index) + 1;
+  const have = (live as LiveCorosyncConf | undefined)?.nodeIds?.[String(name)];
+  if (have !== undefined && have !== want) {
+    throw new UserError(`corosync.conf on this node gives ${String(name)} nodeid ${have}; the inventory's order would make it ${want}, and a running member's id cannot change`, {
+      hint: 'list the nodes in the inventory in the order of their nodeids (corosync-cmapctl nodelist shows them)',
+    });
+  }
+  return want;
 });
 /** The interface that carries an address, from the host's facts: `{{nic_of node.replication_address facts.addresses}}`. */
 hb.registerHelper('nic_of', (address: unknown, addresses: unknown) => {

@@ -11,6 +11,8 @@ export const inventoryFlag = Flags.string({
 
 export const jsonFlag = Flags.boolean({ description: 'Print machine-readable JSON on stdout.' });
 
+export const clusterFlag = Flags.string({ description: 'The cluster (needed when the inventory has several).' });
+
 export const acceptNewFlag = Flags.boolean({
   description: 'Trust and record host keys of hosts not yet in known_hosts (a changed key is still refused).',
 });

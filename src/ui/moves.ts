@@ -2,15 +2,16 @@
 import { Flags } from '@oclif/core';
 import { plannedOutcomes } from '../engine/execute.js';
 import { loadInventory } from '../inventory/load.js';
-import { runMove, type MovePlanner, type MoveReport } from '../services/moves.js';
+import type { Inventory } from '../inventory/model.js';
+import { runMove, type MovePlanner, type MoveReport, type MoveRequest } from '../services/moves.js';
 import { quoteArgv } from '../util/shell.js';
-import { acceptNewFlag, BaseCommand, inventoryFlag, jsonFlag } from './base-command.js';
+import { acceptNewFlag, BaseCommand, clusterFlag, inventoryFlag, jsonFlag } from './base-command.js';
 import { color } from './color.js';
 
 export const moveFlags = {
   inventory: inventoryFlag,
   json: jsonFlag,
-  cluster: Flags.string({ description: 'The cluster (needed when the inventory has several).' }),
+  cluster: clusterFlag,
   check: Flags.boolean({ description: 'Print the commands and what the move waits for; change nothing.' }),
   timeout: Flags.integer({ description: 'Seconds to wait for the move to show in the status.', default: 300, min: 1 }),
   'accept-new-host-keys': acceptNewFlag,
@@ -43,26 +44,27 @@ type MoveFlags = { inventory: string; json: boolean; cluster?: string; check: bo
 /** The move commands: flags in, one runMove, the report out. */
 export abstract class MoveCommand extends BaseCommand {
   protected async move(flags: MoveFlags, planFor: MovePlanner): Promise<void> {
-    const report = await runMove(
-      await loadInventory(flags.inventory),
-      {
-        cluster: flags.cluster,
-        check: flags.check,
-        timeout: flags.timeout,
-        acceptNewHostKeys: flags['accept-new-host-keys'],
-        interactive: !flags.json,
-        onProgress: flags.json ? undefined : (line) => this.logToStderr(color.dim(line)),
-        yes: flags.yes,
-        confirm:
-          !flags.json && process.stdin.isTTY
-            ? async (plan) => {
-                this.log(renderMove({ cluster: plan.cluster, action: plan.action, status: 'planned', steps: plannedOutcomes(plan.steps), from: null }));
-                return (await import('@inquirer/prompts')).confirm({ message: `${plan.action}: go ahead?`, default: false });
-              }
-            : undefined,
-      },
-      planFor,
-    );
+    await this.moveWith(flags, (inventory, req) => runMove(inventory, req, planFor));
+  }
+
+  /** A move whose plan needs more than the status reading (the runner reads it, then calls runMove). */
+  protected async moveWith(flags: MoveFlags, runner: (inventory: Inventory, req: MoveRequest) => Promise<MoveReport>): Promise<void> {
+    const report = await runner(await loadInventory(flags.inventory), {
+      cluster: flags.cluster,
+      check: flags.check,
+      timeout: flags.timeout,
+      acceptNewHostKeys: flags['accept-new-host-keys'],
+      interactive: !flags.json,
+      onProgress: flags.json ? undefined : (line) => this.logToStderr(color.dim(line)),
+      yes: flags.yes,
+      confirm:
+        !flags.json && process.stdin.isTTY
+          ? async (plan) => {
+              this.log(renderMove({ cluster: plan.cluster, action: plan.action, status: 'planned', steps: plannedOutcomes(plan.steps), from: null }));
+              return (await import('@inquirer/prompts')).confirm({ message: `${plan.action}: go ahead?`, default: false });
+            }
+          : undefined,
+    });
     if (flags.json) this.printJson(report);
     else this.log(renderMove(report));
   }

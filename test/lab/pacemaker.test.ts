@@ -207,4 +207,31 @@ describe.skipIf(skip)('Corosync + Pacemaker in the lab (real VMs)', () => {
     expect(await haforge('resource', 'start', 'p_svc_web')).toMatchObject({ status: 'done' });
     await until('the page on the VIP again', MIN, async () => (await lab.sshRaw('node2', `curl -s --max-time 2 http://${VIP}/`)).stdout === page);
   }, 10 * MIN);
+
+  it('the configuration replaced by a run is saved first, and cib restore puts it back', async () => {
+    const haforge = async (...args: string[]) => {
+      const ran = await runCli([...args, '-i', inventory, '--json'], lab.env, 10 * MIN);
+      expect(ran.code, `${ran.stdout}\n${ran.stderr}`).toBe(0);
+      return JSON.parse(ran.stdout);
+    };
+    const threshold = async () => (await ssh('node1', 'crm_attribute --type crm_config --name load-threshold --query --quiet')).trim();
+    expect(await threshold()).toBe('1000%');
+    const before = (await haforge('cib', 'backups')).nodes.flatMap((n: any) => n.backups.map((b: any) => b.name));
+    // A changed inventory replaces the configuration: the old one is saved on the node that replaced it.
+    const changed = await lab.inventory('pacemaker-changed.yaml', { stack: 'pacemaker', fencing: { enabled: false }, ping_nodes: [GATEWAY], pacemaker: { properties: { 'load-threshold': '900%' } } });
+    const { report } = await lab.apply(changed, 'pacemaker');
+    expect(report.results.filter((r: any) => r.status === 'failed')).toEqual([]);
+    expect(await threshold()).toBe('900%');
+    const listing = await haforge('cib', 'backups');
+    const added = listing.nodes.flatMap((n: any) => n.backups.filter((b: any) => !before.includes(b.name)).map((b: any) => ({ node: n.node, ...b })));
+    expect(added).toHaveLength(1);
+    expect(await ssh(added[0].node, `stat -c %a /var/lib/haforge/cib/${added[0].name}; grep -c 'load-threshold" value="1000%"' /var/lib/haforge/cib/${added[0].name}`)).toBe('600\n1\n');
+    // Restore (the newest): the old value is back, and the services never stopped.
+    expect(await haforge('cib', 'restore', '--yes')).toMatchObject({ status: 'done' });
+    expect(await threshold()).toBe('1000%');
+    expect(await curlFromNode2()).toBe(page);
+    // The inventory's configuration again: no change.
+    const again = await apply('pacemaker');
+    expect(again.report.results.filter((r: any) => r.status !== 'ok')).toEqual([]);
+  }, 10 * MIN);
 });

@@ -5,6 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { clusterStatus } from '../../src/cluster/status.js';
 import { planDrill } from '../../src/procedures/drill.js';
+import { planCibRestore } from '../../src/procedures/cib-restore.js';
+import { restoreScript } from '../../src/pacemaker/backups.js';
 import { arrivedScript, planCleanup, planTargetRole, planMigrate, planStandby, planSwitchover, planUnmigrate, runsOn, type MovePlan } from '../../src/procedures/moves.js';
 import type { ClusterReport } from '../../src/cluster/status.js';
 import { withListeningPort } from '../support/listening-port.js';
@@ -211,5 +213,17 @@ describe('resource start / stop (target-role)', () => {
     expect(planTargetRole(report, CTX, 'g_services', 'Stopped').steps).toHaveLength(2);
     expect(planTargetRole(report, CTX, 'p_svc_nope', 'Stopped').refusal).toMatchObject({ message: "no resource 'p_svc_nope' in cluster lab", hint: expect.stringContaining('g_services') });
     expect(planTargetRole(hbOnNode1(), CTX, 'web', 'Stopped').refusal!.message).toMatch(/Heartbeat v1 starts and stops its resources only as one group/);
+  });
+});
+
+describe('cib restore', () => {
+  it('replaces the configuration from the node that saved it, destructive and guarded, then waits for Pacemaker to answer', () => {
+    const report = pcmkOnNode1();
+    const plan = planCibRestore(report, CTX, 'node2', '20261206T104512.123456789Z.xml');
+    expect(plan.steps[0]).toMatchObject({ node: 'node2', destructive: true, argv: restoreScript('20261206T104512.123456789Z.xml') });
+    expect(plan.steps[0]!.guard!(report)).toBeUndefined();
+    expect(plan.steps[0]!.guard!({ ...report, viewFrom: undefined })).toBe('Pacemaker answers on no node');
+    expect(plan.steps[1]!.watch).toBeDefined();
+    expect(planCibRestore(hbOnNode1(), CTX, 'node1', 'x').refusal!.message).toMatch(/runs Heartbeat v1/);
   });
 });

@@ -4,7 +4,7 @@
 // and the crm_mon parser on output captured in the lab
 // (test/fixtures/pacemaker, README there); DRBD's fence handlers.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,8 @@ import type { PlanContext } from '../../src/engine/operation.js';
 import { parseCibQuery, type LiveCib } from '../../src/pacemaker/live-cib.js';
 import { failCount, groupNode, parseCrmMonXml, promotedNodes } from '../../src/pacemaker/crm-mon.js';
 import { nodesOnline, pacemakerWaitOperation, servicesStarted } from '../../src/operations/pacemaker-wait.js';
+import { parseCorosyncConf } from '../../src/pacemaker/corosync-conf.js';
+import { BACKUP_DIR, BACKUPS_KEPT, isBackupName, listBackupsScript, parseBackupList, restoreScript, saveThenReplaceScript } from '../../src/pacemaker/backups.js';
 
 const REPO = path.resolve(__dirname, '../..');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'hf-pcmk-'));
@@ -74,10 +76,11 @@ ${o.extra ?? '    fencing: { enabled: false }'}
   return parseInventory(path.join(tmp, 'inventory.yaml'), text);
 }
 
-function renderCorosync(inv: Inventory, node = 'node1'): string {
+function renderCorosync(inv: Inventory, node = 'node1', found?: string): string {
   const n = inv.clusters[0]!.nodes.find((x) => x.name === node)!;
   const file = path.join(REPO, 'templates/corosync/corosync.conf.hbs');
-  return render(readFileSync(file, 'utf8'), templateContext(inv, n, {}, {}), file);
+  const facts = { corosync: parseCorosyncConf(found ?? '') };
+  return render(readFileSync(file, 'utf8'), templateContext(inv, n, {}, {}, facts), file);
 }
 
 /**
@@ -114,6 +117,26 @@ describe('corosync.conf', () => {
     expect(conf).toContain('crypto_cipher: aes128');
     expect(conf).toMatch(/token: 5000\n\tconsensus: 6000\n/);
     expect(conf).not.toContain('two_node');
+  });
+
+  // Written by pcs 0.11.5 (`pcs cluster setup mycluster node1 addr=10.99.0.11 node2 addr=10.99.0.12 --corosync_conf FILE`,
+  // and the same with node2 first), as on a cluster built with pcs that haforge is pointed at.
+  const pcsConf = readFileSync(path.join(__dirname, '../fixtures/pacemaker/pcs-0.11.5-corosync.conf'), 'utf8');
+  const pcsNode2First = readFileSync(path.join(__dirname, '../fixtures/pacemaker/pcs-0.11.5-corosync-node2-first.conf'), 'utf8');
+
+  it("reads what it keeps from a corosync.conf pcs wrote: the cluster's uuid and the members' node ids", () => {
+    expect(parseCorosyncConf(pcsConf)).toEqual({ clusterUuid: '8821e75053534212a291cc6235b7b64c', nodeIds: { node1: 1, node2: 2 } });
+    expect(parseCorosyncConf(pcsNode2First).nodeIds).toEqual({ node2: 1, node1: 2 });
+    expect(parseCorosyncConf('')).toEqual({ nodeIds: {} });
+    // haforge's own file: ids, no uuid.
+    expect(parseCorosyncConf(renderCorosync(inventory()))).toEqual({ nodeIds: { node1: 1, node2: 2 } });
+  });
+
+  it("over a pcs cluster: its cluster_uuid is kept; node ids that the inventory's order would change are refused", () => {
+    const conf = renderCorosync(inventory(), 'node1', pcsConf);
+    expect(conf).toMatch(/\tcluster_uuid: 8821e75053534212a291cc6235b7b64c\n/);
+    expect(conf).toContain('\t\tname: node1\n\t\tnodeid: 1\n');
+    expect(() => renderCorosync(inventory(), 'node1', pcsNode2First)).toThrow(/corosync\.conf on this node gives node1 nodeid 2; the inventory's order would make it 1/);
   });
 
   it('second_link: false leaves ring1 out even when every node has an address', () => {
@@ -455,8 +478,8 @@ describe('cib operation', () => {
   it('a fresh cluster: crm_verify with the live schema, then one cibadmin --replace; XML only on stdin; a readable diff', () => {
     const plan = planCib(cluster(), { state: 'running', cib: fresh() });
     expect(plan.refusal).toBeUndefined();
-    expect(plan.steps.map((s) => s.description)).toEqual(["crm_verify the new configuration (with the live CIB's schema)", 'cibadmin --replace --scope configuration']);
-    expect(plan.steps[1]!.argv).toEqual(['cibadmin', '--replace', '--scope', 'configuration', '--xml-pipe']);
+    expect(plan.steps.map((s) => s.description)).toEqual(["crm_verify the new configuration (with the live CIB's schema)", 'save the live configuration in /var/lib/haforge/cib, cibadmin --replace --scope configuration']);
+    expect(plan.steps[1]!.argv).toEqual(saveThenReplaceScript());
     const verified = parseXml(String(plan.steps[0]!.stdin));
     expect(verified.attrs).toMatchObject({ 'validate-with': 'pacemaker-3.9', epoch: '5' });
     const pushed = parseXml(String(plan.steps[1]!.stdin));
@@ -476,7 +499,7 @@ describe('cib operation', () => {
     fewer.services = [];
     const plan = planCib(fewer, { state: 'running', cib: live });
     expect(plan.reason).toBe('the live configuration differs from the inventory; removes p_svc_web (stopped where they run)');
-    expect(plan.steps[1]).toMatchObject({ description: 'cibadmin --replace --scope configuration (removes p_svc_web)', destructive: true });
+    expect(plan.steps[1]).toMatchObject({ description: 'save the live configuration in /var/lib/haforge/cib, cibadmin --replace --scope configuration (removes p_svc_web)', destructive: true });
     const pushed = parseXml(String(plan.steps[1]!.stdin));
     expect(byId(pushed, 'hand-made')).toBeDefined();
     expect(byId(pushed, 'location-hand-made-node2-INFINITY')).toBeDefined();
@@ -800,5 +823,75 @@ describe('live CIB captured in the lab (cibadmin --query)', () => {
     const plan = planCib(labCluster, drifted);
     expect(plan.steps).toHaveLength(2);
     expect(plan.diff!.split('\n').filter((l) => /^[-+][^-+]/.test(l))).toEqual(['-    <nvpair id="cib-bootstrap-options-load-threshold" name="load-threshold" value="1000%"/>']);
+  });
+});
+
+/**
+ * The save-then-replace and restore scripts, run here with a cibadmin
+ * stand-in on PATH (this suite has no Pacemaker): it prints a numbered
+ * configuration for --query and records what --replace gets. The backup
+ * directory moves into the test's directory.
+ */
+describe('configuration backups', () => {
+  function node() {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hf-cib-'));
+    const bin = path.join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, 'cibadmin'), `#!/bin/sh
+d=${dir}
+case "$*" in
+  *--query*) [ -e $d/query-fails ] && exit 105; n=$(cat $d/n 2>/dev/null || echo 0); echo $((n+1)) > $d/n; echo '<configuration n="'$n'"/>' ;;
+  *--xml-pipe*) cat > $d/replaced ;;
+  *--xml-file*) for a; do f=$a; done; cp "$f" $d/replaced ;;
+esac
+`);
+    chmodSync(path.join(bin, 'cibadmin'), 0o755);
+    const backups = path.join(dir, 'backups');
+    const run = (argv: string[], stdin = '') => {
+      const [sh, c, script, ...rest] = argv;
+      return spawnSync(sh!, [c!, script!.replaceAll(BACKUP_DIR, backups), ...rest], { input: stdin, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    };
+    const list = () => parseBackupList(run(listBackupsScript()).stdout);
+    return { dir, backups, run, list };
+  }
+
+  it('saves the live configuration (0600 in a 0700 directory) before replacing it, keeps the newest ten', () => {
+    const n = node();
+    const r = n.run(saveThenReplaceScript(), '<configuration new="1"/>');
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(path.join(n.dir, 'replaced'), 'utf8')).toBe('<configuration new="1"/>');
+    const [first] = n.list();
+    expect(readFileSync(path.join(n.backups, first!.name), 'utf8')).toBe('<configuration n="0"/>\n');
+    expect(statSync(path.join(n.backups, first!.name)).mode & 0o777).toBe(0o600);
+    expect(statSync(n.backups).mode & 0o777).toBe(0o700);
+    for (let i = 0; i < 11; i++) expect(n.run(saveThenReplaceScript(), 'x').status).toBe(0);
+    const kept = n.list();
+    expect(kept).toHaveLength(BACKUPS_KEPT);
+    // Newest first; the oldest two went.
+    expect(kept.map((b) => readFileSync(path.join(n.backups, b.name), 'utf8'))[0]).toBe('<configuration n="11"/>\n');
+    expect(kept.at(-1)!.savedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it('replaces nothing when the live configuration cannot be saved', () => {
+    const n = node();
+    writeFileSync(path.join(n.dir, 'query-fails'), '');
+    const r = n.run(saveThenReplaceScript(), '<configuration new="1"/>');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/could not save the live configuration/);
+    expect(existsSync(path.join(n.dir, 'replaced'))).toBe(false);
+    expect(n.list()).toEqual([]);
+  });
+
+  it('restores a saved one, even the oldest of ten, after saving the live one; an unknown name changes nothing', () => {
+    const n = node();
+    for (let i = 0; i < BACKUPS_KEPT; i++) n.run(saveThenReplaceScript(), 'x');
+    const oldest = n.list().at(-1)!;
+    const r = n.run(restoreScript(oldest.name));
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(path.join(n.dir, 'replaced'), 'utf8')).toBe('<configuration n="0"/>\n');
+    expect(n.list()).toHaveLength(BACKUPS_KEPT);
+    expect(n.run(restoreScript('20260101T000000.0Z.xml')).status).not.toBe(0);
+    expect(isBackupName('../../etc/shadow')).toBe(false);
+    expect(isBackupName(oldest.name)).toBe(true);
   });
 });

@@ -241,7 +241,7 @@ function goodNode(name: string, peer: string, disk: BlockDeviceState = parseBloc
   const n = name.slice(-1);
   const p = peer.slice(-1);
   return {
-    system: { hostname: name, os: { id: 'debian', versionId: '12', prettyName: 'Debian', like: [] }, kernel: '6.1', arch: 'x86_64', uid: 0, packageManager: 'apt', init: 'systemd', drbd: {}, addresses: [] },
+    system: { hostname: name, os: { id: 'debian', versionId: '12', prettyName: 'Debian', like: [] }, kernel: '6.1', arch: 'x86_64', uid: 0, packageManager: 'apt', init: 'systemd', drbd: {}, addresses: [], corosync: { nodeIds: {} } },
     timeSync: parseTimeSync(read('lab-timesync-chrony-synced.txt')),
     versions: drbdVersionsFact.parse(read('lab-drbd-versions-8.4-loaded.txt'), 0),
     resolve: { [peer]: { addresses: [`10.99.0.1${p}`], canonical: peer } },

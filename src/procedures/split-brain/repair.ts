@@ -75,7 +75,6 @@ export function planRepair(report: ResourceReport, inp: RepairInputs): RepairPla
 
 function refuseRepair(report: ResourceReport, inp: RepairInputs): { message: string; hint: string } | undefined {
   const victim = report.sides.find((s) => s.node === inp.victim)!;
-  const survivor = report.sides.find((s) => s.node === inp.survivor)!;
   const unreadable = report.sides.find((s) => !s.reachable || s.connection === undefined);
   if (unreadable) return { message: `${report.name} cannot be read on ${unreadable.node} (${unreadable.error ?? 'not up'})`, hint: 'both nodes must be reachable with the resource up' };
   if (!report.sides.some((s) => s.connection === 'StandAlone')) {
