@@ -9,6 +9,7 @@ import { deviceState, type DrbdSync } from '../drbd/status.js';
 import type { InterfaceAddress } from '../facts/addresses.js';
 import type { HeartbeatView } from '../heartbeat/view.js';
 import type { ClusterStatus as PacemakerStatus, FenceEvent } from '../pacemaker/crm-mon.js';
+import { stoppedOnPurpose } from '../pacemaker/crm-mon.js';
 import type { SbdHealth } from '../fencing/sbd-health.js';
 import type { ServiceState } from '../facts/services.js';
 import type { ClusterSpec } from '../inventory/model.js';
@@ -83,6 +84,8 @@ export interface ResourceStatus {
   group?: string;
   /** The clone it is an instance of. */
   clone?: string;
+  /** target-role Stopped: an admin wants it down (haforge resource stop); moves do not wait for it. */
+  stoppedOnPurpose?: boolean;
 }
 
 export interface FencingStatus {
@@ -201,7 +204,7 @@ function primaryOf(cluster: ClusterSpec, drbd: DrbdResourceStatus[], readings: S
 }
 
 function pacemakerResources(p: PacemakerStatus): ResourceStatus[] {
-  return p.resources.map((r) => ({ id: r.id, agent: r.agent, role: r.role, nodes: r.nodes, failed: r.failed, managed: r.managed, group: r.group, clone: r.clone }));
+  return p.resources.map((r) => ({ id: r.id, agent: r.agent, role: r.role, nodes: r.nodes, failed: r.failed, managed: r.managed, group: r.group, clone: r.clone, ...(stoppedOnPurpose(r) ? { stoppedOnPurpose: true } : {}) }));
 }
 
 /**

@@ -5,7 +5,7 @@
 import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
 import { noop, type TaskPlan, type WatchState } from '../engine/plan.js';
-import { crmMonFact, groupNode, parseCrmMonXml, promotedNodes, type ClusterStatus } from '../pacemaker/crm-mon.js';
+import { crmMonFact, groupNode, stoppedOnPurpose, parseCrmMonXml, promotedNodes, type ClusterStatus } from '../pacemaker/crm-mon.js';
 import type { ClusterSpec } from '../inventory/model.js';
 import { drbdCloneId, GROUP_ID } from '../pacemaker/ids.js';
 import { expectsGroup } from '../pacemaker/resources.js';
@@ -30,7 +30,10 @@ export function servicesStarted(cluster: ClusterSpec, s: ClusterStatus): WatchSt
   if (!s.running) return { done: false, progress: `Pacemaker not answering (${s.error})` };
   const clones = (cluster.drbd?.resources ?? []).map((r) => drbdCloneId(r.name));
   const promoted = clones.map((c) => ({ clone: c, nodes: promotedNodes(s, c) }));
-  const where = expectsGroup(cluster) ? groupNode(s, GROUP_ID) : promoted[0]?.nodes[0];
+  // A member an admin stopped on purpose (target-role Stopped: haforge resource stop) is not waited for.
+  const group = s.groups.find((g) => g.id === GROUP_ID);
+  const running = group && { ...group, members: group.members.filter((m) => !stoppedOnPurpose(m)) };
+  const where = expectsGroup(cluster) ? (running?.members.length ? groupNode({ ...s, groups: [running] }, GROUP_ID) : promoted[0]?.nodes[0]) : promoted[0]?.nodes[0];
   const ready = where !== undefined && promoted.every((p) => p.nodes.length === 1 && p.nodes[0] === where);
   const blocked = s.resources.filter((r) => r.blocked || !r.managed).map((r) => r.id);
   const progress = [

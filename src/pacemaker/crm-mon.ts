@@ -239,6 +239,9 @@ export function promotedNodes(status: ClusterStatus, cloneId: string): string[] 
 }
 
 /** The one node where every member of the group is started, or undefined. */
+/** An admin stopped it and wants it so (target-role Stopped): nothing waits for it to run. */
+export const stoppedOnPurpose = (r: Pick<PcmkResource, 'targetRole'>) => r.targetRole?.toLowerCase() === 'stopped';
+
 export function groupNode(status: ClusterStatus, groupId: string): string | undefined {
   const group = status.groups.find((g) => g.id === groupId);
   if (!group || group.members.length === 0) return undefined;

@@ -55,7 +55,7 @@ export function runsOn(report: ClusterReport, node: string): boolean {
   if (report.primary !== node) return false;
   if (report.vip && (report.vip.holders.length !== 1 || report.vip.holders[0] !== node)) return false;
   // The groups' members (Heartbeat: the haresources group); clone instances run everywhere.
-  const grouped = report.resources.filter((r) => r.group && !r.clone);
+  const grouped = report.resources.filter((r) => r.group && !r.clone && !r.stoppedOnPurpose);
   return grouped.every((r) => r.nodes.length === 1 && r.nodes[0] === node && r.role !== 'Stopped');
 }
 

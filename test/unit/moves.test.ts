@@ -227,3 +227,17 @@ describe('cib restore', () => {
     expect(planCibRestore(hbOnNode1(), CTX, 'node1', 'x').refusal!.message).toMatch(/runs Heartbeat v1/);
   });
 });
+
+describe('a service stopped on purpose', () => {
+  it('does not keep the services from counting as running where the rest of the group runs (moves and drills would wait forever)', () => {
+    const crmMon = 'lab-crm-mon-web-stopped-on-purpose.xml';
+    const report = clusterStatus(cluster('pacemaker'), [
+      read('node1', 'pacemaker', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true, crmMon }),
+      read('node2', 'pacemaker', { proc: 'lab-8.4-proc-connected-secondary.txt', crmMon }),
+    ]);
+    expect(report.resources.find((r) => r.id === 'p_svc_web')).toMatchObject({ role: 'Stopped', stoppedOnPurpose: true });
+    expect(runsOn(report, 'node1')).toBe(true);
+    const notOnPurpose = { ...report, resources: report.resources.map((r) => ({ ...r, stoppedOnPurpose: undefined })) };
+    expect(runsOn(notOnPurpose, 'node1')).toBe(false);
+  });
+});

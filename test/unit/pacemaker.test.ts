@@ -751,6 +751,15 @@ describe('crm_mon --output-as=xml (captured in the lab, Pacemaker 2.1.5)', () =>
     expect(servicesStarted(cluster(), s)).toMatchObject({ done: true });
   });
 
+  it('a service an admin stopped on purpose (target-role Stopped) is not waited for; the rest of the group is', () => {
+    const s = mon('lab-crm-mon-web-stopped-on-purpose.xml');
+    expect(s.resources.find((r) => r.id === 'p_svc_web')).toMatchObject({ role: 'Stopped', targetRole: 'Stopped' });
+    expect(servicesStarted(cluster(), s)).toMatchObject({ done: true, progress: expect.stringMatching(/^running on node1: .*p_svc_web Stopped/) });
+    // Without the target-role it is a service that did not start: the wait goes on.
+    const failedToStart = { ...s, groups: s.groups.map((g) => ({ ...g, members: g.members.map((m) => ({ ...m, targetRole: undefined })) })) };
+    expect(servicesStarted(cluster(), failedToStart).done).toBe(false);
+  });
+
   it('the waits: no step when already there, else one crm_mon poll that is done on the next state', () => {
     const ctx = (name: string) => ({ node: cluster().nodes[0]!, cluster: cluster(), fact: () => mon(name) }) as unknown as PlanContext;
     expect(pacemakerWaitOperation.plan({ until: 'online' }, ctx('lab-crm-mon-running.xml'))).toMatchObject({ steps: [], reason: 'online: node1, node2 (DC node2)' });
