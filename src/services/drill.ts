@@ -7,7 +7,8 @@
 // until the services answer from the survivor, stop the probe and check
 // there that every acknowledged record survived (RPO), read the survivor's
 // log into a failover timeline, bring the failed node back and time until
-// DRBD is UpToDate on both; then name the fencing the cluster did meanwhile.
+// DRBD (if any) is UpToDate on both; then name the fencing the cluster did
+// meanwhile.
 // A powered-off node's lock goes with its /run; the run dials it anew once
 // it is back.
 import { randomBytes } from 'node:crypto';
@@ -163,12 +164,12 @@ export async function runDrill(inventory: Inventory, req: DrillRequest): Promise
     const first = await readClusterStatus(run, cluster, 'full');
     const drillId = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
     const mount = cluster.drbd?.resources.find((r) => r.mount)?.mount;
-    const probe = mount ? new WriteProbe((n) => run.connection(n), cluster.nodes.map((n) => n.name), mount, drillId) : undefined;
+    const probe = mount === undefined ? undefined : new WriteProbe((n) => run.connection(n), cluster.nodes.map((n) => n.name), mount, drillId);
     const plan = planDrill(first, {
       cluster,
       timeoutSeconds: limitSec,
       quiescent: cluster.drill.quiescent,
-      probe: probe && mount ? { mount, start: () => probe.start(first.primary ?? ''), stop: () => probe.stop() } : undefined,
+      probe: probe && { mount: probe.mount, start: () => probe.start(first.primary ?? ''), stop: () => probe.stop() },
       needsFencing: req.method === 'hang',
       ...effects(req, cluster, first.primary ?? '', limitSec),
     });
@@ -188,20 +189,22 @@ export async function runDrill(inventory: Inventory, req: DrillRequest): Promise
     });
     await probe?.clean();
     judge(report, plan, done, first, now);
-    if (probe && mount) judgeWrites(report, probe, mount, done);
+    if (probe) judgeWrites(report, probe, done);
     report.timeline = timeline(cluster, plan, done);
     return finish(report, plan);
   });
 }
 
+/** The step of a phase that ran to its end. */
+const phaseDone = (done: Execution, phase: string) => done.outcomes.find((o) => o.phase === phase && o.status === 'ok');
+
 /** The probe's records on the survivor against the acknowledgements seen here. */
-function judgeWrites(report: DrillReport, probe: WriteProbe, mount: string, done: Execution): void {
-  const verify = done.outcomes.find((o) => o.phase === 'verify' && o.status === 'ok');
-  const fail = done.outcomes.find((o) => o.phase === 'fail' && o.startedAt !== undefined);
+function judgeWrites(report: DrillReport, probe: WriteProbe, done: Execution): void {
+  const [verify, fail] = [phaseDone(done, 'verify'), phaseDone(done, 'fail')];
   if (!verify) return;
   const v = judgeProbe(probe.acks, verifySections(verify.stdout ?? '').probe, probe.id, report.primary);
   report.probe = {
-    file: `${mount}/${PROBE_FILE}`,
+    file: `${probe.mount}/${PROBE_FILE}`,
     acknowledged: v.acknowledged,
     lost: v.lost.length,
     lostRecords: v.lost.slice(0, 20),
@@ -215,8 +218,7 @@ function judgeWrites(report: DrillReport, probe: WriteProbe, mount: string, done
 
 /** The survivor's log since the failure, placed on this workstation's clock. */
 function timeline(cluster: ClusterSpec, plan: DrillPlan, done: Execution): TimelineEvent[] | undefined {
-  const verify = done.outcomes.find((o) => o.phase === 'verify' && o.status === 'ok');
-  const fail = done.outcomes.find((o) => o.phase === 'fail' && o.startedAt !== undefined);
+  const [verify, fail] = [phaseDone(done, 'verify'), phaseDone(done, 'fail')];
   if (!verify || !fail) return undefined;
   const sections = verifySections(verify.stdout ?? '');
   const offset = clockOffset(sections.clock, verify.startedAt!);
@@ -233,11 +235,11 @@ function newFenceEvents(first: ClusterReport, last: ClusterReport): FenceEvent[]
 
 /** The report from the steps' outcomes: the quiescent paths' checksums, the timings, the fencing. */
 function judge(report: DrillReport, plan: DrillPlan, done: Execution, first: ClusterReport, last: ClusterReport): void {
-  const at = (phase: string) => done.outcomes.find((o) => o.phase === phase && o.status === 'ok');
   const end = (o: StepOutcome) => o.startedAt! + o.ms!;
-  const [record, fail, failover, verify, restore, rejoin, resync] = ['record', 'fail', 'failover', 'verify', 'restore', 'rejoin', 'resync'].map(at);
+  const [record, fail, failover, verify, restore, rejoin, resync] = ['record', 'fail', 'failover', 'verify', 'restore', 'rejoin', 'resync'].map((p) => phaseDone(done, p));
   if (!record) throw failureOf(done.failure!);
-  report.steps = done.outcomes;
+  // The outputs were read above (the probe's records, the survivor's log): the report keeps the steps, not them.
+  report.steps = done.outcomes.map(({ stdout: _read, ...step }) => step);
   report.before = parseChecksums(record.stdout ?? '');
   if (verify) report.after = parseChecksums(verifySections(verify.stdout ?? '').checksums);
   // Until the survivor served, as its watch saw it; the status reading after it only confirms.

@@ -30,7 +30,7 @@ export class WriteProbe {
   constructor(
     private readonly connection: ProbeConnections,
     private readonly nodes: readonly string[],
-    private readonly mount: string,
+    readonly mount: string,
     readonly id: string,
   ) {}
 
