@@ -138,6 +138,7 @@ describe('inventory written by lab up', () => {
           },
           drbd: { resync_rate: '100M', c_plan_ahead: 0, resources: { r0: { disk: '/dev/vdb', mount: '/replicated', mount_options: 'noatime' } } },
           services: { web: { unit: 'lighttpd', paths: ['/var/www/html', '/etc/lighttpd'], port: 80 } },
+          drill: { quiescent: ['/etc/lighttpd'] },
           vip: { address: '10.99.0.100', cidr_netmask: 24, nic: 'eth1' },
           pacemaker: { properties: { 'load-threshold': '1000%' } },
           fencing: { enabled: false },
