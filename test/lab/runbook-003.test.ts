@@ -74,6 +74,8 @@ describe.skipIf(skip)('runbook 003: Heartbeat, an IP and a web server, no DRBD (
     expect(haCf).toMatch(new RegExp(`^ping ${GATEWAY.replace(/\./g, '\\.')}$`, 'm'));
     expect(await s.ssh('node1', 'cat /etc/ha.d/haresources | grep -v "^#"')).toBe('node1 IPaddr2::10.99.0.100/24/eth1 haforge-systemd::lighttpd haforge-systemd::mon\n');
     for (const n of ['node1', 'node2']) expect(await s.ssh(n, 'systemctl is-active drbd || true')).toBe('inactive\n');
+    // At boot Heartbeat may start before eth1 exists and exit: systemd starts it again (seen: a rebooted node that never rejoined).
+    expect(await s.ssh('node2', 'systemctl show heartbeat -p Restart -p RestartUSec')).toBe('Restart=on-failure\nRestartUSec=5s\n');
 
     const second = await runCli(['bootstrap', '-i', inventory, '--yes', '--json'], s.env, 10 * MIN);
     const again = JSON.parse(second.stdout);
