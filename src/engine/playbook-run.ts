@@ -95,7 +95,7 @@ class PlaybookRun {
     // Outside check mode the batch also looks at the run lock: another run's lock refuses this one.
     await this.gatherAll(!this.opts.check);
     this.plan = this.planAll();
-    
+    if (!this.opts.check && this.changes()) await this.lockForChanges();
     this.reporter.planned(this.plan);
 
     if (this.opts.check || !this.changes()) {
