@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labUnavailableReason, runCli, warnLabSkipped } from './cli.js';
+import { labUnavailableReason, runCli, runCliJson, warnLabSkipped } from './cli.js';
 import { openLab, type LabSession } from './session.js';
 
 const skip = labUnavailableReason();
@@ -37,14 +37,7 @@ describe.skipIf(skip).each(['heartbeat', 'pacemaker'] as const)('haforge bootstr
     return { ran, report, audit };
   };
   /** A haforge command with --json against the lab's inventory: its exit code and parsed output. */
-  const haforge = async (...args: string[]) => {
-    const ran = await runCli([...args, '-i', inventory, '--json'], s.env, 15 * MIN);
-    try {
-      return { ran, json: JSON.parse(ran.stdout) };
-    } catch {
-      throw new Error(`haforge ${args.join(' ')} printed no JSON (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`);
-    }
-  };
+  const haforge = (...args: string[]) => runCliJson([...args, '-i', inventory], s.env, 15 * MIN);
   const status = async () => (await haforge('status')).json.clusters[0];
   /** The page on the VIP as a node sees it (a few retries: its ARP entry for the VIP may still name the old holder). */
   const page = (node: string) => s.ssh(node, 'curl -s -m 5 --retry 5 --retry-connrefused --retry-delay 1 http://10.99.0.100/');

@@ -80,3 +80,13 @@ export function labShell(status: { nodes: { name: string; sshPort: number }[]; s
     return r.stdout;
   };
 }
+
+/** A haforge command with --json: its exit code and parsed output (an error naming the command when it printed no JSON). */
+export async function runCliJson(args: string[], env: NodeJS.ProcessEnv, timeoutMs?: number): Promise<{ ran: Ran; json: any }> {
+  const ran = await runCli([...args, '--json'], env, timeoutMs);
+  try {
+    return { ran, json: JSON.parse(ran.stdout) };
+  } catch {
+    throw new Error(`haforge ${args.join(' ')} printed no JSON (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`);
+  }
+}

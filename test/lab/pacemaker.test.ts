@@ -47,6 +47,12 @@ describe.skipIf(skip)('Corosync + Pacemaker in the lab (real VMs)', () => {
     }
     return (Date.now() - started) / 1000;
   };
+  /** A haforge command with --json against the test's inventory that must succeed: its parsed output. */
+  const haforge = async (...args: string[]) => {
+    const ran = await runCli([...args, '-i', inventory, '--json'], lab.env, 10 * MIN);
+    expect(ran.code, `${ran.stdout}\n${ran.stderr}`).toBe(0);
+    return JSON.parse(ran.stdout);
+  };
   const curlFromNode2 = async () => (await lab.sshRaw('node2', `curl -s --max-time 2 http://${VIP}/`)).stdout;
 
   beforeAll(async () => {
@@ -188,11 +194,6 @@ describe.skipIf(skip)('Corosync + Pacemaker in the lab (real VMs)', () => {
   }, 10 * MIN);
 
   it('resource stop / start (runbook 002\'s forcestop / forcestart): the web server stopped on purpose stays down, then runs again', async () => {
-    const haforge = async (...args: string[]) => {
-      const ran = await runCli([...args, '-i', inventory, '--json'], lab.env, 10 * MIN);
-      expect(ran.code, `${ran.stdout}\n${ran.stderr}`).toBe(0);
-      return JSON.parse(ran.stdout);
-    };
     // Without --yes and without a terminal, an outage is not started.
     const refused = await runCli(['resource', 'stop', 'p_svc_web', '-i', inventory, '--json'], lab.env, 5 * MIN);
     expect(refused.code).not.toBe(0);
@@ -209,11 +210,6 @@ describe.skipIf(skip)('Corosync + Pacemaker in the lab (real VMs)', () => {
   }, 10 * MIN);
 
   it('the configuration replaced by a run is saved first, and cib restore puts it back', async () => {
-    const haforge = async (...args: string[]) => {
-      const ran = await runCli([...args, '-i', inventory, '--json'], lab.env, 10 * MIN);
-      expect(ran.code, `${ran.stdout}\n${ran.stderr}`).toBe(0);
-      return JSON.parse(ran.stdout);
-    };
     const threshold = async () => (await ssh('node1', 'crm_attribute --type crm_config --name load-threshold --query --quiet')).trim();
     expect(await threshold()).toBe('1000%');
     const before = (await haforge('cib', 'backups')).nodes.flatMap((n: any) => n.backups.map((b: any) => b.name));

@@ -6,7 +6,7 @@
 // the one that still reaches it (ipfail), and a drill that powers the
 // primary off times the takeover from the survivor's log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labUnavailableReason, runCli, warnLabSkipped } from './cli.js';
+import { labUnavailableReason, runCli, runCliJson, warnLabSkipped } from './cli.js';
 import { openLab, type LabSession } from './session.js';
 
 const skip = labUnavailableReason();
@@ -21,14 +21,7 @@ describe.skipIf(skip)('runbook 003: Heartbeat, an IP and a web server, no DRBD (
   let s: LabSession;
   let inventory: string;
   const timings: Record<string, number> = {};
-  const haforge = async (...args: string[]) => {
-    const ran = await runCli([...args, '-i', inventory, '--json'], s.env, 15 * MIN);
-    try {
-      return { ran, json: JSON.parse(ran.stdout) };
-    } catch {
-      throw new Error(`haforge ${args.join(' ')} printed no JSON (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`);
-    }
-  };
+  const haforge = (...args: string[]) => runCliJson([...args, '-i', inventory], s.env, 15 * MIN);
   const status = async () => (await haforge('status')).json.clusters[0];
   /** Which node's page the VIP serves, seen from `from`. */
   const served = async (from: string) => (await s.ssh(from, 'curl -s -m 5 --retry 5 --retry-connrefused --retry-delay 1 http://10.99.0.100/')).trim();
