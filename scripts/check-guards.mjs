@@ -82,16 +82,21 @@ const GUARDS = [
   ['inputs: package names after --', 'src/operations/package.ts', "'install', '--no-install-recommends', '--', ...pkgs]", "'install', '--no-install-recommends', ...pkgs]"],
   ['inputs: only regular files are read', 'src/schema/load.ts', 'if (!st.isFile()) throw', 'if (false) throw'],
   ['inputs: the size cap before reading', 'src/schema/load.ts', 'if (st.size > MAX_YAML_BYTES) throw', 'if (false) throw'],
-  ['template: confined to the playbook and haforge', 'src/playbook/templates.ts', 'if (!roots.some((root) => inside(file, root))) {', 'if (false) {'],
+  ['template: confined to the playbook, haforge and the files the inventory names', 'src/playbook/templates.ts', 'if (!roots.some((root) => inside(file, root)) && !files.includes(file)) {', 'if (false) {'],
   ['pacemaker: what an admin added survives a run', 'src/pacemaker/merge.ts', 'return SHARED_SECTIONS.has(name) ? { ...merged, children: [...merged.children, ...(theirs?.children.filter(isForeign) ?? [])] } : merged;', 'return merged;'],
   ['pacemaker: a resource an admin made that runs the same is refused', 'src/operations/cib.ts', 'if (duplicates.length) {', 'if (false) {'],
   ['pacemaker: the live configuration saved before a replace', 'src/pacemaker/backups.ts', ' || { rm -f "$f.tmp"; echo "could not save the live configuration to $f" >&2; exit 1; }', ''],
   ["corosync: a running member's nodeid is never changed", 'src/render/handlebars.ts', 'if (have !== undefined && have !== want) {', 'if (false) {'],
   ['pacemaker: removing a resource is destructive', 'src/operations/cib.ts', 'destructive: removed.length > 0,', 'destructive: false,'],
+  ['heartbeat handover: the holder stops only once no other node runs Heartbeat', 'src/operations/heartbeat.ts', 'steps.push(othersLeft(ctx.node.name, a.timeout ?? 120), {', 'steps.push({'],
+  ['heartbeat handover: waits while another node runs Heartbeat', 'src/operations/heartbeat.ts', "const others = (stdout: string) => parseHeartbeatView(stdout).members.filter((m) => m.name !== self && m.status !== 'dead' && m.status !== 'ping');", 'const others = (_stdout: string) => [] as { name: string }[];'],
+  ['heartbeat handover: releasing the services is destructive', 'src/operations/heartbeat.ts', "        argv: ['systemctl', 'stop', 'heartbeat.service'],\n        destructive: true,", "        argv: ['systemctl', 'stop', 'heartbeat.service'],"],
+  ["template: a service's template confined to the inventory's directory", 'src/inventory/services.ts', "if (!real.startsWith(root.endsWith(path.sep) ? root : root + path.sep)) {", 'if (false) {'],
+  ['service: off at boot includes the sockets that start it on demand', 'src/operations/service.ts', '    if (a.enabled === false) {\n      for (const t of s.triggers', '    if (false) {\n      for (const t of s.triggers'],
   ['init: only the host key the user approved is recorded', 'src/transport/host-keys.ts', 'if (req.approvedKey && !req.approvedKey.equals(req.key)) {', 'if (false) {'],
 ];
 
-const PINNING_FILES = ['guards', 'engine', 'split-brain', 'split-brain-repair', 'drbd-ops', 'sbd', 'fence', 'drbd-fence-peer', 'pacemaker', 'drill', 'bad-input', 'transport-known-hosts'].map((f) => `test/unit/${f}.test.ts`);
+const PINNING_FILES = ['guards', 'engine', 'split-brain', 'split-brain-repair', 'drbd-ops', 'sbd', 'fence', 'drbd-fence-peer', 'pacemaker', 'drill', 'bad-input', 'transport-known-hosts', 'heartbeat', 'service-files'].map((f) => `test/unit/${f}.test.ts`);
 
 const only = process.argv[2];
 const failures = [];

@@ -239,7 +239,7 @@ function nodeWarnings(report: ClusterReport, cluster: ClusterSpec, readings: Sta
     const running = readings.find((r) => r.node === n.name)?.manager;
     const otherRuns = cluster.stack === 'pacemaker' ? running?.heartbeat : running?.pacemaker;
     if (!n.reachable) out.push(critical(`${n.name} cannot be read: ${n.error ?? 'not connected'}`, 'a node that is down leaves the cluster without a standby; haforge lab status / the node\'s console'));
-    else if (!n.managerRunning && otherRuns) out.push(critical(`${other} runs on ${n.name}, not ${manager}`, `the inventory says stack: ${cluster.stack}; is it the right inventory?`));
+    else if (!n.managerRunning && otherRuns) out.push(critical(`${other} runs on ${n.name}, not ${manager}`, cluster.stack === 'pacemaker' ? 'the inventory says stack: pacemaker; to move this cluster from Heartbeat, haforge apply -i ... pacemaker hands it over in place (or is it the wrong inventory?)' : `the inventory says stack: ${cluster.stack}; is it the right inventory?`));
     else if (!n.managerRunning) out.push(critical(`${manager} is not running on ${n.name}`, `the node cannot take over; start it (systemctl start ${cluster.stack === 'pacemaker' ? 'corosync pacemaker' : 'heartbeat'})`));
     else if (n.membership !== 'online' && n.membership !== 'unknown') out.push((n.membership === 'standby' || n.membership === 'maintenance' ? warning : critical)(`${n.name} is ${n.membership} in the cluster`));
   }

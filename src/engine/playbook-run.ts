@@ -17,7 +17,7 @@ import { preparePlaybook, TemplateFiles, type PreparedPlay, type PreparedTask } 
 import { quietReporter, type Reporter } from './reporter.js';
 import { recap, type PlannedTask, type RunReport, type TaskResult } from './results.js';
 import type { RunContext } from './run-context.js';
-import { templateContext } from './template-context.js';
+import { serviceTemplates, templateContext } from './template-context.js';
 
 export interface PlaybookOptions {
   check?: boolean;
@@ -78,7 +78,7 @@ class PlaybookRun {
     this.reporter = opts.reporter ?? quietReporter;
     this.cliVars = opts.vars ?? {};
     this.plays = preparePlaybook(inventory, playbook, this.cliVars, opts.limit, opts.operations);
-    this.templates = new TemplateFiles(playbook.dir, playbook.templateDirs);
+    this.templates = new TemplateFiles(playbook.dir, playbook.templateDirs, serviceTemplates(inventory));
     this.nodes = [...new Set(this.plays.flatMap((p) => p.hosts))];
     const clusters = new Set(this.nodes.map((n) => n.cluster));
     this.bystanders = inventory.clusters.filter((c) => clusters.has(c.name)).flatMap((c) => c.nodes).filter((n) => !this.nodes.includes(n));

@@ -64,17 +64,18 @@ export function preparePlaybook(inventory: Inventory, playbook: Playbook, cliVar
 export class TemplateFiles {
   private readonly cache = new Map<string, { file: string; text: string }>();
 
-  /** `allowed`: directories beyond the playbook's and haforge's own that templates may come from (--template-dir). */
+  /** `allowed`: directories beyond the playbook's and haforge's own that templates may come from (--template-dir); `files`: single template files allowed besides. */
   constructor(
     private readonly playbookDir: string,
     private readonly allowed: readonly string[] = [],
+    private readonly files: readonly string[] = [],
   ) {}
 
   load(name: string, dir = this.playbookDir): { file: string; text: string } {
     const key = `${dir}\0${name}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const file = findTemplate(name, dir, this.allowed);
+    const file = findTemplate(name, dir, this.allowed, this.files);
     const loaded = { file, text: readFileSync(file, 'utf8') };
     this.cache.set(key, loaded);
     return loaded;

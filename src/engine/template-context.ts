@@ -22,6 +22,8 @@ export function templateContext(inventory: Inventory, node: NodeSpec, playVars: 
       drbd: cluster.drbd,
       // Each service with the mount point of the volume that holds its data.
       services: cluster.services.map((svc) => ({ ...svc, volume: cluster.drbd?.resources.find((r) => r.name === svc.resource)?.mount })),
+      // Every service's configuration files, each key present (templates are strict).
+      service_files: cluster.services.flatMap((svc) => svc.files.map((f) => ({ service: svc.name, path: f.path, content: f.content ?? '', template: f.template ?? '', mode: f.mode ?? '0644', volume: f.volume ?? '' }))),
       vip: cluster.vip,
       ping_nodes: cluster.pingNodes,
       heartbeat: cluster.heartbeat,
@@ -34,4 +36,9 @@ export function templateContext(inventory: Inventory, node: NodeSpec, playVars: 
     primary: nodeView(primary),
     ...(facts ? { facts } : {}),
   };
+}
+
+/** The template files the inventory names for its services (checked at load to lie next to it). */
+export function serviceTemplates(inventory: Inventory): string[] {
+  return inventory.clusters.flatMap((c) => c.services.flatMap((s) => s.files.flatMap((f) => (f.template ? [f.template] : []))));
 }

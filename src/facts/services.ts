@@ -10,6 +10,14 @@ export interface ServiceState {
   enabled: boolean;
   /** systemd's is-enabled word (enabled, disabled, static, masked, ...) or rc links. */
   enabledState: string;
+  /** systemd units that start it on demand (mariadb.socket): each one enabled or active starts it behind a cluster manager's back. */
+  triggers: ServiceTrigger[];
+}
+
+export interface ServiceTrigger {
+  unit: string;
+  active: boolean;
+  enabled: boolean;
 }
 
 const SCRIPT = `if [ -d /run/systemd/system ]; then
@@ -17,11 +25,13 @@ const SCRIPT = `if [ -d /run/systemd/system ]; then
   # One systemctl for three answers: each call costs a process and a D-Bus round trip (a
   # tenth of a second or more on a slow node). UnitFileState is is-enabled's word; a unit
   # generated from a SysV script has none of its own, so there is-enabled asks the rc links.
-  systemctl show -p LoadState -p ActiveState -p UnitFileState "$n.service" 2>/dev/null | while IFS== read -r k v; do
+  # TriggeredBy: the sockets, paths and timers that start it on demand (Debian's MariaDB has mariadb.socket).
+  systemctl show -p LoadState -p ActiveState -p UnitFileState -p TriggeredBy "$n.service" 2>/dev/null | while IFS== read -r k v; do
     case $k in
       LoadState) echo '== load'; echo "$v" ;;
       ActiveState) echo '== active'; echo "$v" ;;
       UnitFileState) echo '== enabled'; case $v in '' | generated) systemctl is-enabled "$n.service" 2>/dev/null || true ;; *) echo "$v" ;; esac ;;
+      TriggeredBy) echo '== triggers'; for t in $v; do echo "$t $(systemctl show -p ActiveState --value "$t") $(systemctl show -p UnitFileState --value "$t")"; done ;;
     esac
   done
 else
@@ -44,6 +54,11 @@ export const serviceFact: Fact<ServiceState, string> = {
       active: word('active') === 'active',
       enabled: ['enabled', 'enabled-runtime', 'alias'].includes(enabledState),
       enabledState,
+      triggers: (s.triggers ?? '')
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/))
+        .filter((w) => w[0])
+        .map(([unit, active, enabled]) => ({ unit: unit!, active: active === 'active', enabled: ['enabled', 'enabled-runtime'].includes(enabled ?? '') })),
     };
   },
 };

@@ -9,14 +9,18 @@ import type { DrbdSpec, NodeSpec, ServiceSpec, Stack, VipSpec } from './model.js
 
 type At = (...path: (string | number)[]) => UserError['position'];
 
+/** The cluster's own configuration and state, and the node's access: haforge writes them, a node reads them before the volume is up. */
+const CLUSTER_FILES = [
+  '/etc/ha.d', '/etc/drbd.d', '/etc/drbd.conf', '/etc/corosync', '/etc/ssh', '/etc/fstab', '/etc/hosts',
+  '/var/lib/pacemaker', '/var/lib/heartbeat', '/var/lib/drbd', '/var/lib/corosync', '/root/.ssh', '/usr/local/lib/haforge',
+];
+
 /** Directories the system or the cluster itself needs where they are. */
 export const SYSTEM_DIRS = [
   '/boot', '/dev', '/etc', '/home', '/proc', '/root', '/run', '/sys', '/tmp', '/usr', '/var',
   '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/usr/bin', '/usr/sbin', '/usr/lib', '/usr/local',
   '/var/lib', '/var/log', '/var/tmp', '/var/cache', '/var/spool', '/var/backups', '/var/run',
-  // The cluster's own configuration and state: a node must read them before the volume is up.
-  '/etc/ha.d', '/etc/drbd.d', '/etc/drbd.conf', '/etc/corosync', '/etc/default', '/etc/ssh', '/etc/fstab', '/etc/hosts',
-  '/var/lib/pacemaker', '/var/lib/heartbeat', '/var/lib/drbd', '/var/lib/corosync', '/root/.ssh', '/usr/local/lib/haforge',
+  '/etc/default', ...CLUSTER_FILES,
 ];
 
 const within = (child: string, parent: string) => parent === '/' ? child !== '/' : child.startsWith(`${parent}/`);
@@ -58,6 +62,18 @@ export function checkPaths(cluster: string, drbd: DrbdSpec | undefined, services
     }
     const mount = mounts.find((r) => within(r.mount!, p.path));
     if (mount) errors.push(new UserError(`service '${p.service}': ${p.path} holds the mount point ${mount.mount} of resource '${mount.name}'`, { position, hint: 'the volume would be moved onto itself: mount it elsewhere or list a narrower path' }));
+  }
+}
+
+/** Service files: never one of the cluster's own (haforge writes those from the inventory), never a directory haforge makes. */
+export function checkServiceFiles(cluster: string, services: ServiceSpec[], errors: UserError[], at: At): void {
+  for (const s of services) {
+    s.files.forEach((f, i) => {
+      const own = CLUSTER_FILES.find((dir) => dir === f.path || within(f.path, dir));
+      if (own) errors.push(new UserError(`service '${s.name}': file ${f.path} is in ${own}, which haforge and the cluster manage`, { position: at('clusters', cluster, 'services', s.name, 'files', i, 'path'), hint: 'give the service\'s own configuration files, like /etc/mysql/mariadb.conf.d/60-cluster.cnf' }));
+      const again = s.files.findIndex((o) => o.path === f.path);
+      if (again !== i) errors.push(new UserError(`service '${s.name}': file ${f.path} is listed twice`, { position: at('clusters', cluster, 'services', s.name, 'files', i, 'path') }));
+    });
   }
 }
 

@@ -8,7 +8,7 @@ import { didYouMean } from '../schema/suggest.js';
 import { inventorySchema } from './schema.js';
 import { resolveDrbd, type RawDrbd } from '../drbd/resources.js';
 import { resolveServices, resolveVip, type RawService, type RawVip } from './services.js';
-import { checkAddresses, checkPaths, checkStackLimits, checkQuiescentPaths } from './checks.js';
+import { checkAddresses, checkPaths, checkServiceFiles, checkStackLimits, checkQuiescentPaths } from './checks.js';
 import { checkUdpPorts, resolveCorosync, resolveFencing, resolveHeartbeat, resolvePacemaker, type RawCorosync, type RawFencing, type RawHeartbeat, type RawPacemaker } from './stack.js';
 import { RESERVED_VARS, type ClusterSpec, type Inventory, type NodeSpec, type Stack, type Vars } from './model.js';
 
@@ -179,8 +179,9 @@ export function parseInventory(file: string, text: string, opts: LoadOptions = {
     const stack = opts.stack ?? rc.stack ?? 'pacemaker';
     const vip = resolveVip(rc.vip);
     const ring1Count = Object.values(rc.nodes).filter((n) => n.ring1_address).length;
-    const services = resolveServices(clusterName, rc.services, drbd?.spec, errors, at);
+    const services = resolveServices(clusterName, rc.services, drbd?.spec, errors, at, baseDir);
     checkPaths(clusterName, drbd?.spec, services, errors, at);
+    checkServiceFiles(clusterName, services, errors, at);
     checkAddresses(clusterName, nodes, vip, drbd?.spec, errors, warnings, at);
     checkStackLimits(clusterName, stack, nodes.length, services, errors, at);
     checkQuiescentPaths(clusterName, drbd?.spec, services, rc.drill?.quiescent ?? [], errors, at);

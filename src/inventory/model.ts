@@ -77,6 +77,19 @@ export interface ServiceSpec {
   port?: number;
   /** DRBD resource whose filesystem holds the paths. */
   resource?: string;
+  /** Configuration files haforge writes for it (bind-address, a module enabled, ...). */
+  files: ServiceFile[];
+}
+
+export interface ServiceFile {
+  path: string;
+  /** Exactly one of content and template. */
+  content?: string;
+  /** A template file next to the inventory, as an absolute path (rendered like a playbook's, with the node's facts). */
+  template?: string;
+  mode?: string;
+  /** The mount point the path lies on through a relocated path: written only where it is mounted. */
+  volume?: string;
 }
 
 export interface VipSpec {

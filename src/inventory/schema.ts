@@ -122,6 +122,21 @@ const service: Schema = {
     agent: serviceAgentSchema,
     params: { type: 'object', propertyNames: parameterName, additionalProperties: { anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'boolean' }] }, description: 'Parameters of an OCF agent (e.g. configfile for ocf:heartbeat:apache).' },
     meta: { type: 'object', propertyNames: parameterName, additionalProperties: { anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'boolean' }] }, description: 'Pacemaker meta attributes of its resource (e.g. allow-migrate: true for a VirtualDomain); stack: pacemaker only.' },
+    files: {
+      type: 'array',
+      description: 'Configuration files haforge writes for the service (after relocating its paths: a file under one of them lands on the volume, written where it is mounted; elsewhere on every node). Read at the service\'s next start.',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['path'],
+        properties: {
+          path: { ...absolutePath, description: 'Where the file goes, e.g. /etc/mysql/mariadb.conf.d/60-cluster.cnf.' },
+          content: { type: 'string', description: 'The file\'s content, as written (not a template).' },
+          template: { type: 'string', minLength: 1, pattern: '^[^\\0]+$', description: 'A Handlebars template file, relative to the inventory and inside its directory; it sees node, cluster, facts like a playbook\'s templates.' },
+          mode: { type: 'string', pattern: '^0?[0-7]{3,4}$', description: 'Octal permission bits, quoted (default "0644").' },
+        },
+      },
+    },
   },
 };
 

@@ -48,9 +48,11 @@ export const RECIPE: Recipe = {
     'netbase',
     // SBD fencing: the daemon, and fence_sbd for Pacemaker
     'sbd', 'fence-agents',
+    // runbook 000's database (the web server runs its application)
+    'mariadb-server',
   ],
   // logd: cluster-glue's log daemon (Heartbeat's use_logd); enabled by its package, costs boot time.
-  disabledUnits: ['corosync', 'pacemaker', 'heartbeat', 'logd', 'mon', 'drbd', 'lighttpd', 'sbd'],
+  disabledUnits: ['corosync', 'pacemaker', 'heartbeat', 'logd', 'mon', 'drbd', 'lighttpd', 'sbd', 'mariadb'],
   maskedUnits: [
     'apt-daily.timer', 'apt-daily-upgrade.timer', 'e2scrub_all.timer', 'e2scrub_reap.service',
     'fstrim.timer', 'systemd-timesyncd.service',

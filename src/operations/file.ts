@@ -4,6 +4,7 @@ import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
 import { change, fail, noop } from '../engine/plan.js';
 import { pathFact } from '../facts/files.js';
+import { mountsFact } from '../facts/mounts.js';
 import { unifiedDiff } from '../util/diff.js';
 import { absolutePath, attributeSteps, groupSchema, modeSchema, normalizeModeArg, ownerSchema, secretBackups, secretBackupSteps, writeFileStep } from './common.js';
 
@@ -18,7 +19,11 @@ export interface FileArgs {
   secret?: boolean;
   backup?: boolean;
   validate?: string;
+  /** A mount point the path lies on (through a relocated path): written only on the node where it is mounted. */
+  on_volume?: string;
 }
+
+const MOUNTS = request(mountsFact, undefined);
 
 export const fileOperation: Operation<FileArgs> = {
   name: 'file',
@@ -39,11 +44,14 @@ export const fileOperation: Operation<FileArgs> = {
       secret: { type: 'boolean', description: 'Secret content: never shown in diffs or logs; mode defaults to 0600.' },
       backup: { type: 'boolean', description: 'Keep the replaced version under /var/backups/haforge (default true; false for a secret, whose old backups are removed).' },
       validate: { type: 'string', pattern: '%s', description: 'a command that checks the new content before it is installed, with %s for the file (e.g. "drbdadm -c %s dump")' },
+      on_volume: { type: 'string', pattern: '^(/.*)?$', description: 'The mount point of the replicated volume the path lies on (through a relocated path): written only on the node where it is mounted; empty: everywhere.' },
     },
   },
   label: (a) => `file ${a.path}`,
-  facts: (a) => [request(pathFact, { path: a.path, content: !a.secret }), ...(a.secret ? [secretBackups(a.path)] : [])],
+  facts: (a) => [request(pathFact, { path: a.path, content: !a.secret }), ...(a.secret ? [secretBackups(a.path)] : []), ...(a.on_volume ? [MOUNTS] : [])],
   plan(a, ctx) {
+    // Elsewhere the path leads through a symlink into an empty mount point: the volume's node writes it for all.
+    if (a.on_volume && !ctx.fact(MOUNTS).some((m) => m.path === a.on_volume)) return noop(`on ${a.on_volume}, which is mounted on another node`);
     const desired = a.template !== undefined ? ctx.renderTemplate(a.template) : (a.content ?? '');
     const current = ctx.fact(request(pathFact, { path: a.path, content: !a.secret }));
     const mode = normalizeModeArg(a.mode);

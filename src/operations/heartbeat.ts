@@ -2,11 +2,14 @@
 // Heartbeat has finished starting the group (the first start on the
 // preferred node), or the VIP answers from another node (a re-run after a
 // failover: with auto_failback off the resources stay there, and that is
-// healthy). Waits with Heartbeat's own view as progress.
+// healthy). Waits with Heartbeat's own view as progress. And the other
+// end of its life: Heartbeat stopped for good when the nodes move to
+// Pacemaker (heartbeat_retired).
 import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
-import { fail, noop, type TaskPlan } from '../engine/plan.js';
-import { heartbeatResourcesFact, parseHeartbeatResources, type HeartbeatResourcesState } from '../heartbeat/view.js';
+import { change, fail, noop, type Step, type TaskPlan } from '../engine/plan.js';
+import { serviceFact } from '../facts/services.js';
+import { heartbeatResourcesFact, heartbeatViewFact, parseHeartbeatResources, parseHeartbeatView, type HeartbeatResourcesState } from '../heartbeat/view.js';
 
 export interface HeartbeatResourcesArgs {
   vip: string;
@@ -67,3 +70,89 @@ export const heartbeatResourcesOperation: Operation<HeartbeatResourcesArgs> = {
     };
   },
 };
+
+// ---------------------------------------------------------------- handover
+
+export interface HeartbeatRetiredArgs {
+  /** The VIP Heartbeat moves: where it is up, Heartbeat holds the resources. */
+  vip?: string;
+  /** Seconds the holder waits for the other nodes to leave (default 120). */
+  timeout?: number;
+}
+
+const SERVICE = request(serviceFact, 'heartbeat');
+const retiredFact = (a: HeartbeatRetiredArgs) => request(heartbeatResourcesFact, { vip: a.vip ?? '' });
+/** The VIP is the group's first resource: up here, this node holds the group (rscstatus cannot tell a standby's `local` from a holder's). */
+const holds = (s: HeartbeatResourcesState, a: HeartbeatRetiredArgs) => (a.vip ? !!s.vipNic : s.rscstatus === 'all' || s.rscstatus === 'local');
+
+/**
+ * Heartbeat stopped and off at boot, so that another cluster manager can take
+ * the same nodes over in place. Every node in one pass: a standby stops at
+ * once; the holder first waits, in its own Heartbeat's view, until no other
+ * node is left to take the resources over, then stops and so releases them
+ * (they stay down until the new manager starts them: the destructive step
+ * of a conversion).
+ */
+export const heartbeatRetiredOperation: Operation<HeartbeatRetiredArgs> = {
+  name: 'heartbeat_retired',
+  summary: 'Heartbeat stopped and off at boot on every node, the holder of the resources last (it releases them): the hand-over to another cluster manager.',
+  idempotent: true,
+  predictable: true,
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      vip: { type: 'string', pattern: '^(\\d{1,3}(\\.\\d{1,3}){3})?$', description: 'The virtual IP Heartbeat moves: the node where it is up holds the resources.' },
+      timeout: { type: 'integer', minimum: 1, maximum: 3600, description: 'Seconds the holder waits for the other nodes to leave Heartbeat (default 120).' },
+    },
+  },
+  label: () => 'heartbeat stopped',
+  facts: (a) => [SERVICE, retiredFact(a)],
+  plan(a, ctx): TaskPlan {
+    const svc = ctx.fact(SERVICE);
+    if (!svc.exists) return noop('Heartbeat is not installed');
+    const hb = ctx.fact(retiredFact(a));
+    const running = svc.active || hb.running || hb.unitActive;
+    if (running && hb.rscstatus === 'transition') return fail(`Heartbeat on ${ctx.node.name} is moving resources right now`, 'run again once it has settled (cl_status rscstatus says all, local or none)');
+    const holding = running && holds(hb, a);
+    const steps: Step[] = [];
+    const why: string[] = [];
+    if (svc.enabled) {
+      steps.push({ description: 'systemctl disable heartbeat', argv: ['systemctl', 'disable', 'heartbeat.service'] });
+      why.push('enabled at boot');
+    }
+    if (running && holding) {
+      steps.push(othersLeft(ctx.node.name, a.timeout ?? 120), {
+        description: `systemctl stop heartbeat (releases ${a.vip || 'the resources'} and the services: they stay down until the new cluster manager starts them)`,
+        argv: ['systemctl', 'stop', 'heartbeat.service'],
+        destructive: true,
+      });
+      why.push('running, holds the resources');
+    } else if (running) {
+      steps.push({ description: 'systemctl stop heartbeat (holds nothing)', argv: ['systemctl', 'stop', 'heartbeat.service'] });
+      why.push('running, holds nothing');
+    }
+    return steps.length ? change(why.join(', '), steps) : noop('stopped, disabled at boot');
+  },
+};
+
+/** The holder waits until its Heartbeat sees no other node running: stopping while one does would hand it the resources. */
+function othersLeft(self: string, timeoutS: number): Step {
+  const others = (stdout: string) => parseHeartbeatView(stdout).members.filter((m) => m.name !== self && m.status !== 'dead' && m.status !== 'ping');
+  return {
+    description: 'wait until no other node runs Heartbeat (it would take the resources over)',
+    argv: heartbeatViewFact.command(undefined),
+    readonly: true,
+    watch: {
+      intervalMs: 1000,
+      timeoutMs: timeoutS * 1000,
+      check(stdout) {
+        const view = parseHeartbeatView(stdout);
+        if (!view.running) return { done: false, error: `Heartbeat on ${self} stopped by itself`, hint: 'journalctl -u heartbeat says why; the services may be down: start the new cluster manager' };
+        const left = others(stdout);
+        return left.length ? { done: false, progress: `Heartbeat still runs on ${left.map((m) => m.name).join(', ')}` } : { done: true, progress: 'the other nodes have left Heartbeat' };
+      },
+      timeoutHint: 'stop Heartbeat on the other nodes first (systemctl stop heartbeat), then run again',
+    },
+  };
+}

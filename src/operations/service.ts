@@ -47,7 +47,7 @@ export const serviceOperation: Operation<ServiceArgs> = {
         enum: ['started', 'stopped', 'restarted', 'reloaded'],
         description: 'restarted/reloaded always act (use them in handlers).',
       },
-      enabled: { type: 'boolean', description: 'Start at boot. Services a cluster manager runs must be false.' },
+      enabled: { type: 'boolean', description: 'Start at boot. Services a cluster manager runs must be false; false also disables and stops the sockets (paths, timers) that would start it on demand.' },
     },
   },
   label: (a) => `service ${a.name}`,
@@ -62,6 +62,15 @@ export const serviceOperation: Operation<ServiceArgs> = {
     if (a.enabled !== undefined && a.enabled !== s.enabled && s.enabledState !== 'static') {
       steps.push(bootStep(s, a.name, a.enabled));
       why.push(a.enabled ? 'not enabled at boot' : 'enabled at boot');
+    }
+    // Off at boot includes on demand: a socket would start it on the first connection,
+    // on a node where the cluster manager does not run it (and its data is not there).
+    if (a.enabled === false) {
+      for (const t of s.triggers.filter((x) => x.enabled || x.active)) {
+        if (t.enabled) steps.push({ description: `systemctl disable ${t.unit} (starts ${a.name} on demand)`, argv: ['systemctl', 'disable', t.unit] });
+        if (t.active) steps.push({ description: `systemctl stop ${t.unit}`, argv: ['systemctl', 'stop', t.unit] });
+        why.push(`started on demand by ${t.unit}`);
+      }
     }
     if (a.state === 'started' && !s.active) {
       steps.push(action(s, a.name, 'start'));

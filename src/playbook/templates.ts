@@ -27,14 +27,19 @@ const isFile = (p: string) => {
   }
 };
 
-/** The template file `name` for a play whose playbook lives in `dir`, or a UserError (missing, or outside the allowed directories). */
-export function findTemplate(name: string, dir: string, allowed: readonly string[] = []): string {
+/**
+ * The template file `name` for a play whose playbook lives in `dir`, or a
+ * UserError (missing, or outside the allowed directories). `files`: single
+ * files allowed besides (the templates an inventory names for its services,
+ * checked to lie next to it when it was loaded).
+ */
+export function findTemplate(name: string, dir: string, allowed: readonly string[] = [], files: readonly string[] = []): string {
   const candidates = path.isAbsolute(name) ? [name] : [path.join(dir, name), path.join(dir, 'templates', name), path.join(builtInTemplates(), name)];
   const found = candidates.find(isFile);
   if (!found) throw new UserError(`template ${name} not found`, { hint: `looked in: ${candidates.join(', ')}` });
   const roots = [dir, builtInTemplates(), ...allowed].map(real);
   const file = real(found);
-  if (!roots.some((root) => inside(file, root))) {
+  if (!roots.some((root) => inside(file, root)) && !files.includes(file)) {
     throw new UserError(`template ${name} is ${file}, outside the playbook's directory and haforge's templates`, {
       hint: `templates are pushed to the nodes: move it next to the playbook, or allow its directory with --template-dir ${path.dirname(file)}`,
     });

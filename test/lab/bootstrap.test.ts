@@ -1,16 +1,15 @@
-// `haforge bootstrap` on real VMs, the one-shot path: preflight, DRBD, the
-// cluster manager and its monitor, and the final check that the web server
-// answers on the VIP; then a second bootstrap that changes nothing. Then the
-// day-2 commands on the cluster it built: status --json against the lab's
-// known state, switchover both ways (timed), migrate / unmigrate, a drill
-// that powers the primary off. The
-// stack-specific behaviour (failover, monitors) is tested in
-// heartbeat.test.ts and pacemaker.test.ts.
+// `haforge bootstrap` on real VMs with the lab's own inventory (Corosync +
+// Pacemaker, SBD fencing), the one-shot path: preflight, DRBD, the cluster
+// manager, and the final check that the web server answers on the VIP;
+// then a second bootstrap that changes nothing. Then the day-2 commands on
+// the cluster it built: status --json against the lab's known state,
+// switchover both ways (timed), migrate / unmigrate, a drill that powers the
+// primary off. The same for Heartbeat + mon is runbook-000-001.test.ts;
+// Pacemaker's failover and monitors are tested in pacemaker.test.ts.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labUnavailableReason, runCli, runCliJson, warnLabSkipped } from './cli.js';
+import { labUnavailableReason, runCliJson, warnLabSkipped } from './cli.js';
 import { openLab, type LabSession } from './session.js';
 
 const skip = labUnavailableReason();
@@ -18,24 +17,12 @@ if (skip) warnLabSkipped(skip);
 
 const MIN = 60_000;
 
-describe.skipIf(skip).each(['heartbeat', 'pacemaker'] as const)('haforge bootstrap in the lab (real VMs, stack %s)', (stack) => {
-  const NAME = `bs-${stack.slice(0, 2)}-${process.pid}`;
+describe.skipIf(skip)('haforge bootstrap in the lab (real VMs, Corosync + Pacemaker with SBD)', () => {
+  const NAME = `bs-${process.pid}`;
   let s: LabSession;
   let inventory: string;
   const timings: Record<string, number> = {};
-  const bootstrap = async () => {
-    const auditFile = path.join(s.stateRoot, `audit-${Date.now()}.jsonl`);
-    // --stack overrides the inventory's choice (the lab writes pacemaker).
-    const ran = await runCli(['bootstrap', '-i', inventory, '--stack', stack, '--yes', '--json', '--audit-log', auditFile], s.env, 20 * MIN);
-    const audit = (await fs.readFile(auditFile, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    let report: any;
-    try {
-      report = JSON.parse(ran.stdout);
-    } catch {
-      throw new Error(`bootstrap printed no JSON (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`);
-    }
-    return { ran, report, audit };
-  };
+  const bootstrap = () => s.bootstrap(inventory);
   /** A haforge command with --json against the lab's inventory: its exit code and parsed output. */
   const haforge = (...args: string[]) => runCliJson([...args, '-i', inventory], s.env, 15 * MIN);
   const status = async () => (await haforge('status')).json.clusters[0];
@@ -44,16 +31,11 @@ describe.skipIf(skip).each(['heartbeat', 'pacemaker'] as const)('haforge bootstr
 
   beforeAll(async () => {
     s = await openLab(NAME, 'hfbs-');
-    const inv = parse(await fs.readFile(s.status.inventory, 'utf8'));
-    // The stack in the inventory too: the day-2 commands read it from there (bootstrap's --stack only overrides it for the run).
-    // Pacemaker keeps the lab's SBD fencing; Heartbeat v1 cannot use SBD: no fencing, said explicitly.
-    Object.assign(inv.clusters.lab, { stack, heartbeat: { keepalive: 1, warntime: 3, deadtime: 6, initdead: 12 }, ...(stack === 'heartbeat' ? { fencing: { enabled: false } } : {}) });
-    inventory = path.join(s.stateRoot, 'bootstrap.yaml');
-    await fs.writeFile(inventory, stringify(inv));
+    inventory = s.status.inventory;
   }, 10 * MIN);
 
   afterAll(async () => {
-    console.info(`bootstrap lab timings, ${stack} (s): ${JSON.stringify(timings)}`);
+    console.info(`bootstrap lab timings, pacemaker (s): ${JSON.stringify(timings)}`);
     await s?.close();
   }, 2 * MIN);
 
@@ -62,14 +44,13 @@ describe.skipIf(skip).each(['heartbeat', 'pacemaker'] as const)('haforge bootstr
     timings.first = ran.ms / 1000;
     const failed = (report.run?.results ?? []).filter((r: any) => r.status === 'failed');
     expect(report.ok, JSON.stringify({ failed, preflight: report.preflight?.checks?.filter((c: any) => c.status === 'fail') }, null, 2)).toBe(true);
-    // Pacemaker fences with the lab's SBD; Heartbeat runs without fencing, said explicitly: preflight warns, never fails.
-    expect(report.preflight.checks.filter((c: any) => c.check === 'fencing').map((c: any) => c.status)).toEqual(stack === 'pacemaker' ? ['ok', 'ok'] : ['warn', 'warn']);
+    // Pacemaker fences with the lab's SBD.
+    expect(report.preflight.checks.filter((c: any) => c.check === 'fencing').map((c: any) => c.status)).toEqual(['ok', 'ok']);
     const waited = report.run.results.filter((r: any) => r.task === 'wait for 10.99.0.100:80');
     expect(waited.map((r: any) => r.status)).toEqual(['ok', 'ok']);
     await s.ssh('node1', 'echo "bootstrapped by haforge" > /replicated/var/www/html/index.html');
     expect(await s.ssh('node2', 'curl -s -m 5 http://10.99.0.100/')).toBe('bootstrapped by haforge\n');
-    const manager = stack === 'heartbeat' ? 'heartbeat' : 'pacemaker';
-    for (const node of ['node1', 'node2']) expect(await s.ssh(node, `systemctl is-enabled ${manager}; systemctl is-enabled lighttpd || true`)).toBe('enabled\ndisabled\n');
+    for (const node of ['node1', 'node2']) expect(await s.ssh(node, 'systemctl is-enabled pacemaker; systemctl is-enabled lighttpd || true')).toBe('enabled\ndisabled\n');
   }, 25 * MIN);
 
   it('a second bootstrap changes nothing', async () => {
@@ -85,15 +66,15 @@ describe.skipIf(skip).each(['heartbeat', 'pacemaker'] as const)('haforge bootstr
     const { ran, json } = await haforge('status');
     expect(ran.code, ran.stderr).toBe(0);
     const c = json.clusters[0];
-    if (process.env.HAFORGE_CAPTURE_STATUS) await fs.writeFile(path.join(process.env.HAFORGE_CAPTURE_STATUS, `status-${stack}.json`), ran.stdout);
-    expect(c).toMatchObject({ cluster: 'lab', stack, primary: 'node1', healthy: true, vip: { address: '10.99.0.100', holders: ['node1'] } });
+    if (process.env.HAFORGE_CAPTURE_STATUS) await fs.writeFile(path.join(process.env.HAFORGE_CAPTURE_STATUS, 'status-pacemaker.json'), ran.stdout);
+    expect(c).toMatchObject({ cluster: 'lab', stack: 'pacemaker', primary: 'node1', healthy: true, vip: { address: '10.99.0.100', holders: ['node1'] } });
     expect(c.nodes.map((n: any) => `${n.name} ${n.reachable} ${n.managerRunning} ${n.membership} ${n.vip}`)).toEqual(['node1 true true online true', 'node2 true true online false']);
     expect(c.drbd.map((r: any) => [r.name, r.verdict, r.nodes.map((n: any) => `${n.node} ${n.role}/${n.disk} ${n.connection} ${n.mountedAt ?? '-'}`)])).toEqual([
       ['r0', 'healthy', ['node1 Primary/UpToDate Connected /replicated', 'node2 Secondary/UpToDate Connected -']],
     ]);
     expect(c.resources.find((r: any) => r.agent.endsWith(':lighttpd'))).toMatchObject({ nodes: ['node1'] });
-    expect(c.warnings).toEqual(stack === 'pacemaker' ? [] : [{ severity: 'warning', message: 'fencing is disabled by the inventory: a node that hangs can corrupt data' }]);
-    if (stack === 'pacemaker') expect(c.fencing).toMatchObject({ inventory: 'configured', stonithEnabled: true, devices: [expect.stringMatching(/^SBD on \/dev\/disk\/by-id\/virtio-haforge-sbd/)] });
+    expect(c.warnings).toEqual([]);
+    expect(c.fencing).toMatchObject({ inventory: 'configured', stonithEnabled: true, devices: [expect.stringMatching(/^SBD on \/dev\/disk\/by-id\/virtio-haforge-sbd/)] });
   }, 5 * MIN);
 
   it('switchover moves the services to node2 and back, each timed, and a second one to the same node does nothing', async () => {
@@ -113,24 +94,20 @@ describe.skipIf(skip).each(['heartbeat', 'pacemaker'] as const)('haforge bootstr
     timings.switchoverToNode1 = back.json.movedMs / 1000;
     expect(await page('node2')).toBe('bootstrapped by haforge\n');
     expect(await status()).toMatchObject({ primary: 'node1', healthy: true });
-    console.info(`switchover (${stack}): node1 -> node2 ${timings.switchoverToNode2} s, back ${timings.switchoverToNode1} s`);
+    console.info(`switchover (pacemaker): node1 -> node2 ${timings.switchoverToNode2} s, back ${timings.switchoverToNode1} s`);
   }, 15 * MIN);
 
-  it('migrate moves the services off node1 (and, on Pacemaker, keeps them off until unmigrate, which leaves them where they are)', async () => {
+  it('migrate moves the services off node1 and keeps them off until unmigrate, which leaves them where they are', async () => {
     const away = await haforge('migrate', 'node1');
     expect(away.ran.code, away.ran.stderr).toBe(0);
     expect(away.json).toMatchObject({ status: 'done', from: 'node1', to: 'node2' });
     const moved = await status();
     expect(moved.primary).toBe('node2');
-    if (stack === 'pacemaker') {
-      expect(moved.bans.map((b: any) => b.id)).toEqual(['cli-ban-ms_drbd_r0-on-node1']);
-      expect((await haforge('migrate', 'node1')).json).toMatchObject({ status: 'noop' });
-      const lifted = await haforge('unmigrate', 'node1');
-      expect(lifted.json).toMatchObject({ status: 'done' });
-      expect(await status()).toMatchObject({ primary: 'node2', bans: [] });
-    } else {
-      expect((await haforge('unmigrate', 'node1')).json).toMatchObject({ status: 'noop', noop: 'Heartbeat v1 keeps no ban: nothing to lift' });
-    }
+    expect(moved.bans.map((b: any) => b.id)).toEqual(['cli-ban-ms_drbd_r0-on-node1']);
+    expect((await haforge('migrate', 'node1')).json).toMatchObject({ status: 'noop' });
+    const lifted = await haforge('unmigrate', 'node1');
+    expect(lifted.json).toMatchObject({ status: 'done' });
+    expect(await status()).toMatchObject({ primary: 'node2', bans: [] });
     expect(await page('node1')).toBe('bootstrapped by haforge\n');
   }, 10 * MIN);
 
@@ -147,15 +124,13 @@ describe.skipIf(skip).each(['heartbeat', 'pacemaker'] as const)('haforge bootstr
     expect(json.after).toEqual(json.before);
     // The timeline from node1's log: the takeover's stages after the failure, in order.
     const stages = json.timeline.map((e: any) => e.stage);
-    console.info(`drill timeline (${stack}): ${json.timeline.map((e: any) => `${(e.atMs / 1000).toFixed(1)} s ${e.what}`).join('; ')}`);
-    // Heartbeat starts haresources left to right: the IP before the disk.
-    const takeover = stack === 'pacemaker' ? ['detected', 'membership', 'fencing', 'fenced', 'promoted', 'mounted', 'vip', 'service'] : ['membership', 'vip', 'promoted', 'mounted', 'service'];
-    expect(stages).toEqual(takeover);
+    console.info(`drill timeline (pacemaker): ${json.timeline.map((e: any) => `${(e.atMs / 1000).toFixed(1)} s ${e.what}`).join('; ')}`);
+    expect(stages).toEqual(['detected', 'membership', 'fencing', 'fenced', 'promoted', 'mounted', 'vip', 'service']);
     expect(json.timeline.every((e: any) => e.atMs > 0 && e.atMs <= json.failoverMs)).toBe(true);
     // With SBD the survivor fences the node that lost power before it takes over (the pill counts after msgwait).
-    if (stack === 'pacemaker') expect(json.fencing).toContainEqual(expect.objectContaining({ action: 'reboot', target: 'node2', status: 'success', delegate: 'node1' }));
+    expect(json.fencing).toContainEqual(expect.objectContaining({ action: 'reboot', target: 'node2', status: 'success', delegate: 'node1' }));
     Object.assign(timings, { drillWritesBack: json.writesBackMs / 1000, drillFailover: json.failoverMs / 1000, drillRejoin: json.rejoinMs / 1000, drillResync: json.resyncMs / 1000 });
-    console.info(`drill (${stack}): power off -> services answer again ${timings.drillFailover} s, node back ${timings.drillRejoin} s, UpToDate ${timings.drillResync} s`);
+    console.info(`drill (pacemaker): power off -> services answer again ${timings.drillFailover} s, node back ${timings.drillRejoin} s, UpToDate ${timings.drillResync} s`);
     expect(await page('node2')).toBe('bootstrapped by haforge\n');
     expect(await status()).toMatchObject({ primary: 'node1', healthy: true });
   }, 20 * MIN);

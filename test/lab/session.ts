@@ -24,6 +24,8 @@ export interface LabSession {
   /** Runs a command on a node; throws unless it exits 0. */
   ssh(node: string, command: string): Promise<string>;
   apply(inventory: string, playbook: string, ...args: string[]): Promise<Applied>;
+  /** `haforge bootstrap --yes --json` with an audit log. */
+  bootstrap(inventory: string, ...args: string[]): Promise<Applied>;
   /** The lab's own inventory with keys of its cluster replaced, written as `file` in the state root; returns the path. */
   inventory(file: string, cluster: Record<string, unknown>): Promise<string>;
   /** lab down and the state root removed. */
@@ -44,6 +46,17 @@ export async function openLab(name: string, prefix: string): Promise<LabSession>
     const n = status.nodes.find((x) => x.name === node)!;
     return strictSsh({ port: n.sshPort, identityFile: path.join(status.stateDir, 'id_ed25519'), knownHosts: path.join(status.stateDir, 'known_hosts') }, command, timeoutMs);
   };
+  /** A changing command with --yes --json and an audit log: its report and every command it ran. */
+  const audited = async (args: string[]): Promise<Applied> => {
+    const auditFile = path.join(stateRoot, `audit-${Date.now()}.jsonl`);
+    const ran = await runCli([...args, '--yes', '--json', '--audit-log', auditFile], env, 20 * 60_000);
+    const audit = (await fs.readFile(auditFile, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    try {
+      return { ran, report: JSON.parse(ran.stdout), audit };
+    } catch {
+      throw new Error(`${args[0]} ${args[3] ?? ''} printed no JSON (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`);
+    }
+  };
   return {
     stateRoot,
     env,
@@ -55,16 +68,8 @@ export async function openLab(name: string, prefix: string): Promise<LabSession>
       if (r.code !== 0) throw new Error(`${node}: ${command} exited ${r.code}: ${r.stderr}`);
       return r.stdout;
     },
-    async apply(inventory, playbook, ...args) {
-      const auditFile = path.join(stateRoot, `audit-${Date.now()}.jsonl`);
-      const ran = await runCli(['apply', '-i', inventory, playbook, '--yes', '--json', '--audit-log', auditFile, ...args], env, 20 * 60_000);
-      const audit = (await fs.readFile(auditFile, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-      try {
-        return { ran, report: JSON.parse(ran.stdout), audit };
-      } catch {
-        throw new Error(`apply ${playbook} printed no JSON (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`);
-      }
-    },
+    apply: (inventory, playbook, ...args) => audited(['apply', '-i', inventory, playbook, ...args]),
+    bootstrap: (inventory, ...args) => audited(['bootstrap', '-i', inventory, ...args]),
     async inventory(file, cluster) {
       const inv = parse(await fs.readFile(status.inventory, 'utf8'));
       Object.assign(inv.clusters.lab, cluster);

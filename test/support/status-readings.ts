@@ -60,7 +60,7 @@ export function read(node: 'node1' | 'node2', stack: 'pacemaker' | 'heartbeat', 
     addresses: addresses(node, !!s.vip),
     pacemaker: s.crmMon ? parseCrmMonXml(fx('pacemaker', s.crmMon)) : undefined,
     heartbeat: s.heartbeat ? parseHeartbeatView(s.heartbeat) : undefined,
-    services: { lighttpd: { init: 'systemd', exists: true, active: !!s.lighttpd, enabled: false, enabledState: 'disabled' } },
+    services: { lighttpd: { init: 'systemd', exists: true, active: !!s.lighttpd, enabled: false, enabledState: 'disabled', triggers: [] } },
     ...(s.sbd ? { sbd: parseSbdHealth(fx('sbd', s.sbd)) } : {}),
   };
 }

@@ -24,6 +24,7 @@ import { drbdMetadataOperation, drbdPrimaryOperation } from '../../src/operation
 import { filesystemOperation } from '../../src/operations/filesystem.js';
 import { partitionOperation } from '../../src/operations/partition.js';
 import { relocateOperation } from '../../src/operations/relocate.js';
+import { serviceOperation } from '../../src/operations/service.js';
 import { symlinkOperation } from '../../src/operations/symlink.js';
 import type { DrbdFamily } from '../../src/drbd/versions.js';
 
@@ -222,5 +223,19 @@ describe('links and relocation never delete data', () => {
   });
   it('guard: undo refuses when the volume lost the data it would copy back', () => {
     expect(refused(relocate(link('/replicated/var/www'), ABSENT, ABSENT, true, true))).toMatch(/missing on the volume: nothing to copy back/);
+  });
+});
+
+describe('a service the cluster manager runs never starts on its own', () => {
+  const fixture = (name: string) => readFileSync(path.join(__dirname, '../fixtures/services', name), 'utf8');
+  const plan = (name: string, enabled: boolean) => serviceOperation.plan({ name: 'mariadb', enabled }, ctx([[request(serviceFact, 'mariadb'), serviceFact.parse(fixture(name), 0)]]));
+
+  it('guard: off at boot also disables and stops the socket that would start it on demand (Debian\'s mariadb.socket, captured)', () => {
+    const off = plan('lab-mariadb-socket-activated.txt', false);
+    expect(off.steps.map((s) => s.argv.join(' '))).toEqual(['systemctl disable mariadb.socket', 'systemctl stop mariadb.socket']);
+    expect(off.reason).toBe('started on demand by mariadb.socket');
+    expect(plan('lab-mariadb-socket-disabled.txt', false)).toMatchObject({ steps: [], reason: 'stopped, disabled at boot' });
+    // Enabling at boot (relocation undone) leaves the sockets as they are.
+    expect(plan('lab-mariadb-socket-activated.txt', true).steps.map((s) => s.argv.join(' '))).toEqual(['systemctl enable mariadb.service']);
   });
 });

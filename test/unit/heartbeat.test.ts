@@ -15,7 +15,8 @@ import { systemFact } from '../../src/facts/system.js';
 import { heartbeatChecks } from '../../src/heartbeat/preflight.js';
 import { parseInventory } from '../../src/inventory/load.js';
 import type { Inventory } from '../../src/inventory/model.js';
-import { heartbeatResourcesOperation } from '../../src/operations/heartbeat.js';
+import { heartbeatResourcesOperation, heartbeatRetiredOperation } from '../../src/operations/heartbeat.js';
+import type { ServiceState } from '../../src/facts/services.js';
 import { loadPlaybook, PACKAGE_ROOT } from '../../src/playbook/load.js';
 import { stonithHostLine } from '../../src/fencing/heartbeat-stonith.js';
 import { formatError } from '../../src/ui/errors.js';
@@ -296,6 +297,44 @@ describe('Heartbeat resources (captured cl_status and ip output)', () => {
     expect(step.watch!.check(vipUp, 0)).toMatchObject({ done: false, progress: expect.stringMatching(/^10\.99\.0\.100 up, resources still starting/) });
     expect(step.watch!.check(fixture('heartbeat', 'lab-node1-holds-all.txt'), 0)).toMatchObject({ done: true });
     expect(step.watch!.check(fixture('heartbeat', 'lab-node2-heartbeat-stopped.txt'), 0)).toMatchObject({ done: false, error: expect.stringMatching(/Heartbeat stopped/) });
+  });
+});
+
+describe('Heartbeat retired for a move to Pacemaker (heartbeat_retired)', () => {
+  const service = (active: boolean, enabled: boolean, exists = true): ServiceState => ({ init: 'systemd', exists, active, enabled, enabledState: enabled ? 'enabled' : 'disabled', triggers: [] });
+  /** node1's plan on a captured cl_status/ip reading. */
+  const plan = (reading: string, svc: ServiceState) => {
+    const ctx = { node: { name: 'node1' }, fact: (r: { fact: { id: string } }) => (r.fact.id === 'service' ? svc : parseHeartbeatResources(reading)) } as unknown as PlanContext;
+    return heartbeatRetiredOperation.plan({ vip: '10.99.0.100' }, ctx);
+  };
+  const steps = (p: ReturnType<typeof plan>) => p.steps.map((x) => `${x.watch ? 'wait: ' : ''}${x.argv.join(' ')}${x.destructive ? ' DESTRUCTIVE' : ''}`);
+  const view = (members: string) => `== hb\nHeartbeat is running on this machine.\n== unit\nactive\n== rsc\nall\n== members\n${members}\n`;
+
+  it('stops a standby node at once, neither waiting nor destructive', () => {
+    expect(steps(plan(fixture('heartbeat', 'lab-node2-standby.txt'), service(true, true)))).toEqual(['systemctl disable heartbeat.service', 'systemctl stop heartbeat.service']);
+  });
+
+  it('stops the holder, destructively, only after its Heartbeat sees no other node running', () => {
+    const holder = plan(fixture('heartbeat', 'lab-node1-holds-all.txt'), service(true, true));
+    expect(steps(holder)).toEqual(['systemctl disable heartbeat.service', "wait: sh -c " + holder.steps[1]!.argv[2], 'systemctl stop heartbeat.service DESTRUCTIVE']);
+    expect(holder.steps[2]!.description).toMatch(/releases 10\.99\.0\.100 and the services/);
+    const check = holder.steps[1]!.watch!.check;
+    // Captured on node1 of the lab with both nodes up; then node2 gone, as cl_status says after its Heartbeat stopped.
+    expect(check(fixture('heartbeat', 'lab-node1-view.txt'), 0)).toMatchObject({ done: false, progress: 'Heartbeat still runs on node2' });
+    expect(check(view('node2 dead\nnode1 active'), 0)).toMatchObject({ done: true });
+    expect(check(fixture('heartbeat', 'lab-node2-heartbeat-stopped.txt'), 0)).toMatchObject({ done: false, error: 'Heartbeat on node1 stopped by itself' });
+  });
+
+  it('does nothing where Heartbeat is stopped and off at boot, or not installed; only disables one that is stopped but enabled', () => {
+    const stopped = fixture('heartbeat', 'lab-node2-heartbeat-stopped.txt');
+    expect(plan(stopped, service(false, false))).toMatchObject({ steps: [], reason: 'stopped, disabled at boot' });
+    expect(plan(stopped, service(false, false, false))).toMatchObject({ steps: [], reason: 'Heartbeat is not installed' });
+    expect(steps(plan(stopped, service(false, true)))).toEqual(['systemctl disable heartbeat.service']);
+  });
+
+  it('refuses while Heartbeat moves the resources', () => {
+    const moving = fixture('heartbeat', 'lab-node2-standby.txt').replace('== rsc\nnone', '== rsc\ntransition');
+    expect(plan(moving, service(true, true)).refusal?.message).toMatch(/moving resources right now/);
   });
 });
 
