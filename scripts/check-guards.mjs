@@ -94,6 +94,7 @@ const GUARDS = [
   ['heartbeat handover: releasing the services is destructive', 'src/operations/heartbeat.ts', "        argv: ['systemctl', 'stop', 'heartbeat.service'],\n        destructive: true,", "        argv: ['systemctl', 'stop', 'heartbeat.service'],"],
   ["template: a service's template confined to the inventory's directory", 'src/inventory/services.ts', "if (!real.startsWith(root.endsWith(path.sep) ? root : root + path.sep)) {", 'if (false) {'],
   ['service: off at boot includes the sockets that start it on demand', 'src/operations/service.ts', '    if (a.enabled === false) {\n      for (const t of s.triggers', '    if (false) {\n      for (const t of s.triggers'],
+  ['heartbeat: never started where Pacemaker runs', 'src/operations/heartbeat.ts', 'if (!ctx.fact(MANAGERS).pacemaker) return noop(', 'if (true) return noop('],
   ['init: only the host key the user approved is recorded', 'src/transport/host-keys.ts', 'if (req.approvedKey && !req.approvedKey.equals(req.key)) {', 'if (false) {'],
 ];
 

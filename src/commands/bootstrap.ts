@@ -14,13 +14,11 @@ Preflight runs first on every node; if a check fails nothing is changed. Then th
   static override examples = [
     '<%= config.bin %> bootstrap -i inventory.yaml',
     '<%= config.bin %> bootstrap -i inventory.yaml --check --diff',
-    '<%= config.bin %> bootstrap -i inventory.yaml --stack heartbeat --yes',
     '<%= config.bin %> bootstrap -i inventory.yaml --skip-initial-sync --yes   # truly blank disks only',
   ];
 
   static override flags = {
     inventory: inventoryFlag,
-    stack: Flags.string({ options: ['heartbeat', 'pacemaker'], description: 'Cluster manager to build, whatever the inventory says.' }),
     'skip-initial-sync': Flags.boolean({ description: 'Disks are truly blank (zeroed): mark them in sync instead of copying; refused when they are not.' }),
     ...runFlags,
     'max-skew': secondsFlag('max-skew')({ description: 'Clock skew between nodes (seconds) above which preflight fails.', default: 1 }),
@@ -30,7 +28,7 @@ Preflight runs first on every node; if a check fails nothing is changed. Then th
     const { flags } = await this.parse(Bootstrap);
     const human = !flags.json;
     const show = (text: string) => human && text && this.log(text);
-    const report = await bootstrap(await loadInventory(flags.inventory, { stack: flags.stack as 'heartbeat' | 'pacemaker' | undefined }), {
+    const report = await bootstrap(await loadInventory(flags.inventory), {
       skipInitialSync: flags['skip-initial-sync'],
       maxSkew: flags['max-skew'],
       check: flags.check,

@@ -51,16 +51,11 @@ interface RawInventory {
   clusters: Record<string, RawCluster>;
 }
 
-export interface LoadOptions {
-  /** Use this cluster manager whatever the inventory says (bootstrap --stack). */
-  stack?: Stack;
+export async function loadInventory(file: string): Promise<Inventory> {
+  return parseInventory(file, await readYamlFile(file, 'inventory'));
 }
 
-export async function loadInventory(file: string, opts: LoadOptions = {}): Promise<Inventory> {
-  return parseInventory(file, await readYamlFile(file, 'inventory'), opts);
-}
-
-export function parseInventory(file: string, text: string, opts: LoadOptions = {}): Inventory {
+export function parseInventory(file: string, text: string): Inventory {
   const { value: raw, positions } = parseAndValidate<RawInventory>(file, text, inventorySchema);
   const errors: UserError[] = [];
   const warnings: string[] = [];
@@ -176,7 +171,7 @@ export function parseInventory(file: string, text: string, opts: LoadOptions = {
         disks: drbd?.disks[nodeName] ?? {},
       });
     }
-    const stack = opts.stack ?? rc.stack ?? 'pacemaker';
+    const stack = rc.stack ?? 'pacemaker';
     const vip = resolveVip(rc.vip);
     const ring1Count = Object.values(rc.nodes).filter((n) => n.ring1_address).length;
     const services = resolveServices(clusterName, rc.services, drbd?.spec, errors, at, baseDir);

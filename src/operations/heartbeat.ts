@@ -7,7 +7,8 @@
 // Pacemaker (heartbeat_retired).
 import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
-import { change, fail, noop, type Step, type TaskPlan } from '../engine/plan.js';
+import { change, fail, noop, refuse, type Step, type TaskPlan } from '../engine/plan.js';
+import { runningManagerFact } from '../facts/running-manager.js';
 import { serviceFact } from '../facts/services.js';
 import { heartbeatResourcesFact, heartbeatViewFact, parseHeartbeatResources, parseHeartbeatView, type HeartbeatResourcesState } from '../heartbeat/view.js';
 
@@ -156,3 +157,30 @@ function othersLeft(self: string, timeoutS: number): Step {
     },
   };
 }
+
+// ---------------------------------------------------------------- the only manager
+
+const MANAGERS = request(runningManagerFact, undefined);
+
+/**
+ * Heartbeat only where Pacemaker does not run: two cluster managers would
+ * both promote DRBD and start the services. haforge moves a cluster from
+ * Heartbeat to Pacemaker (heartbeat_retired), never back by itself.
+ */
+export const pacemakerAbsentOperation: Operation<Record<string, never>> = {
+  name: 'pacemaker_absent',
+  summary: 'Refuses a node where Pacemaker runs: Heartbeat beside it would move the same resources.',
+  idempotent: true,
+  predictable: true,
+  schema: { type: 'object', additionalProperties: false, properties: {} },
+  label: () => 'pacemaker not running',
+  facts: () => [MANAGERS],
+  plan(_a, ctx): TaskPlan {
+    if (!ctx.fact(MANAGERS).pacemaker) return noop('Pacemaker does not run here');
+    return refuse({
+      message: `Pacemaker runs on ${ctx.node.name}: Heartbeat beside it would promote DRBD and start the services a second time`,
+      hint: 'the inventory says stack: heartbeat; haforge moves a cluster from Heartbeat to Pacemaker, not back: fix the inventory (stack: pacemaker), or stop Pacemaker on every node first (systemctl disable --now pacemaker corosync)',
+      certain: true,
+    });
+  },
+};

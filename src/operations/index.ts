@@ -5,7 +5,7 @@ import { cibOperation } from './cib.js';
 import { pacemakerWaitOperation } from './pacemaker-wait.js';
 import { drbdAdjustOperation, drbdConnectedOperation, drbdMetadataOperation, drbdPrimaryOperation, drbdUpOperation } from './drbd.js';
 import { filesystemOperation, mountOperation } from './filesystem.js';
-import { heartbeatResourcesOperation, heartbeatRetiredOperation } from './heartbeat.js';
+import { heartbeatResourcesOperation, heartbeatRetiredOperation, pacemakerAbsentOperation } from './heartbeat.js';
 import { partitionOperation } from './partition.js';
 import { relocateOperation } from './relocate.js';
 import { secretFileOperation } from './secret.js';
@@ -42,6 +42,7 @@ export const operations: ReadonlyMap<string, Operation> = new Map(
     pacemakerWaitOperation,
     heartbeatResourcesOperation,
     heartbeatRetiredOperation,
+    pacemakerAbsentOperation,
     sbdDeviceOperation,
   ].map((op) => [op.name, op as Operation]),
 );

@@ -121,9 +121,9 @@ describe('inventory written by lab up', () => {
     const lab = parseInventory('lab.yaml', text).clusters[0]!;
     expect(lab.nodes.map((n) => n.ring1Address)).toEqual(['10.98.0.11', '10.98.0.12']);
     expect(lab.heartbeat?.deadtime).toBe(30);
-    // Read only for the other stack: the same file serves `--stack pacemaker`.
+    // Read only for the stack the inventory names: the same file with stack: pacemaker serves Pacemaker.
     expect(lab.pacemaker).toBeUndefined();
-    const asPacemaker = parseInventory('lab.yaml', text, { stack: 'pacemaker' }).clusters[0]!;
+    const asPacemaker = parseInventory('lab.yaml', text.replace('stack: heartbeat', 'stack: pacemaker')).clusters[0]!;
     expect(asPacemaker.pacemaker?.properties).toEqual({ 'load-threshold': '1000%' });
     expect(inventoryDocument(state, paths)).toEqual({
       version: 1,

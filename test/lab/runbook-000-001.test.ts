@@ -9,7 +9,8 @@
 // (RPO 0), and mon restarts a service in place when no peer is left. 001: the
 // same nodes then move in place to Corosync + Pacemaker (Heartbeat and mon
 // stopped, DRBD and the data kept), with the runbook's resources and
-// constraints, the application's rows all there; a re-run changes nothing.
+// constraints, the application's rows all there; a re-run changes nothing,
+// switchover and a power-off drill work on the new stack.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -248,4 +249,25 @@ describe.skipIf(skip)('runbooks 000 and 001: MariaDB and an application under He
     expect(audit.filter((r) => r.kind === 'change')).toEqual([]);
     expect(rowsIn(await app('node1'))).toBe(rows + 1);
   }, 10 * MIN);
+
+  it('001: on Pacemaker: switchover there and back, each timed, then a power-off drill under the write probe (RPO 0) with every row kept', async () => {
+    const from = (await status()).primary;
+    const to = from === 'node1' ? 'node2' : 'node1';
+    const there = await haforge('switchover');
+    expect(there.json).toMatchObject({ status: 'done', from, to });
+    const back = await haforge('switchover');
+    expect(back.json).toMatchObject({ status: 'done', from: to, to: from });
+    Object.assign(timings, { pacemakerSwitchover: there.json.movedMs / 1000, pacemakerSwitchoverBack: back.json.movedMs / 1000 });
+    const rows = rowsIn(await app(to));
+    const { ran, json } = await haforge('drill', '--method', 'lab', '--timeout', '300', '--yes');
+    expect(ran.code, `${ran.stderr}\n${ran.stdout}`).toBe(0);
+    expect(json).toMatchObject({ status: 'passed', dataIntact: true, primary: from, survivor: to });
+    expect(json.probe).toMatchObject({ lost: 0, writers: [from, to] });
+    const stages = json.timeline.map((e: any) => e.stage);
+    expect(stages.filter((x: string) => ['promoted', 'mounted', 'vip'].includes(x))).toEqual(['promoted', 'mounted', 'vip']);
+    expect(json.timeline.filter((e: any) => e.stage === 'service').map((e: any) => e.what)).toEqual(['db started', 'web started']);
+    console.info(`runbook 001 drill timeline: ${json.timeline.map((e: any) => `${(e.atMs / 1000).toFixed(1)} s ${e.what}`).join('; ')}`);
+    Object.assign(timings, { pacemakerDrillWritesBack: json.writesBackMs / 1000, pacemakerDrillFailover: json.failoverMs / 1000, pacemakerDrillResync: json.resyncMs / 1000 });
+    expect(await app(from)).toBe(`${to} ${rows + 1}`);
+  }, 20 * MIN);
 });

@@ -15,7 +15,7 @@ import { systemFact } from '../../src/facts/system.js';
 import { heartbeatChecks } from '../../src/heartbeat/preflight.js';
 import { parseInventory } from '../../src/inventory/load.js';
 import type { Inventory } from '../../src/inventory/model.js';
-import { heartbeatResourcesOperation, heartbeatRetiredOperation } from '../../src/operations/heartbeat.js';
+import { heartbeatResourcesOperation, heartbeatRetiredOperation, pacemakerAbsentOperation } from '../../src/operations/heartbeat.js';
 import type { ServiceState } from '../../src/facts/services.js';
 import { loadPlaybook, PACKAGE_ROOT } from '../../src/playbook/load.js';
 import { stonithHostLine } from '../../src/fencing/heartbeat-stonith.js';
@@ -330,6 +330,13 @@ describe('Heartbeat retired for a move to Pacemaker (heartbeat_retired)', () => 
     expect(plan(stopped, service(false, false))).toMatchObject({ steps: [], reason: 'stopped, disabled at boot' });
     expect(plan(stopped, service(false, false, false))).toMatchObject({ steps: [], reason: 'Heartbeat is not installed' });
     expect(steps(plan(stopped, service(false, true)))).toEqual(['systemctl disable heartbeat.service']);
+  });
+
+  it('Heartbeat is never started where Pacemaker runs (pacemaker_absent), whatever an earlier change does', () => {
+    const on = (pacemaker: boolean) =>
+      pacemakerAbsentOperation.plan({}, { node: { name: 'node1' }, fact: () => ({ pacemaker, heartbeat: false }) } as unknown as PlanContext);
+    expect(on(false)).toMatchObject({ steps: [], reason: 'Pacemaker does not run here' });
+    expect(on(true).refusal).toMatchObject({ message: expect.stringMatching(/^Pacemaker runs on node1: Heartbeat beside it/), hint: expect.stringMatching(/stack: pacemaker/), certain: true });
   });
 
   it('refuses while Heartbeat moves the resources', () => {

@@ -54,8 +54,9 @@ describe('inventory', () => {
     expect(web!.fencing!.enabled).toBe(true);
     expect(web!.fencing!.devices.map((d) => [d.name, d.agent, d.targets, d.params.lanplus])).toEqual([['ipmi-alice', 'fence_ipmilan', ['alice'], '1'], ['ipmi-bob', 'fence_ipmilan', ['bob'], '1']]);
     expect(web!.services[1]!.agent).toEqual({ class: 'systemd', type: 'nginx' });
-    // --stack heartbeat: the same file read for the other cluster manager.
-    const hb = (await loadInventory(path.join(__dirname, '../../inventory.example.yaml'), { stack: 'heartbeat' })).clusters[0]!;
+    // stack: heartbeat: the same file read for the other cluster manager.
+    const example = readFileSync(path.join(__dirname, '../../inventory.example.yaml'), 'utf8');
+    const hb = parseInventory('example.yaml', example.replace('stack: pacemaker', 'stack: heartbeat')).clusters[0]!;
     expect(hb.heartbeat).toEqual({ keepalive: 2, warntime: 10, deadtime: 30, initdead: 60, autoFailback: false, udpport: 694, comm: 'ucast', interface: undefined, mcastGroup: '239.0.0.1', serial: undefined, logfacility: 'local0', auth: 'sha1' });
     expect(hb.corosync).toBeUndefined();
   });

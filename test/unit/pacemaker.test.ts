@@ -842,8 +842,11 @@ describe('live CIB captured in the lab (cibadmin --query)', () => {
  * directory moves into the test's directory.
  */
 describe('configuration backups', () => {
+  const made: string[] = [];
+  afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
   function node() {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'hf-cib-'));
+    made.push(dir);
     const bin = path.join(dir, 'bin');
     mkdirSync(bin);
     writeFileSync(path.join(bin, 'cibadmin'), `#!/bin/sh
