@@ -65,7 +65,7 @@ export function checkPaths(cluster: string, drbd: DrbdSpec | undefined, services
   }
 }
 
-/** Service files: never one of the cluster's own (haforge writes those from the inventory), never a directory haforge makes. */
+/** Service files: never in the cluster's own configuration or the node's access (haforge writes those from the inventory), each listed once. */
 export function checkServiceFiles(cluster: string, services: ServiceSpec[], errors: UserError[], at: At): void {
   for (const s of services) {
     s.files.forEach((f, i) => {

@@ -228,7 +228,7 @@ describe.skipIf(skip)('runbooks 000 and 001: MariaDB and an application under He
     // Runbook 001's configuration: the DRBD clone, a group, colocation, order, a location preference, stickiness, no STONITH.
     const cib = await s.ssh('node1', 'cibadmin --query --scope configuration');
     expect(cib).toMatch(/<primitive id="p_drbd_r0" class="ocf" provider="linbit" type="drbd"/);
-    expect(cib).toMatch(/promotable="true"/);
+    expect(cib).toMatch(/name="promotable" value="true"/);
     expect(cib).toMatch(/<group id="g_services">/);
     expect(cib).toMatch(/<rsc_colocation /);
     expect(cib).toMatch(/<rsc_order /);
