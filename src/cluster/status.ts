@@ -148,7 +148,7 @@ export function clusterStatus(cluster: ClusterSpec, readings: StatusReading[]): 
     warnings,
     healthy: true,
   };
-  warnings.push(...nodeWarnings(report, cluster, readings), ...drbdWarnings(drbd), ...managerWarnings(report, view), ...fencingWarnings(report.fencing, cluster));
+  warnings.push(...nodeWarnings(report, cluster, readings), ...drbdWarnings(drbd), ...managerWarnings(report, view), ...serviceStartWarnings(cluster, readings), ...fencingWarnings(report.fencing, cluster));
   if (cluster.vip && vipHolders.length === 0) warnings.push(critical(`the VIP ${cluster.vip.address} is up on no node`, 'the services do not answer; haforge status on a node that runs the cluster manager, or its log, tells why'));
   if (vipHolders.length > 1) warnings.push(critical(`the VIP ${cluster.vip!.address} is up on ${vipHolders.join(' and ')} at once`, 'an address conflict: the cluster manager lost track; check it before anything else'));
   if (primary === null && drbd.length) warnings.push(critical('no node is Primary for all DRBD resources: the services cannot run'));
@@ -242,6 +242,20 @@ function nodeWarnings(report: ClusterReport, cluster: ClusterSpec, readings: Sta
     else if (!n.managerRunning && otherRuns) out.push(critical(`${other} runs on ${n.name}, not ${manager}`, cluster.stack === 'pacemaker' ? 'the inventory says stack: pacemaker; to move this cluster from Heartbeat, haforge apply -i ... pacemaker hands it over in place (or is it the wrong inventory?)' : `the inventory says stack: ${cluster.stack}; is it the right inventory?`));
     else if (!n.managerRunning) out.push(critical(`${manager} is not running on ${n.name}`, `the node cannot take over; start it (systemctl start ${cluster.stack === 'pacemaker' ? 'corosync pacemaker' : 'heartbeat'})`));
     else if (n.membership !== 'online' && n.membership !== 'unknown') out.push((n.membership === 'standby' || n.membership === 'maintenance' ? warning : critical)(`${n.name} is ${n.membership} in the cluster`));
+  }
+  return out;
+}
+
+/** A service the cluster manager runs must start nowhere else: at boot, or on demand through a socket, it would run where its data is not. */
+function serviceStartWarnings(cluster: ClusterSpec, readings: StatusReading[]): StatusWarning[] {
+  const out: StatusWarning[] = [];
+  for (const r of readings) {
+    for (const s of cluster.services) {
+      const state = r.services?.[s.unit];
+      if (!state) continue;
+      const how = [...(state.enabled ? ['at boot'] : []), ...state.triggers.filter((t) => t.enabled || t.active).map((t) => `on demand (${t.unit})`)];
+      if (how.length) out.push(warning(`${s.unit} on ${r.node} starts ${how.join(' and ')}: only the cluster manager may start it`, `haforge apply -i ... relocate turns that off (or: systemctl disable ${[`${s.unit}.service`, ...state.triggers.map((t) => t.unit)].join(' ')})`));
+    }
   }
   return out;
 }

@@ -3,7 +3,10 @@
 // VMs, cl_status (test/fixtures/heartbeat). Readings are assembled from
 // captures of the same lab state; the VIP's line comes from the capture of
 // the node that held it.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { serviceFact } from '../../src/facts/services.js';
 import { clusterStatus } from '../../src/cluster/status.js';
 import { renderCluster } from '../../src/ui/status.js';
 import { cluster, read, type Side } from '../support/status-readings.js';
@@ -175,5 +178,18 @@ describe('status: the wrong stack', () => {
     ]);
     expect(r.warnings).toContainEqual({ severity: 'critical', message: 'Heartbeat runs on node1, not Pacemaker', hint: expect.stringMatching(/hands it over in place/) });
     expect(r.healthy).toBe(false);
+  });
+});
+
+describe('status: a service that starts behind the cluster manager', () => {
+  it('warns where a service the cluster runs starts at boot or on demand through a socket (captured: Debian\'s mariadb.socket)', () => {
+    const socket = serviceFact.parse(readFileSync(path.join(__dirname, '../fixtures/services/lab-mariadb-socket-activated.txt'), 'utf8'), 0);
+    const node1 = read('node1', 'pacemaker', { proc: 'lab-8.4-proc-connected-primary.txt', mounted: true, vip: true, crmMon: 'lab-crm-mon-running.xml', lighttpd: true });
+    const node2 = read('node2', 'pacemaker', { proc: 'lab-8.4-proc-connected-secondary.txt', crmMon: 'lab-crm-mon-running.xml' });
+    node2.services = { lighttpd: { ...socket, active: false, enabled: true } };
+    const r = clusterStatus(cluster('pacemaker'), [node1, node2]);
+    expect(r.warnings.filter((w) => /starts/.test(w.message))).toEqual([
+      { severity: 'warning', message: 'lighttpd on node2 starts at boot and on demand (mariadb.socket): only the cluster manager may start it', hint: expect.stringMatching(/systemctl disable lighttpd\.service mariadb\.socket/) },
+    ]);
   });
 });
