@@ -37,7 +37,7 @@ export interface PathArgs {
 // stat only gets paths the tests found, so its lines line up with them; it
 // fails only when one vanished in between, and then the whole read is redone.
 // printf, not echo: dash's echo would expand the backslashes of the quoting.
-const SCRIPT = `paths() {
+const PATHS_FUNCTION = `paths() {
   e= w= n=$#
   while [ "$n" -gt 0 ]; do
     if [ -e "$2" ] || [ -L "$2" ]; then e=\${e}1 w=$w$1; set -- "$@" "$2"; else e=\${e}0; fi
@@ -61,7 +61,8 @@ const SCRIPT = `paths() {
   if [ $# -gt 0 ]; then echo '== tar'; tar -c -P --format=gnu --no-recursion --hard-dereference -b 1 -f - -- "$@" | base64; fi
 }
 nl='
-'
+'`;
+const SCRIPT = `${PATHS_FUNCTION}
 paths "$@" || paths "$@" || paths "$@" || echo unstable`;
 
 function pathsCommand(args: readonly PathArgs[]): string[] {
@@ -155,3 +156,32 @@ function unquote(text: string, start: number): { value: string; end: number } | 
   }
   return undefined;
 }
+
+/** Where a symlink leads, one level, and the paths relocating that target involves. */
+export interface LinkTarget {
+  /** The link's target, absolute and normalized (.. resolved as text); undefined: not a link. */
+  target?: string;
+  /** The target, its place on the volume, its set-aside copy. */
+  states?: [PathState, PathState, PathState];
+}
+
+// The target is computed on the node (readlink, relative to the link's
+// directory, normalized without following further links), then read like any
+// path: its place on the volume and its set-aside name only exist once known.
+const LINK_SCRIPT = `${PATHS_FUNCTION}
+t=$(readlink -- "$p") || exit 0
+case $t in /*) ;; *) t=$(dirname -- "$p")/$t ;; esac
+t=$(realpath -m -s -- "$t") || exit 0
+printf '%s\\n%s\\n' "$t" "$v$t"
+paths 0 "$t" 0 "$v$t" 0 "$t.haforge-local" || paths 0 "$t" 0 "$v$t" 0 "$t.haforge-local" || echo unstable`;
+
+export const linkTargetFact: Fact<LinkTarget, { path: string; volume: string }> = {
+  id: 'link-target',
+  command: ({ path, volume }) => ['sh', '-c', `p=${quoteWord(path)} v=${quoteWord(volume.replace(/\/$/, ''))}\n${LINK_SCRIPT}`],
+  parse(stdout) {
+    const [target = '', onVolume = '', ...rest] = stdout.split('\n');
+    if (!target) return {};
+    const states = parsePathStates(rest.join('\n'), [target, onVolume, `${target}.haforge-local`]);
+    return { target, states: states as [PathState, PathState, PathState] };
+  },
+};

@@ -2,11 +2,15 @@
 // symlink left at the old path on every node (runbooks 000 and 004). On the
 // node where the volume is mounted the data is copied over, then the old
 // path becomes a link; on the other nodes the local copy is set aside (kept,
-// for undo) and replaced by the same link, dangling until failover.
+// for undo) and replaced by the same link, dangling until failover. A path
+// that is itself a symlink the system made (Debian's /var/mail -> spool/mail)
+// stays as it is: its target is relocated instead, one level deep, and only
+// when that target is no system directory.
 import { request } from '../engine/fact.js';
 import type { Operation, PlanContext } from '../engine/operation.js';
 import { change, fail, noop, type Step, type TaskPlan } from '../engine/plan.js';
-import { pathFact, type PathState } from '../facts/files.js';
+import { linkTargetFact, pathFact, type PathState } from '../facts/files.js';
+import { systemDirUnder } from '../inventory/checks.js';
 import { mountsFact } from '../facts/mounts.js';
 import { serviceFact } from '../facts/services.js';
 import { absolutePath } from './common.js';
@@ -76,7 +80,7 @@ export const relocateOperation: Operation<RelocateArgs> = {
   facts: (a) => [
     request(mountsFact, undefined),
     request(serviceFact, a.unit),
-    ...a.paths.flatMap((p) => [request(pathFact, { path: p }), request(pathFact, { path: onVolume(a.volume, p) }), request(pathFact, { path: setAside(p) })]),
+    ...a.paths.flatMap((p) => [request(pathFact, { path: p }), request(pathFact, { path: onVolume(a.volume, p) }), request(pathFact, { path: setAside(p) }), linkRequest(a, p)]),
   ],
   plan(a, ctx) {
     const active = ctx.fact(request(mountsFact, undefined)).some((m) => m.path === a.volume.replace(/\/$/, '') || m.path === a.volume);
@@ -91,17 +95,62 @@ export const relocateOperation: Operation<RelocateArgs> = {
   },
 };
 
+/** The three paths relocating `path` involves, as read on this node. */
+interface Place {
+  here: PathState;
+  there: PathState;
+  aside: PathState;
+}
+
+const linkRequest = (a: RelocateArgs, path: string) => request(linkTargetFact, { path, volume: a.volume });
+const placeOf = (path: string, a: RelocateArgs, ctx: PlanContext): Place => ({
+  here: ctx.fact(request(pathFact, { path })),
+  there: ctx.fact(request(pathFact, { path: onVolume(a.volume, path) })),
+  aside: ctx.fact(request(pathFact, { path: setAside(path) })),
+});
+
+/**
+ * A path that is a link, not to the volume: the link stays and its target is
+ * relocated (Debian's /var/mail -> spool/mail moves /var/spool/mail), with
+ * the target's own place read through the link. Refused when the target is a
+ * system directory, the volume, or holds it, or is itself a link elsewhere.
+ */
+function throughLink(a: RelocateArgs, path: string, here: Extract<PathState, { type: 'link' }>, active: boolean, ctx: PlanContext, undo: boolean): TaskPlan {
+  const link = ctx.fact(linkRequest(a, path));
+  const volume = a.volume.replace(/\/$/, '');
+  const via = link.target;
+  if (!via || !link.states) return fail(`${path} is a link to ${here.target}, which could not be read`, 'look at the link by hand');
+  if (via === volume || via.startsWith(`${volume}/`)) return noop(`${path} -> ${here.target}, on the volume`);
+  const system = systemDirUnder(via);
+  if (system || volume.startsWith(`${via}/`)) {
+    const what = system ? (system === via ? 'is a system directory' : `holds ${system}, a system directory`) : `holds the volume's mount point ${volume}`;
+    return fail(`${path} is a link to ${via}, which ${what}: haforge relocates a link's target only when it is the service's own directory`, 'list the service\'s own directory in the inventory instead, or fix the link by hand');
+  }
+  const [viaHere, there, aside] = link.states;
+  if (viaHere.type === 'link' && viaHere.target !== onVolume(a.volume, via)) {
+    return fail(`${path} is a link to ${via}, itself a link to ${viaHere.target}: haforge follows one link, not a chain`, `list ${via}'s final target in the inventory instead`);
+  }
+  const plan = undo ? undoAt(a, via, viaHere, active, there) : relocateAt(a, via, { here: viaHere, there, aside }, active, ctx);
+  return plan.refusal ? plan : { ...plan, reason: `${path} -> ${here.target}: ${plan.reason}` };
+}
+
 function relocatePath(a: RelocateArgs, path: string, active: boolean, ctx: PlanContext): TaskPlan {
+  const place = placeOf(path, a, ctx);
+  if (place.here.type === 'link' && place.here.target !== onVolume(a.volume, path)) return throughLink(a, path, place.here, active, ctx, false);
+  return relocateAt(a, path, place, active, ctx);
+}
+
+function relocateAt(a: RelocateArgs, path: string, place: Place, active: boolean, ctx: PlanContext): TaskPlan {
   const target = onVolume(a.volume, path);
-  const here = ctx.fact(request(pathFact, { path }));
-  const there: PathState = active ? ctx.fact(request(pathFact, { path: target })) : { type: 'absent' };
+  const { here } = place;
+  const there: PathState = active ? place.there : { type: 'absent' };
   const link = { description: `ln -s ${target} ${path}`, argv: ['ln', '-s', target, path] };
   if (here.type === 'link') {
     return here.target === target ? noop(`${path} -> ${target}`) : fail(`${path} is a link to ${here.target}, not to ${target}`, 'remove or fix that link by hand, then run again');
   }
   if (!active) {
     if (here.type === 'absent') return change(`${path}: link to the volume`, [link]);
-    if (ctx.fact(request(pathFact, { path: setAside(path) })).type !== 'absent') {
+    if (place.aside.type !== 'absent') {
       return fail(`${path} and ${setAside(path)} both exist on ${ctx.node.name}`, `one of them is left from an earlier relocation: look at both and remove the one you do not need`);
     }
     return change(`${path}: local copy kept as ${setAside(path)}, link to the volume`, [
@@ -120,12 +169,17 @@ function relocatePath(a: RelocateArgs, path: string, active: boolean, ctx: PlanC
 }
 
 function undoPath(a: RelocateArgs, path: string, active: boolean, ctx: PlanContext): TaskPlan {
-  const target = onVolume(a.volume, path);
   const here = ctx.fact(request(pathFact, { path }));
+  if (here.type === 'link' && here.target !== onVolume(a.volume, path)) return throughLink(a, path, here, active, ctx, true);
+  return undoAt(a, path, here, active, ctx.fact(request(pathFact, { path: onVolume(a.volume, path) })));
+}
+
+function undoAt(a: RelocateArgs, path: string, here: PathState, active: boolean, there: PathState): TaskPlan {
+  const target = onVolume(a.volume, path);
   if (here.type !== 'link') return noop(`${path} is not relocated`);
   if (here.target !== target) return fail(`${path} links to ${here.target}, not to ${target}: not haforge's`, 'leave it, or fix it by hand');
   if (active) {
-    return ctx.fact(request(pathFact, { path: target })).type === 'absent'
+    return there.type === 'absent'
       ? fail(`${target} is missing on the volume: nothing to copy back to ${path}`)
       : change(`${path}: moved back from the volume`, [{ description: `move ${target} back to ${path}`, argv: ['sh', '-c', MOVE_BACK_SCRIPT, 'haforge-back', path, target] }]);
   }

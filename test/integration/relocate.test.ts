@@ -36,13 +36,15 @@ describe.skipIf(!!skip)('relocate services onto the replicated volume', () => {
             primary: lab.nodes[0]!.name,
             nodes: Object.fromEntries(lab.nodes.map((n) => [n.name, { address: n.address }])),
             drbd: { resources: { r0: { disk: '/dev/vdb', mount: '/replicated' } } },
-            services: { demo: { unit: 'hfdemo', paths: ['/srv/hfdata', '/etc/hfdemo.conf'] } },
+            // /srv/hfmail is a symlink the system made, like Debian's /var/mail -> spool/mail.
+            services: { demo: { unit: 'hfdemo', paths: ['/srv/hfdata', '/etc/hfdemo.conf', '/srv/hfmail'] } },
           },
         },
       }),
     );
     for (const i of [0, 1]) {
       sh(i, `mkdir -p /replicated /srv/hfdata && echo "data of ${lab.nodes[i]!.name}" > /srv/hfdata/file && echo conf-${i} > /etc/hfdemo.conf`);
+      sh(i, `mkdir -p /srv/hfspool/mail && echo "mail of ${lab.nodes[i]!.name}" > /srv/hfspool/mail/root && ln -s hfspool/mail /srv/hfmail`);
       sh(i, 'cat > /etc/init.d/hfdemo && chmod 755 /etc/init.d/hfdemo && update-rc.d hfdemo defaults >/dev/null && /etc/init.d/hfdemo start', INIT);
     }
     // Only the first node has the volume mounted: it is the active one.
@@ -58,6 +60,9 @@ describe.skipIf(!!skip)('relocate services onto the replicated volume', () => {
     expect(report.ok, JSON.stringify(report.results.filter((r) => r.status === 'failed'))).toBe(true);
     expect(sh(0, 'readlink /srv/hfdata; cat /replicated/srv/hfdata/file; cat /replicated/etc/hfdemo.conf')).toBe(`/replicated/srv/hfdata\ndata of ${lab.nodes[0]!.name}\nconf-0\n`);
     expect(sh(1, 'readlink /srv/hfdata; cat /srv/hfdata.haforge-local/file')).toBe(`/replicated/srv/hfdata\ndata of ${lab.nodes[1]!.name}\n`);
+    // A link the system made stays; its target moves (active node) or is set aside (standby).
+    expect(sh(0, 'readlink /srv/hfmail /srv/hfspool/mail; cat /srv/hfmail/root')).toBe(`hfspool/mail\n/replicated/srv/hfspool/mail\nmail of ${lab.nodes[0]!.name}\n`);
+    expect(sh(1, 'readlink /srv/hfmail /srv/hfspool/mail; cat /srv/hfspool/mail.haforge-local/root')).toBe(`hfspool/mail\n/replicated/srv/hfspool/mail\nmail of ${lab.nodes[1]!.name}\n`);
     // The service was stopped for the move on the active node, and is off at boot everywhere.
     expect(() => sh(0, '/etc/init.d/hfdemo status')).toThrow();
     for (const i of [0, 1]) expect(sh(i, 'ls /etc/rc2.d')).toMatch(/K\d\dhfdemo/);
@@ -83,6 +88,7 @@ describe.skipIf(!!skip)('relocate services onto the replicated volume', () => {
     expect(report.ok).toBe(true);
     expect(sh(0, 'test ! -L /srv/hfdata && cat /srv/hfdata/file; test ! -e /replicated/srv/hfdata && echo off-volume')).toBe(`data of ${lab.nodes[0]!.name}\nwritten after the move\noff-volume\n`);
     expect(sh(1, 'test ! -L /srv/hfdata && cat /srv/hfdata/file; test ! -e /srv/hfdata.haforge-local && echo aside-gone')).toBe(`data of ${lab.nodes[1]!.name}\naside-gone\n`);
+    for (const i of [0, 1]) expect(sh(i, 'readlink /srv/hfmail; test ! -L /srv/hfspool/mail && cat /srv/hfmail/root')).toBe(`hfspool/mail\nmail of ${lab.nodes[i]!.name}\n`);
     for (const i of [0, 1]) expect(sh(i, 'ls /etc/rc2.d')).toMatch(/S\d\dhfdemo/);
     const again = await relocate({ undo: true });
     expect(again.results.filter((r) => r.status !== 'ok')).toEqual([]);

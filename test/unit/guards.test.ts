@@ -15,7 +15,7 @@ import { clearBitmapArgv, discardConnectArgv, forcePrimaryArgv } from '../../src
 import { drbdMetadataFact } from '../../src/drbd/metadata.js';
 import { drbdStatusFact, whileDrbdDown } from '../../src/drbd/status.js';
 import { blockDeviceFact, deviceFilesystemFact, parseBlockDevice, zeroHeadFact, type BlockDeviceState } from '../../src/facts/blockdev.js';
-import { pathFact, type PathState } from '../../src/facts/files.js';
+import { linkTargetFact, pathFact, type LinkTarget, type PathState } from '../../src/facts/files.js';
 import { mountsFact, parseMounts } from '../../src/facts/mounts.js';
 import { parseRunningManager, runningManagerFact } from '../../src/facts/running-manager.js';
 import { serviceFact } from '../../src/facts/services.js';
@@ -201,20 +201,35 @@ describe('links and relocation never delete data', () => {
   });
 
   const ARGS = { service: 'web', unit: 'lighttpd', paths: ['/var/www'], volume: '/replicated' };
-  const relocate = (here: PathState, there: PathState, aside: PathState = ABSENT, mounted = true, undo = false) =>
+  const relocate = (here: PathState, there: PathState, aside: PathState = ABSENT, mounted = true, undo = false, through: LinkTarget = {}) =>
     relocateOperation.plan({ ...ARGS, undo }, ctx([
       [request(mountsFact, undefined), parseMounts(mounted ? '/dev/drbd0 /replicated ext4 rw 0 0\n' : '')],
       [request(serviceFact, 'lighttpd'), { exists: true, active: false, enabled: false, init: 'systemd' }],
       at('/var/www', here),
       at('/replicated/var/www', there),
       at('/var/www.haforge-local', aside),
+      [request(linkTargetFact, { path: '/var/www', volume: '/replicated' }), through],
     ]));
+  /** /var/www as a link the system made (like Debian's /var/mail -> spool/mail), its target in the given states. */
+  const viaLink = (target: string, states: [PathState, PathState, PathState], mounted = true, undo = false) => relocate(link(target.replace('/var/', '')), ABSENT, ABSENT, mounted, undo, { target, states });
+  const args = (plan: Plan) => plan.steps.map((s) => s.argv.slice(3).join(' '));
 
   it('guard: relocation refuses when the data is both on the node and on the volume', () => {
     expect(refused(relocate(DIR, DIR))).toMatch(/exists both on node1 and on the volume/);
   });
-  it('guard: relocation refuses a link that points elsewhere', () => {
-    expect(refused(relocate(link('/elsewhere'), ABSENT))).toMatch(/is a link to \/elsewhere, not to \/replicated\/var\/www/);
+  it("a link the system made stays: its target is relocated, set aside on a standby, left alone once on the volume, and put back by undo", () => {
+    expect(args(viaLink('/var/spool/www', [DIR, ABSENT, ABSENT]))).toEqual(['haforge-move /var/spool/www /replicated/var/spool/www']);
+    expect(args(viaLink('/var/spool/www', [DIR, ABSENT, ABSENT], false))).toEqual(['haforge-aside /var/spool/www /replicated/var/spool/www /var/spool/www.haforge-local']);
+    expect(viaLink('/var/spool/www', [link('/replicated/var/spool/www'), DIR, ABSENT])).toMatchObject({ steps: [], reason: '/var/www -> spool/www: /var/spool/www -> /replicated/var/spool/www' });
+    expect(args(viaLink('/var/spool/www', [link('/replicated/var/spool/www'), DIR, ABSENT], true, true))).toEqual(['haforge-back /var/spool/www /replicated/var/spool/www']);
+  });
+  it('guard: a link is followed only to a directory of its own, never to a system directory', () => {
+    expect(refused(viaLink('/etc', [DIR, ABSENT, ABSENT]))).toBe("/var/www is a link to /etc, which is a system directory: haforge relocates a link's target only when it is the service's own directory");
+    expect(refused(viaLink('/var/lib', [DIR, ABSENT, ABSENT]))).toMatch(/which is a system directory/);
+    expect(refused(viaLink('/usr', [DIR, ABSENT, ABSENT]))).toMatch(/which is a system directory/);
+  });
+  it('guard: a link is followed one level, never along a chain', () => {
+    expect(refused(viaLink('/var/spool/www', [link('/elsewhere'), ABSENT, ABSENT]))).toMatch(/itself a link to \/elsewhere: haforge follows one link, not a chain/);
   });
   it('guard: on a standby the local copy is set aside, never removed; an earlier copy set aside refuses', () => {
     const standby = relocate(DIR, ABSENT, ABSENT, false);
