@@ -5,6 +5,7 @@ import { fencingWarning } from '../fencing/rules.js';
 import type { Inventory } from '../inventory/model.js';
 import { isSecretName } from '../util/secrets.js';
 import { operations } from '../operations/index.js';
+import { commandsReference, loadCommands } from '../ui/commands-reference.js';
 import { operationsReference } from '../ui/operations-reference.js';
 import { loadInventory } from '../inventory/load.js';
 import { inventorySchema } from '../inventory/schema.js';
@@ -57,5 +58,7 @@ export async function writeSchemaFiles(dir = path.join(PACKAGE_ROOT, 'schemas'))
   }
   const reference = path.join(PACKAGE_ROOT, 'docs', 'operations.md');
   await writeFileAtomic(reference, operationsDoc(), 0o644);
-  return [...written, reference];
+  const commands = path.join(PACKAGE_ROOT, 'docs', 'commands.md');
+  await writeFileAtomic(commands, commandsReference(await loadCommands(path.join(PACKAGE_ROOT, 'dist', 'commands'), '.js')), 0o644);
+  return [...written, reference, commands];
 }

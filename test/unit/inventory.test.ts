@@ -222,13 +222,18 @@ describe('inventory', () => {
     expect(ok.clusters[0]!.nodes[0]!.ssh.identityFile).toBe('/srv/inv/keys/id');
   });
 
-  it('publishes the schemas it validates with, and the operations reference (npm run schema refreshes them)', async () => {
+  it('publishes the schemas it validates with, the operations and the commands reference (npm run schema refreshes them)', async () => {
     const { operationsDoc, schemaFiles } = await import('../../src/services/inventory.js');
     for (const [name, text] of Object.entries(schemaFiles())) {
       expect(readFileSync(path.join(__dirname, '../../schemas', name), 'utf8'), `schemas/${name} is stale: run npm run schema`).toBe(text);
     }
     const reference = operationsDoc();
     expect(readFileSync(path.join(__dirname, '../../docs/operations.md'), 'utf8'), 'docs/operations.md is stale: run npm run schema').toBe(reference);
+    // The commands reference, from the same definitions oclif reads (here the sources).
+    const { commandsReference, loadCommands } = await import('../../src/ui/commands-reference.js');
+    const commands = await loadCommands(path.join(__dirname, '../../src/commands'), '.ts');
+    expect(commands.map((c) => c.id)).toContain('cib restore');
+    expect(readFileSync(path.join(__dirname, '../../docs/commands.md'), 'utf8'), 'docs/commands.md is stale: run npm run schema').toBe(commandsReference(commands));
     // Every operation is in it, with each of its arguments.
     const { operations } = await import('../../src/operations/index.js');
     for (const op of operations.values()) {
