@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { buildProgress } from './build-progress.js';
 import { run, runOk } from './exec.js';
 import { requirePrograms, requireRoot } from './preflight.js';
 import type { Recipe } from './recipe.js';
@@ -40,21 +41,35 @@ export async function buildImage(opts: BuildOptions): Promise<void> {
   process.once('SIGTERM', onSignal);
   const started = Date.now();
   const step = (msg: string) => opts.report(`image: ${msg} (${Math.round((Date.now() - started) / 1000)} s)`);
+  /** A long step with what its log says so far, every 10 s, so the build never sits silent. */
+  const watched = async <T>(work: Promise<T>): Promise<T> => {
+    const tick = setInterval(() => {
+      void fs.readFile(log, 'utf8').then((text) => {
+        const now = buildProgress(text);
+        if (now) step(now);
+      }, () => undefined);
+    }, 10_000);
+    try {
+      return await work;
+    } finally {
+      clearInterval(tick);
+    }
+  };
 
   try {
     const { recipe } = opts;
     step(`debootstrap ${recipe.suite} (about 2-3 minutes, log: ${log})`);
-    await runOk(
+    await watched(runOk(
       [tools.debootstrap, '--variant=minbase', `--arch=${recipe.arch}`, `--include=${recipe.basePackages.join(',')}`,
         recipe.suite, rootfs, opts.mirror],
       { logFile: log },
-    );
+    ));
 
     step('installing the cluster packages in the chroot');
     await inChroot(rootfs, tools, async () => {
       const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' };
-      await runOk([tools.chroot, rootfs, 'apt-get', 'install', '-y', '--no-install-recommends', ...recipe.extraPackages],
-        { logFile: log, env });
+      await watched(runOk([tools.chroot, rootfs, 'apt-get', 'install', '-y', '--no-install-recommends', ...recipe.extraPackages],
+        { logFile: log, env }));
       step('writing guest files, configuring units, making a small initrd');
       await writeGuestFiles(rootfs, recipe);
       await configureUnits(rootfs, recipe, tools.chroot, log);

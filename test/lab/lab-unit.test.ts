@@ -1,7 +1,10 @@
 // The lab's pure parts, no VMs needed: names, networks, host key parsing,
 // the QEMU command line and the inventory it writes.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { buildProgress } from '../../src/lab/build-progress.js';
 import { parseInventory } from '../../src/inventory/load.js';
 import { HOSTKEY_MARKER } from '../../src/lab/guest-files.js';
 import { inventoryDocument } from '../../src/lab/inventory.js';
@@ -194,5 +197,22 @@ describe('guest clock (src/lab/clock.ts)', () => {
     expect(stepCommand(700_000_000n)).toBe('s + 0.700000000');
     expect(stepCommand(-12_345_678_901n)).toBe('s - 12.345678901');
     expect(describeOffset(-930_000_000n)).toBe('0.930 s behind');
+  });
+});
+
+describe('image build progress (src/lab/build-progress.ts, on a captured build log)', () => {
+  // test/fixtures/lab/image-build.log: the log of the lab image build of 2026-12-06 (recipe with mariadb-server), debootstrap then apt-get in the chroot.
+  const log = readFileSync(path.join(__dirname, '../fixtures/lab/image-build.log'), 'utf8');
+  const upTo = (marker: string, after = 0) => log.slice(0, log.indexOf(marker) + after);
+
+  it('says where debootstrap is, then how many of the cluster packages are set up', () => {
+    expect(buildProgress('')).toBeUndefined();
+    expect(buildProgress(upTo('I: Retrieving adduser'))).toBe("debootstrap: reading the mirror's index");
+    expect(buildProgress(upTo('I: Retrieving bash'))).toBe('debootstrap: 4 packages downloaded');
+    expect(buildProgress(upTo('I: Extracting apt'))).toBe('debootstrap: 149 packages downloaded, unpacking');
+    expect(buildProgress(upTo('I: Configuring libwrap0'))).toMatch(/^debootstrap: \d+ of 149 packages configured$/);
+    expect(buildProgress(upTo('I: Base system installed successfully', 40))).toBe('debootstrap done; resolving the cluster packages');
+    expect(buildProgress(upTo('Setting up'))).toMatch(/^cluster packages: \d+ of 155 unpacked$/);
+    expect(buildProgress(log)).toBe('cluster packages: 155 of 155 set up');
   });
 });
