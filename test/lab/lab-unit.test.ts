@@ -201,8 +201,8 @@ describe('guest clock (src/lab/clock.ts)', () => {
 });
 
 describe('image build progress (src/lab/build-progress.ts, on a captured build log)', () => {
-  // test/fixtures/lab/image-build.log: the log of the lab image build of 2026-12-06 (recipe with mariadb-server), debootstrap then apt-get in the chroot.
-  const log = readFileSync(path.join(__dirname, '../fixtures/lab/image-build.log'), 'utf8');
+  // test/fixtures/lab/image-build.txt: the log of the lab image build of 2026-12-06 (recipe with mariadb-server), debootstrap then apt-get in the chroot.
+  const log = readFileSync(path.join(__dirname, '../fixtures/lab/image-build.txt'), 'utf8');
   const upTo = (marker: string, after = 0) => log.slice(0, log.indexOf(marker) + after);
 
   it('says where debootstrap is, then how many of the cluster packages are set up', () => {
