@@ -156,7 +156,8 @@ describe.skipIf(skip)('runbooks 000 and 001: MariaDB and an application under He
     timings.monHandover = back.s;
     expectServed(back.said, 'node2', rows);
     expect(await monSaid('node1')).toMatch(/db \(mariadb\) stopped answering: handing the resources to node2 \(hb_standby all\)/);
-    expect(await s.ssh('node1', 'systemctl is-active mon mariadb lighttpd || true')).toBe('inactive\ninactive\ninactive\n');
+    // Stopped by Heartbeat; lighttpd may end "failed" when the stop cut off CGI requests in flight (seen under load): down either way.
+    expect(await s.ssh('node1', 'for u in mon mariadb lighttpd; do echo "$u $(systemctl is-active $u | sed s/failed/inactive/)"; done')).toBe('mon inactive\nmariadb inactive\nlighttpd inactive\n');
   }, 8 * MIN);
 
   it('000: switchover to node1 and back, each timed; a second one to the same node does nothing; migrate moves it off a node', async () => {
