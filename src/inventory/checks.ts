@@ -72,7 +72,7 @@ export function checkServiceFiles(cluster: string, services: ServiceSpec[], erro
       const own = CLUSTER_FILES.find((dir) => dir === f.path || within(f.path, dir));
       if (own) errors.push(new UserError(`service '${s.name}': file ${f.path} is in ${own}, which haforge and the cluster manage`, { position: at('clusters', cluster, 'services', s.name, 'files', i, 'path'), hint: 'give the service\'s own configuration files, like /etc/mysql/mariadb.conf.d/60-cluster.cnf' }));
       const again = s.files.findIndex((o) => o.path === f.path);
-      if (again !== i) errors.push(new UserError(`service '${s.name}': file ${f.path} is listed twice`, { position: at('clusters', cluster, 'services', s.name, 'files', i, 'path') }));
+      if (again !== i) errors.push(new UserError(`service '${s.name}': file ${f.path} is listed twice`, { position: at('clusters', cluster, 'services', s.name, 'files', i, 'path'), hint: 'one entry per file: keep the one whose content you want' }));
     });
   }
 }

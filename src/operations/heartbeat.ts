@@ -10,7 +10,8 @@ import type { Operation } from '../engine/operation.js';
 import { change, fail, noop, refuse, type Step, type TaskPlan } from '../engine/plan.js';
 import { runningManagerFact } from '../facts/running-manager.js';
 import { serviceFact } from '../facts/services.js';
-import { heartbeatResourcesFact, heartbeatViewFact, parseHeartbeatResources, parseHeartbeatView, type HeartbeatResourcesState } from '../heartbeat/view.js';
+import { addressesFact, type InterfaceAddress } from '../facts/addresses.js';
+import { heartbeatResourcesFact, heartbeatViewFact, parseHeartbeatResources, parseHeartbeatView, type HeartbeatResourcesState, type HeartbeatView } from '../heartbeat/view.js';
 
 export interface HeartbeatResourcesArgs {
   vip: string;
@@ -82,9 +83,12 @@ export interface HeartbeatRetiredArgs {
 }
 
 const SERVICE = request(serviceFact, 'heartbeat');
-const retiredFact = (a: HeartbeatRetiredArgs) => request(heartbeatResourcesFact, { vip: a.vip ?? '' });
+// Heartbeat's own view (cl_status only: no ping of the VIP on every Pacemaker run) and this node's addresses.
+const VIEW = request(heartbeatViewFact, undefined);
+const ADDRESSES = request(addressesFact, undefined);
 /** The VIP is the group's first resource: up here, this node holds the group (rscstatus cannot tell a standby's `local` from a holder's). */
-const holds = (s: HeartbeatResourcesState, a: HeartbeatRetiredArgs) => (a.vip ? !!s.vipNic : s.rscstatus === 'all' || s.rscstatus === 'local');
+const holds = (view: HeartbeatView, addresses: InterfaceAddress[], a: HeartbeatRetiredArgs) =>
+  a.vip ? addresses.some((x) => x.address === a.vip) : view.rscstatus === 'all' || view.rscstatus === 'local';
 
 /**
  * Heartbeat stopped and off at boot, so that another cluster manager can take
@@ -108,14 +112,14 @@ export const heartbeatRetiredOperation: Operation<HeartbeatRetiredArgs> = {
     },
   },
   label: () => 'heartbeat stopped',
-  facts: (a) => [SERVICE, retiredFact(a)],
+  facts: () => [SERVICE, VIEW, ADDRESSES],
   plan(a, ctx): TaskPlan {
     const svc = ctx.fact(SERVICE);
     if (!svc.exists) return noop('Heartbeat is not installed');
-    const hb = ctx.fact(retiredFact(a));
+    const hb = ctx.fact(VIEW);
     const running = svc.active || hb.running || hb.unitActive;
     if (running && hb.rscstatus === 'transition') return fail(`Heartbeat on ${ctx.node.name} is moving resources right now`, 'run again once it has settled (cl_status rscstatus says all, local or none)');
-    const holding = running && holds(hb, a);
+    const holding = running && holds(hb, ctx.fact(ADDRESSES), a);
     const steps: Step[] = [];
     const why: string[] = [];
     if (svc.enabled) {

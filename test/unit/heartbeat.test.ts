@@ -302,9 +302,10 @@ describe('Heartbeat resources (captured cl_status and ip output)', () => {
 
 describe('Heartbeat retired for a move to Pacemaker (heartbeat_retired)', () => {
   const service = (active: boolean, enabled: boolean, exists = true): ServiceState => ({ init: 'systemd', exists, active, enabled, enabledState: enabled ? 'enabled' : 'disabled', triggers: [] });
-  /** node1's plan on a captured cl_status/ip reading. */
+  /** node1's plan on a captured cl_status/ip reading (its `== vip` section is the `ip -o -4 addr` line of the VIP, when it is here). */
   const plan = (reading: string, svc: ServiceState) => {
-    const ctx = { node: { name: 'node1' }, fact: (r: { fact: { id: string } }) => (r.fact.id === 'service' ? svc : parseHeartbeatResources(reading)) } as unknown as PlanContext;
+    const facts: Record<string, unknown> = { service: svc, 'heartbeat-view': parseHeartbeatView(reading), addresses: parseAddresses(reading) };
+    const ctx = { node: { name: 'node1' }, fact: (r: { fact: { id: string } }) => facts[r.fact.id] } as unknown as PlanContext;
     return heartbeatRetiredOperation.plan({ vip: '10.99.0.100' }, ctx);
   };
   const steps = (p: ReturnType<typeof plan>) => p.steps.map((x) => `${x.watch ? 'wait: ' : ''}${x.argv.join(' ')}${x.destructive ? ' DESTRUCTIVE' : ''}`);
