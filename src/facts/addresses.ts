@@ -9,6 +9,8 @@ export interface InterfaceAddress {
   nic: string;
   address: string;
   prefix: number;
+  /** The broadcast address (`brd`); none when the address was added without one. */
+  broadcast?: string;
 }
 
 export const addressesFact: Fact<InterfaceAddress[]> = {
@@ -22,7 +24,9 @@ export function parseAddresses(stdout: string): InterfaceAddress[] {
   const out: InterfaceAddress[] = [];
   for (const line of stdout.split('\n')) {
     const m = /^\d+:\s+([^\s@]+)(?:@\S+)?\s+inet\s+(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})\b/.exec(line);
-    if (m) out.push({ nic: m[1]!, address: m[2]!, prefix: Number(m[3]) });
+    if (!m) continue;
+    const brd = /\sbrd\s+(\d{1,3}(?:\.\d{1,3}){3})\b/.exec(line)?.[1];
+    out.push({ nic: m[1]!, address: m[2]!, prefix: Number(m[3]), ...(brd ? { broadcast: brd } : {}) });
   }
   return out;
 }

@@ -24,6 +24,18 @@ export interface HeartbeatResourcesState {
   vipNic?: string;
   /** The VIP answers a ping from here (checked only when it is not local). */
   vipAnswers: boolean;
+  /**
+   * Heartbeat's last word on taking the group (since it started) was giving it
+   * up because a resource failed to start: it will not try again by itself.
+   */
+  gaveUp?: HeartbeatGaveUp;
+}
+
+export interface HeartbeatGaveUp {
+  /** The haresources entry that failed, e.g. haforge-systemd::sendmail. */
+  resource: string;
+  /** The last lines of the failed unit's log (a haforge-systemd resource), else Heartbeat's last errors. */
+  log: string[];
 }
 
 // cl_status exits 0 with "running" in hbstatus; ping only when the VIP is not
@@ -35,6 +47,21 @@ echo '== vip'; ip -o -4 addr show 2>/dev/null | grep -F " inet $vip/"
 echo '== ping'
 if ! ip -o -4 addr show 2>/dev/null | grep -qF " inet $vip/" && command -v ping >/dev/null 2>&1; then
   ping -c 1 -W 1 "$vip" >/dev/null 2>&1 && echo answers
+fi
+echo '== gaveup'
+id=$(systemctl show -p InvocationID --value heartbeat.service 2>/dev/null)
+if [ -n "$id" ]; then
+  log=$(journalctl -q -o cat _SYSTEMD_INVOCATION_ID="$id" 2>/dev/null | grep -E 'Acquiring resource group|Giving up resources due to failure of|ERROR|CRIT')
+  last=$(printf '%s\\n' "$log" | grep -E 'Acquiring resource group|Giving up resources due to failure of' | tail -n 1)
+  case $last in
+    *'Giving up resources'*)
+      echo "$last"
+      echo '== gaveuplog'
+      case $last in
+        *haforge-systemd::*) journalctl -q -o cat -n 8 -u "\${last##*haforge-systemd::}.service" 2>/dev/null ;;
+        *) printf '%s\\n' "$log" | grep -E 'ERROR|CRIT' | tail -n 8 ;;
+      esac ;;
+  esac
 fi`;
 
 export const heartbeatResourcesFact: Fact<HeartbeatResourcesState, { vip: string }> = {
@@ -53,7 +80,13 @@ export function parseHeartbeatResources(stdout: string): HeartbeatResourcesState
     // The script keeps only the `ip -o -4 addr` line of the VIP itself.
     vipNic: parseAddresses(s.vip ?? '')[0]?.nic,
     vipAnswers: /^answers$/m.test(s.ping ?? ''),
+    gaveUp: gaveUp(s.gaveup ?? '', s.gaveuplog ?? ''),
   };
+}
+
+function gaveUp(line: string, log: string): HeartbeatGaveUp | undefined {
+  const m = /Giving up resources due to failure of (\S+)/.exec(line);
+  return m ? { resource: m[1]!, log: log.split('\n').filter((l) => l.trim()) } : undefined;
 }
 
 /** One node as Heartbeat on the reading node sees it (cl_status nodestatus: active, up, dead, ping). */

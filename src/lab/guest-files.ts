@@ -39,7 +39,8 @@ for spec in $(param haforge.net | tr ',' ' '); do
   nic=\${spec%%=*}
   wait_nic "$nic"
   ip link set "$nic" up
-  ip addr replace "\${spec#*=}" dev "$nic"
+  # brd +: the broadcast address, as ifupdown and networkd set it (Heartbeat's bcast sends there)
+  ip addr replace "\${spec#*=}" brd + dev "$nic"
 done
 
 # Written once: later haforge runs may manage these files themselves.

@@ -50,9 +50,12 @@ export const RECIPE: Recipe = {
     'sbd', 'fence-agents',
     // runbook 000's database (the web server runs its application)
     'mariadb-server',
+    // runbook 004's mail server; its init script rebuilds sendmail.cf with make,
+    // and delivers through sensible-mda to procmail
+    'sendmail', 'sensible-mda', 'procmail', 'make',
   ],
   // logd: cluster-glue's log daemon (Heartbeat's use_logd); enabled by its package, costs boot time.
-  disabledUnits: ['corosync', 'pacemaker', 'heartbeat', 'logd', 'mon', 'drbd', 'lighttpd', 'sbd', 'mariadb'],
+  disabledUnits: ['corosync', 'pacemaker', 'heartbeat', 'logd', 'mon', 'drbd', 'lighttpd', 'sbd', 'mariadb', 'sendmail'],
   maskedUnits: [
     'apt-daily.timer', 'apt-daily-upgrade.timer', 'e2scrub_all.timer', 'e2scrub_reap.service',
     'fstrim.timer', 'systemd-timesyncd.service',

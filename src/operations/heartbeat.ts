@@ -11,7 +11,7 @@ import { change, fail, noop, refuse, type Step, type TaskPlan } from '../engine/
 import { runningManagerFact } from '../facts/running-manager.js';
 import { serviceFact } from '../facts/services.js';
 import { addressesFact, type InterfaceAddress } from '../facts/addresses.js';
-import { heartbeatResourcesFact, heartbeatViewFact, parseHeartbeatResources, parseHeartbeatView, type HeartbeatResourcesState, type HeartbeatView } from '../heartbeat/view.js';
+import { heartbeatResourcesFact, heartbeatViewFact, parseHeartbeatResources, parseHeartbeatView, type HeartbeatGaveUp, type HeartbeatResourcesState, type HeartbeatView } from '../heartbeat/view.js';
 
 export interface HeartbeatResourcesArgs {
   vip: string;
@@ -26,6 +26,12 @@ const says = (s: HeartbeatResourcesState) =>
 const stopped = (s: HeartbeatResourcesState) => !s.running && !s.unitActive;
 // The VIP is the group's first resource: up, it says the takeover began; `all`/`local` say it ended.
 const holding = (s: HeartbeatResourcesState) => !!s.vipNic && (s.rscstatus === 'all' || s.rscstatus === 'local');
+
+/** Heartbeat v1 does not retry a group it gave up: waiting longer cannot help. */
+const gaveUpMessage = (g: HeartbeatGaveUp) =>
+  `Heartbeat gave the resources up: ${g.resource} failed to start${g.log.length ? `; its last log lines:\n${g.log.map((l) => `    ${l}`).join('\n')}` : ''}`;
+// hb_takeover does nothing then: Heartbeat still believes it holds the group (rscstatus all).
+const GAVE_UP_HINT = 'fix what the log says, then systemctl restart heartbeat on this node (Heartbeat v1 never retries by itself) and run again';
 
 export const heartbeatResourcesOperation: Operation<HeartbeatResourcesArgs> = {
   name: 'heartbeat_resources',
@@ -49,6 +55,7 @@ export const heartbeatResourcesOperation: Operation<HeartbeatResourcesArgs> = {
     if (stopped(now)) return fail(`Heartbeat is not running on ${ctx.node.name}`, 'start it (systemctl start heartbeat) and look at its log (journalctl -u heartbeat) if it stops');
     // rscstatus alone cannot say it: a standby node reports `local` (its own, empty, set of groups) as often as `none`.
     if (now.running && now.vipAnswers && now.rscstatus !== 'transition') return noop(`${a.vip} answers from another node, which holds the resources (auto_failback off keeps them there)`);
+    if (now.gaveUp) return fail(gaveUpMessage(now.gaveUp), GAVE_UP_HINT);
     const started = Date.now();
     const waited = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
     return {
@@ -64,6 +71,7 @@ export const heartbeatResourcesOperation: Operation<HeartbeatResourcesArgs> = {
               const s = parseHeartbeatResources(stdout);
               if (holding(s)) return { done: true, progress: `${a.vip} up on ${s.vipNic}, resources started after ${waited()}` };
               if (stopped(s)) return { done: false, error: 'Heartbeat stopped (journalctl -u heartbeat says why)' };
+              if (s.gaveUp) return { done: false, error: `${gaveUpMessage(s.gaveUp)}; ${GAVE_UP_HINT}` };
               return { done: false, progress: `${s.vipNic ? `${a.vip} up, resources still starting` : `${a.vip} not up yet`}, ${says(s)} (${waited()})` };
             },
           },

@@ -3,7 +3,7 @@
 // node where the volume is mounted the data is copied over, then the old
 // path becomes a link; on the other nodes the local copy is set aside (kept,
 // for undo) and replaced by the same link, dangling until failover. A path
-// that is itself a symlink the system made (Debian's /var/mail -> spool/mail)
+// that is itself a symlink the system made (Debian's /var/spool/mail -> ../mail)
 // stays as it is: its target is relocated instead, one level deep, and only
 // when that target is no system directory.
 import { request } from '../engine/fact.js';
@@ -32,11 +32,23 @@ export const setAside = (path: string) => `${path}.haforge-local`;
 // Copy to a temporary name on the volume, rename it into place, then swap
 // the old path for the link: an interruption leaves either the old state or
 // the new one, plus at most a temporary copy that the next run replaces.
+// A relative link in the copy that points out of the moved directory would
+// dangle on the volume (Debian's /etc/mail/aliases -> ../aliases, and then
+// sendmail's start fails): it is pointed at the absolute path it meant.
+// Links within the directory stay relative: they still work there.
 const MOVE_SCRIPT = `set -e
 src=$1 dst=$2
 mkdir -p "$(dirname "$dst")"
 rm -rf "$dst.haforge-tmp"
 cp -a "$src" "$dst.haforge-tmp"
+find "$dst.haforge-tmp" -type l -exec sh -c '
+  tmp=$1 src=$2; shift 2
+  for l do
+    t=$(readlink "$l")
+    case $t in /*) continue ;; esac
+    meant=$(realpath -m -s -- "$(dirname -- "$src\${l#"$tmp"}")/$t")
+    case $meant in "$src"|"$src"/*) ;; *) ln -sfn -- "$meant" "$l" ;; esac
+  done' sh "$dst.haforge-tmp" "$src" {} +
 mv "$dst.haforge-tmp" "$dst"
 mv "$src" "$src.haforge-moved"
 ln -s "$dst" "$src"
@@ -111,7 +123,7 @@ const placeOf = (path: string, a: RelocateArgs, ctx: PlanContext): Place => ({
 
 /**
  * A path that is a link, not to the volume: the link stays and its target is
- * relocated (Debian's /var/mail -> spool/mail moves /var/spool/mail), with
+ * relocated (Debian's /var/spool/mail -> ../mail moves /var/mail), with
  * the target's own place read through the link. Refused when the target is a
  * system directory, the volume, or holds it, or is itself a link elsewhere.
  */

@@ -36,7 +36,7 @@ describe.skipIf(!!skip)('relocate services onto the replicated volume', () => {
             primary: lab.nodes[0]!.name,
             nodes: Object.fromEntries(lab.nodes.map((n) => [n.name, { address: n.address }])),
             drbd: { resources: { r0: { disk: '/dev/vdb', mount: '/replicated' } } },
-            // /srv/hfmail is a symlink the system made, like Debian's /var/mail -> spool/mail.
+            // /srv/hfmail is a symlink the system made, like Debian's /var/spool/mail -> ../mail.
             services: { demo: { unit: 'hfdemo', paths: ['/srv/hfdata', '/etc/hfdemo.conf', '/srv/hfmail'] } },
           },
         },
@@ -44,6 +44,8 @@ describe.skipIf(!!skip)('relocate services onto the replicated volume', () => {
     );
     for (const i of [0, 1]) {
       sh(i, `mkdir -p /replicated /srv/hfdata && echo "data of ${lab.nodes[i]!.name}" > /srv/hfdata/file && echo conf-${i} > /etc/hfdemo.conf`);
+      // Links inside the directory, like Debian's /etc/mail/aliases -> ../aliases: one leaving it, one within it, one absolute.
+      sh(i, 'echo aliases > /srv/hfaliases && ln -s ../hfaliases /srv/hfdata/aliases && ln -s file /srv/hfdata/same && ln -s /srv/hfaliases /srv/hfdata/abs');
       sh(i, `mkdir -p /srv/hfspool/mail && echo "mail of ${lab.nodes[i]!.name}" > /srv/hfspool/mail/root && ln -s hfspool/mail /srv/hfmail`);
       sh(i, 'cat > /etc/init.d/hfdemo && chmod 755 /etc/init.d/hfdemo && update-rc.d hfdemo defaults >/dev/null && /etc/init.d/hfdemo start', INIT);
     }
@@ -60,6 +62,8 @@ describe.skipIf(!!skip)('relocate services onto the replicated volume', () => {
     expect(report.ok, JSON.stringify(report.results.filter((r) => r.status === 'failed'))).toBe(true);
     expect(sh(0, 'readlink /srv/hfdata; cat /replicated/srv/hfdata/file; cat /replicated/etc/hfdemo.conf')).toBe(`/replicated/srv/hfdata\ndata of ${lab.nodes[0]!.name}\nconf-0\n`);
     expect(sh(1, 'readlink /srv/hfdata; cat /srv/hfdata.haforge-local/file')).toBe(`/replicated/srv/hfdata\ndata of ${lab.nodes[1]!.name}\n`);
+    // The link that left the directory would dangle on the volume: it now says what it meant; the others are as they were.
+    expect(sh(0, 'cd /srv/hfdata && readlink aliases same abs && cat aliases same')).toBe(`/srv/hfaliases\nfile\n/srv/hfaliases\naliases\ndata of ${lab.nodes[0]!.name}\n`);
     // A link the system made stays; its target moves (active node) or is set aside (standby).
     expect(sh(0, 'readlink /srv/hfmail /srv/hfspool/mail; cat /srv/hfmail/root')).toBe(`hfspool/mail\n/replicated/srv/hfspool/mail\nmail of ${lab.nodes[0]!.name}\n`);
     expect(sh(1, 'readlink /srv/hfmail /srv/hfspool/mail; cat /srv/hfspool/mail.haforge-local/root')).toBe(`hfspool/mail\n/replicated/srv/hfspool/mail\nmail of ${lab.nodes[1]!.name}\n`);

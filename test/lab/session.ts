@@ -28,18 +28,20 @@ export interface LabSession {
   bootstrap(inventory: string, ...args: string[]): Promise<Applied>;
   /** The lab's own inventory with keys of its cluster replaced, written as `file` in the state root; returns the path. */
   inventory(file: string, cluster: Record<string, unknown>): Promise<string>;
+  /** The lab's own inventory as `edit` changes it, written as `file` in the state root; returns the path. */
+  inventoryWith(file: string, edit: (inventory: any) => void): Promise<string>;
   /** lab down and the state root removed. */
   close(): Promise<void>;
 }
 
-/** Boots `name` (2 VMs) under a fresh state root in the temp dir (a short path: unix sockets must stay under 108 bytes). */
-export async function openLab(name: string, prefix: string): Promise<LabSession> {
+/** Boots `name` (2 VMs, or `nodes`) under a fresh state root in the temp dir (a short path: unix sockets must stay under 108 bytes). */
+export async function openLab(name: string, prefix: string, opts: { nodes?: number } = {}): Promise<LabSession> {
   const missing = builtCliMissing();
   if (missing) throw new Error(missing);
   const stateRoot = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
   const env = { ...process.env, HAFORGE_LAB_STATE: stateRoot };
   const lab = (cmd: string, ...args: string[]) => runCli(['lab', cmd, '--name', name, ...args], env);
-  const up = await lab('up');
+  const up = await lab('up', ...(opts.nodes ? ['--nodes', String(opts.nodes)] : []));
   if (up.code !== 0) throw new Error(`lab up failed:\n${up.stdout}\n${up.stderr}`);
   const status = JSON.parse((await lab('status', '--json')).stdout) as LabStatus;
   const sshRaw = (node: string, command: string, timeoutMs?: number) => {
@@ -57,6 +59,13 @@ export async function openLab(name: string, prefix: string): Promise<LabSession>
       throw new Error(`${args[0]} ${args[3] ?? ''} printed no JSON (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`);
     }
   };
+  const inventoryWith = async (file: string, edit: (inventory: any) => void) => {
+    const inv = parse(await fs.readFile(status.inventory, 'utf8'));
+    edit(inv);
+    const out = path.join(stateRoot, file);
+    await fs.writeFile(out, stringify(inv));
+    return out;
+  };
   return {
     stateRoot,
     env,
@@ -70,14 +79,11 @@ export async function openLab(name: string, prefix: string): Promise<LabSession>
     },
     apply: (inventory, playbook, ...args) => audited(['apply', '-i', inventory, playbook, ...args]),
     bootstrap: (inventory, ...args) => audited(['bootstrap', '-i', inventory, ...args]),
-    async inventory(file, cluster) {
-      const inv = parse(await fs.readFile(status.inventory, 'utf8'));
-      Object.assign(inv.clusters.lab, cluster);
-      const out = path.join(stateRoot, file);
-      await fs.writeFile(out, stringify(inv));
-      return out;
-    },
+    inventory: (file, cluster) => inventoryWith(file, (inv) => Object.assign(inv.clusters.lab, cluster)),
+    inventoryWith,
     async close() {
+      // To look at a failure on the live VMs: HAFORGE_LAB_KEEP=1 leaves the lab running (lab down --name NAME ends it).
+      if (process.env.HAFORGE_LAB_KEEP) return console.info(`lab ${name} kept: HAFORGE_LAB_STATE=${stateRoot}`);
       await lab('down');
       await fs.rm(stateRoot, { recursive: true, force: true });
     },

@@ -210,7 +210,7 @@ describe('links and relocation never delete data', () => {
       at('/var/www.haforge-local', aside),
       [request(linkTargetFact, { path: '/var/www', volume: '/replicated' }), through],
     ]));
-  /** /var/www as a link the system made (like Debian's /var/mail -> spool/mail), its target in the given states. */
+  /** /var/www as a link the system made (like Debian's /var/spool/mail -> ../mail), its target in the given states. */
   const viaLink = (target: string, states: [PathState, PathState, PathState], mounted = true, undo = false) => relocate(link(target.replace('/var/', '')), ABSENT, ABSENT, mounted, undo, { target, states });
   const args = (plan: Plan) => plan.steps.map((s) => s.argv.slice(3).join(' '));
 

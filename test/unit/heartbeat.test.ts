@@ -12,7 +12,7 @@ import { preparePlaybook, TemplateFiles } from '../../src/engine/prepare.js';
 import { nicCarrying, parseAddresses } from '../../src/facts/addresses.js';
 import { parseHeartbeatResources, parseHeartbeatView } from '../../src/heartbeat/view.js';
 import { systemFact } from '../../src/facts/system.js';
-import { heartbeatChecks } from '../../src/heartbeat/preflight.js';
+import { heartbeatChecks, heartbeatNodeChecks } from '../../src/heartbeat/preflight.js';
 import { parseInventory } from '../../src/inventory/load.js';
 import type { Inventory } from '../../src/inventory/model.js';
 import { heartbeatResourcesOperation, heartbeatRetiredOperation, pacemakerAbsentOperation } from '../../src/operations/heartbeat.js';
@@ -277,6 +277,21 @@ describe('Heartbeat resources (captured cl_status and ip output)', () => {
     expect(plan('lab-node2-heartbeat-stopped.txt').refusal?.message).toBe('Heartbeat is not running on node1');
   });
 
+  it('fails at once, with the unit\'s last log lines, where Heartbeat gave the group up because a resource failed to start', () => {
+    expect(state('lab-node1-gave-up.txt').gaveUp).toEqual({
+      resource: 'haforge-systemd::sendmail',
+      log: expect.arrayContaining(["ln: failed to create symbolic link '/etc/mail/aliases': File exists", "sendmail.service: Failed with result 'exit-code'."]),
+    });
+    // rscstatus still says `all`, and the VIP is down: without the journal this looked like a takeover still under way.
+    const failed = plan('lab-node1-gave-up.txt');
+    expect(failed.refusal?.message).toMatch(/^Heartbeat gave the resources up: haforge-systemd::sendmail failed to start; its last log lines:\n {4}Starting sendmail\.service/);
+    expect(failed.refusal?.hint).toMatch(/systemctl restart heartbeat/);
+    const waiting = plan('lab-node2-heartbeat-starting.txt').steps[0]!.watch!.check;
+    expect(waiting(fixture('heartbeat', 'lab-node1-gave-up.txt'), 0)).toMatchObject({ done: false, error: expect.stringMatching(/make: \*\*\* \[Makefile:303: \/etc\/mail\/aliases\] Error 1/) });
+    // A later acquisition (the admin's hb_takeover) is the last word: no verdict from the old failure.
+    expect(parseHeartbeatResources('== hb\nHeartbeat is running on this machine.\n== gaveup\n').gaveUp).toBeUndefined();
+  });
+
   it('waits, not fails, for a Heartbeat that systemd has just started and whose API does not answer yet', () => {
     const starting = plan('lab-node2-heartbeat-starting.txt');
     expect(starting.refusal).toBeUndefined();
@@ -381,5 +396,23 @@ describe('preflight: Heartbeat checks', () => {
   it('says nothing for a Pacemaker cluster', () => {
     const pm = parseInventory('inv.yaml', 'version: 1\nclusters:\n  c:\n    nodes: { a: { address: 10.0.0.1 }, b: { address: 10.0.0.2 } }\n');
     expect(heartbeatChecks(pm.clusters[0]!)).toEqual([]);
+    expect(heartbeatNodeChecks(pm.clusters[0]!, pm.clusters[0]!.nodes[0]!, [])).toEqual([]);
+  });
+
+  it('fails broadcast heartbeats on an interface whose address has no broadcast (they would reach no peer: both nodes take the resources)', () => {
+    const bcast = inventory(`${FENCING_OFF}\nheartbeat: { comm: bcast, keepalive: 1, warntime: 3, deadtime: 6, initdead: 12 }`);
+    const node1 = bcast.clusters[0]!.nodes[0]!;
+    // Captured on the lab VMs while their addresses were added without `brd +`: both clusters of runbook 004 split this way.
+    expect(heartbeatNodeChecks(bcast.clusters[0]!, node1, labAddresses.node1)).toEqual([{
+      check: 'heartbeat broadcast',
+      status: 'fail',
+      detail: 'eth1, eth2 have no broadcast address: broadcast heartbeats (comm: bcast) would reach no peer, and after initdead each node would take the resources',
+      hint: 'give the address its broadcast (ip addr add ADDRESS/PREFIX brd + dev eth1; ifupdown and networkd set it by default), or use comm: ucast',
+    }]);
+    expect(heartbeatNodeChecks(bcast.clusters[0]!, node1, parseAddresses(fixture('addresses', 'lab-node1-ip-o-4-addr-brd.txt')))).toEqual([
+      { check: 'heartbeat broadcast', status: 'ok', detail: 'eth1 broadcasts to 10.99.0.255, eth2 broadcasts to 10.98.0.255' },
+    ]);
+    // ucast and mcast do not use the broadcast address.
+    expect(heartbeatNodeChecks(inventory(FENCING_OFF).clusters[0]!, node1, labAddresses.node1)).toEqual([]);
   });
 });

@@ -114,7 +114,7 @@ describe('interface addresses (ip -o -4 addr show)', () => {
     const addrs = parseAddresses(fixture('addresses', 'host-ip-o-4-addr.txt'));
     expect(addrs).toEqual([
       { nic: 'lo', address: '127.0.0.1', prefix: 8 },
-      { nic: 'eth0', address: '192.0.2.2', prefix: 24 },
+      { nic: 'eth0', address: '192.0.2.2', prefix: 24, broadcast: '192.0.2.255' },
     ]);
     expect(nicFor('192.0.2.50', addrs)).toBe('eth0');
     expect(nicFor('198.51.100.7', addrs)).toBeUndefined();

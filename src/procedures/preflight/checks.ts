@@ -1,7 +1,7 @@
 // Preflight as pure functions: which facts to gather on a node (one batch),
 // and what the gathered facts of all nodes of a cluster say, check by check.
 import { describeFencing, fencingWarning } from '../../fencing/rules.js';
-import { heartbeatChecks } from '../../heartbeat/preflight.js';
+import { heartbeatChecks, heartbeatNodeChecks } from '../../heartbeat/preflight.js';
 import { request, type FactRequest } from '../../engine/fact.js';
 import type { ClusterSpec, DrbdResourceSpec, NodeSpec } from '../../inventory/model.js';
 import { blockDeviceFact, describeSignatures, type BlockDeviceState } from '../../facts/blockdev.js';
@@ -240,7 +240,7 @@ export function evaluateCluster(cluster: ClusterSpec, facts: Map<string, NodeFac
     checkPackages(cluster, f, add, opts);
     checkFencing(cluster, add);
     checkSbd(cluster, node, facts, add);
-    for (const c of heartbeatChecks(cluster)) add(c.check, c.status, c.detail, c.hint);
+    for (const c of [...heartbeatChecks(cluster), ...heartbeatNodeChecks(cluster, node, f.system?.addresses ?? [])]) add(c.check, c.status, c.detail, c.hint);
   }
   return { checks, skew };
 }
