@@ -8,12 +8,12 @@ export default class Drill extends BaseCommand {
   static override summary = 'A failover drill: fail the primary, time until the VIP serves again, verify the data, bring the node back.';
 
   static override description = `Refused unless the cluster could survive a failure (a primary, an online standby, DRBD UpToDate/UpToDate). Then:
-1. writes a marker file on every replicated volume (synced: the last write must survive) and checksums every file there, on the primary;
+1. on the primary, checksums the paths the inventory declares quiescent (drill.quiescent) and starts the write probe: sequence-numbered, fsync'd records appended to a file on the replicated volume, each acknowledgement recorded on this workstation (it moves to whichever node holds the volume);
 2. fails the primary: --method stop (default) stops its cluster stack; --method power-off runs your --power-off-command on this workstation; --method lab powers the lab VM off; --method hang freezes it, alive and silent (the lab VM stopped, or your --hang-command such as virsh suspend): refused without fencing, since only fencing makes taking over from a node that still runs safe;
 3. times until the services run on the other node and answer on the VIP (a TCP connect to every service port, from that node);
-4. checksums the volume there: the data must be the same, marker included;
+4. reads there every record the probe wrote: each acknowledged one must be there (RPO in records: 0 with protocol C), and the quiescent paths must be unchanged; the report gives RTO and a failover timeline read from the survivor's log (membership lost, fencing, DRBD promoted, filesystem mounted, VIP up, each service started);
 5. brings the failed node back (starts its stack, or --power-on-command, or powers the lab VM on; a hung node runs on, finds itself fenced and resets) and times until it is a member again and DRBD is UpToDate on both nodes.
-It asks before failing the primary (--yes: without asking; without a terminal --yes is needed). The report names every fencing action during the drill (who fenced whom, when, the outcome). The services stay on the survivor (no fail-back: haforge switchover moves them back). Exit 0 when the drill passed, 2 when the data differed.`;
+It asks before failing the primary (--yes: without asking; without a terminal --yes is needed). The report names every fencing action during the drill (who fenced whom, when, the outcome). The services stay on the survivor (no fail-back: haforge switchover moves them back). Exit 0 when the drill passed, 2 when it failed (a step failed, an acknowledged write was lost or a quiescent path changed).`;
 
   static override examples = [
     '<%= config.bin %> drill -i inventory.yaml --check',
