@@ -53,9 +53,13 @@ export const RECIPE: Recipe = {
     // runbook 004's mail server; its init script rebuilds sendmail.cf with make,
     // and delivers through sensible-mda to procmail
     'sendmail', 'sensible-mda', 'procmail', 'make',
+    // runbook 002's virtual machine: libvirt and QEMU (software emulation inside the VM)
+    'libvirt-daemon-system', 'libvirt-daemon-driver-qemu', 'libvirt-clients', 'qemu-system-x86',
   ],
   // logd: cluster-glue's log daemon (Heartbeat's use_logd); enabled by its package, costs boot time.
-  disabledUnits: ['corosync', 'pacemaker', 'heartbeat', 'logd', 'mon', 'drbd', 'lighttpd', 'sbd', 'mariadb', 'sendmail'],
+  disabledUnits: ['corosync', 'pacemaker', 'heartbeat', 'logd', 'mon', 'drbd', 'lighttpd', 'sbd', 'mariadb', 'sendmail',
+    // libvirt: haforge starts it where a cluster runs virtual machines (VirtualDomain)
+    'libvirtd', 'libvirtd.socket', 'libvirtd-ro.socket', 'libvirtd-admin.socket', 'virtlogd', 'virtlogd.socket', 'virtlockd', 'virtlockd.socket', 'libvirt-guests'],
   maskedUnits: [
     'apt-daily.timer', 'apt-daily-upgrade.timer', 'e2scrub_all.timer', 'e2scrub_reap.service',
     'fstrim.timer', 'systemd-timesyncd.service',

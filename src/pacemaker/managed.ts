@@ -14,6 +14,12 @@ export const RUNTIME_PROPERTIES: ReadonlySet<string> = new Set(['dc-version', 'c
 /** Meta attributes crm_resource sets to stop, start or unmanage a resource by hand. */
 export const RUNTIME_META: ReadonlySet<string> = new Set(['target-role', 'is-managed']);
 
+/**
+ * A resource's utilization set: agents write it at start (VirtualDomain its
+ * VM's CPUs and memory, crm_resource --utilization); haforge never does.
+ */
+export const isRuntimeSet = (e: XmlElement) => e.name === 'utilization';
+
 /** Top-level resources haforge makes: the group, the VIP, ping, DRBD clones, filesystems, services, fence devices. */
 const OUR_RESOURCE = /^(g_services|p_vip|cl_ping|ms_drbd_.+|p_fs_.+|p_svc_.+|st_.+)$/;
 /** Constraints haforge makes (constraints.ts). */

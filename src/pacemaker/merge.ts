@@ -4,7 +4,7 @@
 // attributes, a ban, DRBD's fence constraint, a resource an admin stopped,
 // or a resource, constraint or default an admin added by hand.
 import { el, type XmlElement } from '../util/xml.js';
-import { isForeign, isOurPropertySet, isRuntimeProperty, MANAGED_SECTIONS, propertyNames, RESOURCE_ELEMENTS, RUNTIME_META, SHARED_SECTIONS, walk } from './managed.js';
+import { isForeign, isOurPropertySet, isRuntimeProperty, isRuntimeSet, MANAGED_SECTIONS, propertyNames, RESOURCE_ELEMENTS, RUNTIME_META, SHARED_SECTIONS, walk } from './managed.js';
 
 const section = (config: XmlElement | undefined, name: string) => config?.children.find((c) => c.name === name);
 
@@ -16,13 +16,14 @@ function mergeCrmConfig(desired: XmlElement, live: XmlElement | undefined, desir
   return { ...desired, children: [...ours, ...liveSets.filter((s) => !isOurPropertySet(s))] };
 }
 
-/** target-role / is-managed of live resources, carried to the resource of the same id. */
+/** target-role / is-managed and the utilization set of live resources, carried to the resource of the same id. */
 function mergeResources(desired: XmlElement, live: XmlElement | undefined): XmlElement {
   const merged = structuredClone(desired);
   const byId = new Map([...walk(merged)].filter((e) => RESOURCE_ELEMENTS.has(e.name)).map((e) => [e.attrs.id, e]));
   for (const liveResource of live ? walk(live) : []) {
     const target = RESOURCE_ELEMENTS.has(liveResource.name) ? byId.get(liveResource.attrs.id) : undefined;
     if (!target) continue;
+    target.children.push(...liveResource.children.filter(isRuntimeSet));
     const runtime = liveResource.children.filter((c) => c.name === 'meta_attributes').flatMap((m) => m.children.filter((p) => RUNTIME_META.has(p.attrs.name ?? '')));
     if (runtime.length === 0) continue;
     let meta = target.children.find((c) => c.name === 'meta_attributes');

@@ -4,7 +4,7 @@
 // for haforge exactly when their canonical texts are; the same text makes a
 // readable diff.
 import { el, serializeXml, type XmlElement } from '../util/xml.js';
-import { isForeign, isOurPropertySet, isRuntimeProperty, MANAGED_SECTIONS, RUNTIME_META } from './managed.js';
+import { isForeign, isOurPropertySet, isRuntimeProperty, isRuntimeSet, MANAGED_SECTIONS, RUNTIME_META } from './managed.js';
 
 /** Children whose order means something: a group's members start in order, and so do a resource set's. */
 const ORDERED = new Set(['group', 'resource_set']);
@@ -19,9 +19,10 @@ function canonical(e: XmlElement): XmlElement {
 // Sorting by the serialized child makes the order independent of where Pacemaker put things.
 const key = (e: XmlElement) => serializeXml(e);
 
-/** Drops target-role/is-managed from every meta set, and sets that end up empty (crm_resource leaves them behind). */
+/** Drops target-role/is-managed from every meta set, sets that end up empty (crm_resource leaves them behind), and utilization sets. */
 function withoutRuntimeMeta(e: XmlElement): XmlElement {
   const children = e.children
+    .filter((c) => !isRuntimeSet(c))
     .map((c) => (c.name === 'meta_attributes' ? { ...c, children: c.children.filter((p) => !RUNTIME_META.has(p.attrs.name ?? '')) } : withoutRuntimeMeta(c)))
     .filter((c) => !(c.name === 'meta_attributes' && c.children.length === 0));
   return { ...e, children };

@@ -50,13 +50,17 @@ function drbdClones(report: ClusterReport): string[] | Refusal {
 
 const isRefusal = (x: unknown): x is Refusal => typeof x === 'object' && x !== null && !Array.isArray(x) && 'message' in x;
 
+/** Roles of a group member that runs: Pacemaker's Started, Heartbeat's Started and Primary (drbddisk). */
+const RUNNING_ROLES: ReadonlySet<string> = new Set(['Started', 'Primary']);
+
 /** The services run on `node`: DRBD Primary everywhere, the VIP there, and (Pacemaker) every group member started there. */
 export function runsOn(report: ClusterReport, node: string): boolean {
   if (report.primary !== node) return false;
   if (report.vip && (report.vip.holders.length !== 1 || report.vip.holders[0] !== node)) return false;
   // The groups' members (Heartbeat: the haresources group); clone instances run everywhere.
+  // Starting is not started: a VM resumed from its saved memory is Starting for seconds after the ports answer.
   const grouped = report.resources.filter((r) => r.group && !r.clone && !r.stoppedOnPurpose);
-  return grouped.every((r) => r.nodes.length === 1 && r.nodes[0] === node && r.role !== 'Stopped');
+  return grouped.every((r) => r.nodes.length === 1 && r.nodes[0] === node && RUNNING_ROLES.has(r.role));
 }
 
 /** A ban (a negative location constraint) on the node would keep the cluster manager from moving anything there. */

@@ -105,3 +105,14 @@ export function clockOffset(nodeClock: string, readAt: number): number | undefin
   const t = Number(nodeClock.trim());
   return Number.isFinite(t) && t > 0 ? Math.round(t * 1000) - readAt : undefined;
 }
+
+/**
+ * RTO from the watch (every port answered on the VIP, the status showed every
+ * group member started) and the timeline: a service with no port (a VM)
+ * counts from its start in the survivor's log, which the status reading that
+ * ended the watch saw after the watch's last command.
+ */
+export function recoveryMs(watchedMs: number, timeline: TimelineEvent[] | undefined): number {
+  const starts = (timeline ?? []).filter((e) => e.stage === 'service').map((e) => e.atMs);
+  return Math.max(watchedMs, ...starts);
+}

@@ -23,7 +23,7 @@ import { readClusterStatus } from '../cluster/read.js';
 import type { ClusterReport } from '../cluster/status.js';
 import { parseChecksums, planDrill, stackUnits, verifySections, type DrillEffect, type DrillPlan, type VolumeChecksum } from '../procedures/drill.js';
 import { judgeProbe, PROBE_FILE, type ProbeAck } from '../procedures/write-probe.js';
-import { clockOffset, failoverTimeline, type TimelineEvent } from '../procedures/timeline.js';
+import { clockOffset, failoverTimeline, recoveryMs, type TimelineEvent } from '../procedures/timeline.js';
 import { WriteProbe } from './write-probe.js';
 import type { FenceEvent } from '../pacemaker/crm-mon.js';
 import { labFreeze, labKill, labStart } from './lab.js';
@@ -83,7 +83,7 @@ export interface DrillReport {
   probe?: ProbeReport;
   /** Every acknowledged write is on the survivor and every quiescent path is unchanged. */
   dataIntact?: boolean;
-  /** RTO: ms from the failure to the services answering on the VIP from the survivor. */
+  /** RTO: ms from the failure to the services answering on the VIP from the survivor, and every service started (a VM has no port). */
   failoverMs?: number;
   /** ms from the failure to the first write acknowledged through the survivor. */
   writesBackMs?: number;
@@ -191,6 +191,7 @@ export async function runDrill(inventory: Inventory, req: DrillRequest): Promise
     judge(report, plan, done, first, now);
     if (probe) judgeWrites(report, probe, done);
     report.timeline = timeline(cluster, plan, done);
+    if (report.failoverMs !== undefined) report.failoverMs = recoveryMs(report.failoverMs, report.timeline);
     return finish(report, plan);
   });
 }

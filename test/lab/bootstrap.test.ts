@@ -1,23 +1,42 @@
-// `haforge bootstrap` on real VMs with the lab's own inventory (Corosync +
-// Pacemaker, SBD fencing), the one-shot path: preflight, DRBD, the cluster
-// manager, and the final check that the web server answers on the VIP;
-// then a second bootstrap that changes nothing. Then the day-2 commands on
-// the cluster it built: status --json against the lab's known state,
-// switchover both ways (timed), migrate / unmigrate, a drill that powers the
-// primary off. The same for Heartbeat + mon is runbook-000-001.test.ts;
-// Pacemaker's failover and monitors are tested in pacemaker.test.ts.
+// `haforge bootstrap` on real VMs, Corosync + Pacemaker with SBD fencing:
+// runbook 002's system, the lab's web server beside a virtual machine
+// (VirtualDomain: its disk, its libvirt definition and its saved state on the
+// replicated volume, meta attributes from the inventory; a tiny guest, see
+// tiny-guest.ts). The one-shot path: preflight, DRBD, the cluster manager
+// with libvirtd on every node, and the final check that the web server
+// answers on the VIP; then a second bootstrap that changes nothing. Then the
+// day-2 commands on the cluster it built: status --json against the lab's
+// known state, switchover both ways (timed; the VM saved on one node and
+// resumed on the other, as the runbook's hibernate and resume), migrate /
+// unmigrate, a drill that powers the primary off (the VM boots again on the
+// survivor). The same for Heartbeat + mon is runbook-000-001.test.ts;
+// Pacemaker's failover, monitors, ping rule and forcestop / forcestart are
+// tested in pacemaker.test.ts.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUnavailableReason, runCliJson, warnLabSkipped } from './cli.js';
 import { openLab, type LabSession } from './session.js';
+import { bootSector, domainXml, GUEST_ANNOUNCEMENT } from './tiny-guest.js';
 
 const skip = labUnavailableReason();
 if (skip) warnLabSkipped(skip);
 
 const MIN = 60_000;
 
-describe.skipIf(skip)('haforge bootstrap in the lab (real VMs, Corosync + Pacemaker with SBD)', () => {
+/** The VM's name, and where its disk, definition, console log and saved state live (relocated onto the volume). */
+const VM = 'tiny';
+const VM_DIR = '/srv/vm';
+const VM_SERVICE = {
+  agent: 'ocf:heartbeat:VirtualDomain',
+  paths: [VM_DIR],
+  // snapshot: a clean stop saves the VM's memory there and the next start resumes it, on whichever node.
+  params: { config: `${VM_DIR}/${VM}.xml`, hypervisor: 'qemu:///system', snapshot: `${VM_DIR}/state` },
+  meta: { 'migration-threshold': 2 },
+  files: [{ path: `${VM_DIR}/${VM}.xml`, content: domainXml(VM, VM_DIR) }],
+};
+
+describe.skipIf(skip)('haforge bootstrap in the lab (real VMs, Corosync + Pacemaker with SBD): runbook 002\'s web server and virtual machine', () => {
   const NAME = `bs-${process.pid}`;
   let s: LabSession;
   let inventory: string;
@@ -29,9 +48,35 @@ describe.skipIf(skip)('haforge bootstrap in the lab (real VMs, Corosync + Pacema
   /** The page on the VIP as a node sees it (a few retries: its ARP entry for the VIP may still name the old holder). */
   const page = (node: string) => s.ssh(node, 'curl -s -m 5 --retry 5 --retry-connrefused --retry-delay 1 http://10.99.0.100/');
 
+  /** libvirt's word on the VM on `node`: running, shut off, or not defined there. */
+  const vmState = async (node: string) => (await s.sshRaw(node, `virsh -c qemu:///system domstate ${VM} 2>/dev/null || echo 'not defined'`)).stdout.trim();
+  /** How often the guest announced a boot, and its dots since, in its console log on the volume (read on the node that holds it). */
+  const consoleOf = async (node: string) => {
+    const log = await s.ssh(node, `cat ${VM_DIR}/${VM}-console.log 2>/dev/null || true`);
+    return { boots: log.split(GUEST_ANNOUNCEMENT).length - 1, dots: (log.match(/\./g) ?? []).length };
+  };
+  /** Seconds until `check` holds, polled every second; throws after `limitS`. */
+  const until = async (what: string, check: () => Promise<boolean>, limitS = 300) => {
+    const t0 = Date.now();
+    while (!(await check().catch(() => false))) {
+      if (Date.now() - t0 > limitS * 1000) throw new Error(`${what}: not within ${limitS} s`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    return Math.round((Date.now() - t0) / 100) / 10;
+  };
+  /** The VM runs on `node` only, and its guest goes on printing (a resumed or freshly booted guest does). */
+  const expectVmOn = async (node: string, other: string) => {
+    expect(await vmState(node)).toBe('running');
+    expect(await vmState(other)).toMatch(/^(not defined|shut off)$/);
+    const before = (await consoleOf(node)).dots;
+    await until('the guest printing again', async () => (await consoleOf(node)).dots > before, 120);
+  };
+
   beforeAll(async () => {
     s = await openLab(NAME, 'hfbs-');
-    inventory = s.status.inventory;
+    // The VM as its admin made it on node1: the disk (the boot sector), the directory for its saved state.
+    await s.ssh('node1', `mkdir -p ${VM_DIR}/state && echo ${bootSector().toString('base64')} | base64 -d > ${VM_DIR}/${VM}.img && truncate -s 1M ${VM_DIR}/${VM}.img`);
+    inventory = await s.inventory('runbook-002.yaml', { services: { web: { unit: 'lighttpd', paths: ['/var/www/html', '/etc/lighttpd'], port: 80 }, vm: VM_SERVICE } });
   }, 10 * MIN);
 
   afterAll(async () => {
@@ -51,6 +96,11 @@ describe.skipIf(skip)('haforge bootstrap in the lab (real VMs, Corosync + Pacema
     await s.ssh('node1', 'echo "bootstrapped by haforge" > /replicated/var/www/html/index.html');
     expect(await s.ssh('node2', 'curl -s -m 5 http://10.99.0.100/')).toBe('bootstrapped by haforge\n');
     for (const node of ['node1', 'node2']) expect(await s.ssh(node, 'systemctl is-enabled pacemaker; systemctl is-enabled lighttpd || true')).toBe('enabled\ndisabled\n');
+    // The VM: libvirtd's sockets on both nodes, outside the cluster; the domain runs on node1 from the volume, with the inventory's meta attributes.
+    for (const node of ['node1', 'node2']) expect(await s.ssh(node, 'systemctl is-active libvirtd.socket; systemctl is-enabled libvirtd')).toBe('active\nenabled\n');
+    expect(await s.ssh('node1', `readlink ${VM_DIR}; crm_resource -r p_svc_vm --meta -g migration-threshold`)).toBe(`/replicated${VM_DIR}\n2\n`);
+    timings.guestAnnounced = await until('the guest announcing its boot', async () => (await consoleOf('node1')).boots === 1);
+    await expectVmOn('node1', 'node2');
   }, 25 * MIN);
 
   it('a second bootstrap changes nothing', async () => {
@@ -73,6 +123,7 @@ describe.skipIf(skip)('haforge bootstrap in the lab (real VMs, Corosync + Pacema
       ['r0', 'healthy', ['node1 Primary/UpToDate Connected /replicated', 'node2 Secondary/UpToDate Connected -']],
     ]);
     expect(c.resources.find((r: any) => r.agent.endsWith(':lighttpd'))).toMatchObject({ nodes: ['node1'] });
+    expect(c.resources.find((r: any) => r.agent.endsWith(':VirtualDomain'))).toMatchObject({ nodes: ['node1'] });
     expect(c.warnings).toEqual([]);
     expect(c.fencing).toMatchObject({ inventory: 'configured', stonithEnabled: true, devices: [expect.stringMatching(/^SBD on \/dev\/disk\/by-id\/virtio-haforge-sbd/)] });
   }, 5 * MIN);
@@ -84,6 +135,9 @@ describe.skipIf(skip)('haforge bootstrap in the lab (real VMs, Corosync + Pacema
     timings.switchoverToNode2 = there.json.movedMs / 1000;
     expect(await page('node1')).toBe('bootstrapped by haforge\n');
     expect(await status()).toMatchObject({ primary: 'node2', healthy: true, vip: { holders: ['node2'] }, bans: [] });
+    // Saved on node1 (its memory onto the volume), resumed on node2: the guest goes on, not booted again.
+    await expectVmOn('node2', 'node1');
+    expect((await consoleOf('node2')).boots).toBe(1);
 
     const again = await haforge('switchover', '--to', 'node2');
     expect(again.json).toMatchObject({ status: 'noop', noop: 'the services already run on node2' });
@@ -94,6 +148,8 @@ describe.skipIf(skip)('haforge bootstrap in the lab (real VMs, Corosync + Pacema
     timings.switchoverToNode1 = back.json.movedMs / 1000;
     expect(await page('node2')).toBe('bootstrapped by haforge\n');
     expect(await status()).toMatchObject({ primary: 'node1', healthy: true });
+    await expectVmOn('node1', 'node2');
+    expect((await consoleOf('node1')).boots).toBe(1);
     console.info(`switchover (pacemaker): node1 -> node2 ${timings.switchoverToNode2} s, back ${timings.switchoverToNode1} s`);
   }, 15 * MIN);
 
@@ -104,6 +160,7 @@ describe.skipIf(skip)('haforge bootstrap in the lab (real VMs, Corosync + Pacema
     const moved = await status();
     expect(moved.primary).toBe('node2');
     expect(moved.bans.map((b: any) => b.id)).toEqual(['cli-ban-ms_drbd_r0-on-node1']);
+    await expectVmOn('node2', 'node1');
     expect((await haforge('migrate', 'node1')).json).toMatchObject({ status: 'noop' });
     const lifted = await haforge('unmigrate', 'node1');
     expect(lifted.json).toMatchObject({ status: 'done' });
@@ -115,6 +172,7 @@ describe.skipIf(skip)('haforge bootstrap in the lab (real VMs, Corosync + Pacema
     const check = await haforge('drill', '--method', 'lab', '--lab', NAME, '--check');
     expect(check.json).toMatchObject({ status: 'planned', primary: 'node2', survivor: 'node1' });
     const { ran, json } = await haforge('drill', '--method', 'lab', '--lab', NAME, '--timeout', '300', '--yes');
+    Object.assign(timings, { drillWritesBack: json.writesBackMs / 1000, drillFailover: json.failoverMs / 1000, drillRejoin: json.rejoinMs / 1000, drillResync: json.resyncMs / 1000 });
     expect(ran.code, `${ran.stderr}\n${ran.stdout}`).toBe(0);
     expect(json).toMatchObject({ status: 'passed', dataIntact: true, primary: 'node2', survivor: 'node1', finalPrimary: 'node1' });
     // Every write acknowledged through node2 before the power went and through node1 after the takeover is on node1: RPO 0.
@@ -125,14 +183,17 @@ describe.skipIf(skip)('haforge bootstrap in the lab (real VMs, Corosync + Pacema
     // The timeline from node1's log: the takeover's stages after the failure, in order.
     const stages = json.timeline.map((e: any) => e.stage);
     console.info(`drill timeline (pacemaker): ${json.timeline.map((e: any) => `${(e.atMs / 1000).toFixed(1)} s ${e.what}`).join('; ')}`);
-    expect(stages).toEqual(['detected', 'membership', 'fencing', 'fenced', 'promoted', 'mounted', 'vip', 'service']);
+    expect(stages).toEqual(['detected', 'membership', 'fencing', 'fenced', 'promoted', 'mounted', 'vip', 'service', 'service']);
+    expect(json.timeline.filter((e: any) => e.stage === 'service').map((e: any) => e.what)).toEqual(['web started', 'vm started']);
     expect(json.timeline.every((e: any) => e.atMs > 0 && e.atMs <= json.failoverMs)).toBe(true);
     // With SBD the survivor fences the node that lost power before it takes over (the pill counts after msgwait).
     expect(json.fencing).toContainEqual(expect.objectContaining({ action: 'reboot', target: 'node2', status: 'success', delegate: 'node1' }));
-    Object.assign(timings, { drillWritesBack: json.writesBackMs / 1000, drillFailover: json.failoverMs / 1000, drillRejoin: json.rejoinMs / 1000, drillResync: json.resyncMs / 1000 });
     console.info(`drill (pacemaker): power off -> services answer again ${timings.drillFailover} s, node back ${timings.drillRejoin} s, UpToDate ${timings.drillResync} s`);
     expect(await page('node2')).toBe('bootstrapped by haforge\n');
     expect(await status()).toMatchObject({ primary: 'node1', healthy: true });
+    // node2 lost power with the VM running: nothing was saved, so node1 boots it afresh from its disk on the volume.
+    await expectVmOn('node1', 'node2');
+    expect((await consoleOf('node1')).boots).toBe(2);
   }, 20 * MIN);
 });
 

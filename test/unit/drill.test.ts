@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { clusterStatus } from '../../src/cluster/status.js';
 import { parseChecksums, planDrill, recordScript, verifyScript, verifySections } from '../../src/procedures/drill.js';
 import { judgeProbe, PROBE_EXIT, PROBE_FILE, probeScript, type ProbeAck } from '../../src/procedures/write-probe.js';
-import { clockOffset, failoverTimeline } from '../../src/procedures/timeline.js';
+import { clockOffset, failoverTimeline, recoveryMs, type TimelineEvent } from '../../src/procedures/timeline.js';
 import { servesScript } from '../../src/procedures/moves.js';
 import { withListeningPort } from '../support/listening-port.js';
 import { cluster, read } from '../support/status-readings.js';
@@ -186,6 +186,13 @@ describe('write probe verdict', () => {
 });
 
 describe('failover timeline', () => {
+  it('RTO: a service with no port counts from its start in the log when that came after the watch\'s last look', () => {
+    const event = (stage: TimelineEvent['stage'], atMs: number) => ({ stage, atMs, what: stage, line: '' });
+    expect(recoveryMs(38_000, [event('vip', 35_900), event('service', 37_800), event('service', 52_200)])).toBe(52_200);
+    expect(recoveryMs(38_000, [event('vip', 35_900), event('service', 37_800)])).toBe(38_000);
+    expect(recoveryMs(38_000, undefined)).toBe(38_000);
+  });
+
   // Captured in the lab: node2's journal (journalctl -o short-unix) after node1's VM was killed
   // (drill --method lab), Pacemaker with SBD fencing, DRBD 8.4, lighttpd.
   const log = readFileSync(path.join(__dirname, '../fixtures/drill/pacemaker-power-off-survivor-journal.txt'), 'utf8');

@@ -10,6 +10,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { templateContext } from '../../src/engine/template-context.js';
 import { parseInventory } from '../../src/inventory/load.js';
+import { preparePlaybook } from '../../src/engine/prepare.js';
+import { loadPlaybook, PACKAGE_ROOT } from '../../src/playbook/load.js';
 import { NAME_PATTERN } from '../../src/inventory/schema.js';
 import type { ClusterSpec, Inventory } from '../../src/inventory/model.js';
 import { findProgram } from '../../src/lab/preflight.js';
@@ -51,6 +53,8 @@ interface InvOptions {
   /** node1's replication address (127.0.0.1 lets `corosync -t` find the local node). */
   firstAddress?: string;
   extra?: string;
+  /** The cluster's services: line (YAML flow), replacing the web server. */
+  services?: string;
 }
 
 function inventory(o: InvOptions = {}): Inventory {
@@ -69,7 +73,7 @@ clusters:
 ${nodes}
     drbd:
       resources: { r0: { disk: /dev/vdb, mount: /replicated, mount_options: noatime } }
-    services: { web: { unit: lighttpd, paths: [/var/www/html], port: 80 } }
+    services: ${o.services ?? '{ web: { unit: lighttpd, paths: [/var/www/html], port: 80 } }'}
     vip: { address: 10.99.0.100, cidr_netmask: 24, nic: eth1 }
 ${o.extra ?? '    fencing: { enabled: false }'}
 `;
@@ -827,6 +831,17 @@ describe('live CIB captured in the lab (cibadmin --query)', () => {
     expect(nv(byId(merged, 'p_svc_web-meta_attributes'))).toEqual({ 'is-managed': 'false' });
   });
 
+  it('a VM\'s utilization, written by VirtualDomain at its start: no difference; a push keeps it', () => {
+    const vm = live('lab-cibadmin-query-vm-utilization.xml');
+    if (vm.state !== 'running') throw new Error(vm.state);
+    const configuration = child(vm.cib, 'configuration')!;
+    const without = parseXml(serializeXml(configuration).replace(/<utilization id="p_svc_vm-utilization">[\s\S]*?<\/utilization>/, ''));
+    expect(serializeXml(without)).not.toMatch(/utilization/);
+    expect(managedText(configuration, props)).toBe(managedText(without, props));
+    const merged = mergeConfiguration(generateConfiguration(withVm({})), configuration);
+    expect(nv(byId(merged, 'p_svc_vm-utilization'))).toEqual({ cpu: '1', host_memory: '16', hv_memory: '16' });
+  });
+
   it('after failovers and a property set by hand: only that property is a difference, and the diff names it', () => {
     const drifted = live('lab-cibadmin-query-after-failovers.xml');
     const plan = planCib(labCluster, drifted);
@@ -905,5 +920,30 @@ esac
     expect(n.run(restoreScript('20260101T000000.0Z.xml')).status).not.toBe(0);
     expect(isBackupName('../../etc/shadow')).toBe(false);
     expect(isBackupName(oldest.name)).toBe(true);
+  });
+});
+
+describe('the Pacemaker playbook with a virtual machine (VirtualDomain)', () => {
+  const tasks = async (services?: string, playbook = 'pacemaker') => {
+    const plays = preparePlaybook(inventory({ services }), await loadPlaybook(path.join(PACKAGE_ROOT, 'playbooks', `${playbook}.yaml`)), {});
+    return plays.flatMap((p) => (p.tasks.get('node2') ?? []).map((t) => ({ title: t.title, args: t.args })));
+  };
+  const VM = '{ vm: { agent: "ocf:heartbeat:VirtualDomain", paths: [/srv/vm], params: { config: /srv/vm/tiny.xml } } }';
+
+  it('relocates the VM\'s directory; no unit of its name is looked for (an OCF agent has none)', async () => {
+    const relocate = await tasks(VM, 'relocate');
+    expect(relocate.map((t) => t.title)).toEqual(['relocate vm']);
+    expect((await tasks(undefined, 'relocate')).map((t) => t.title)).toEqual(['relocate web', 'lighttpd started by the cluster manager, not at boot']);
+  });
+
+  it('installs libvirt and keeps libvirtd\'s sockets listening on every node, outside the cluster; not for other services', async () => {
+    const vm = await tasks(VM);
+    expect(vm.find((t) => t.title === 'libvirt for the cluster\'s virtual machines')!.args).toEqual({ name: ['libvirt-daemon-system', 'libvirt-daemon-driver-qemu', 'libvirt-clients'] });
+    expect(vm.find((t) => t.title === 'libvirtd started at boot')!.args).toEqual({ name: 'libvirtd', enabled: true });
+    expect(vm.find((t) => t.title === "libvirtd's sockets listening")!.args).toMatchObject({ unless: 'systemctl -q is-active libvirtd.socket' });
+    // Before the cluster starts: Pacemaker's first probe of the VM asks libvirt.
+    const titles = vm.map((t) => t.title);
+    expect(titles.indexOf("libvirtd's sockets listening")).toBeLessThan(titles.indexOf('service corosync'));
+    expect((await tasks()).some((t) => t.title.startsWith('libvirt'))).toBe(false);
   });
 });
