@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core';
+// dist/cli.js is oclif, bundled with the commands (npm run build); NODE_OPTIONS=--enable-source-maps maps stack traces to src/.
+import { execute } from '../dist/cli.js';
 
 await execute({ dir: import.meta.url });

@@ -25,6 +25,20 @@ export interface PlanContext {
   shared<T>(key: string, make: () => T): T;
 }
 
+/** A change planned earlier in the same run, on any host: what a prediction may rest on. */
+export interface EarlierChange {
+  host: string;
+  /** The operation's name. */
+  op: string;
+  args: unknown;
+  plan: TaskPlan;
+}
+
+export interface PredictContext extends PlanContext {
+  /** The changes planned before this task in the run, in plan order. */
+  earlier: readonly EarlierChange[];
+}
+
 export interface Operation<A = any> {
   name: string;
   summary: string;
@@ -41,4 +55,13 @@ export interface Operation<A = any> {
   /** Facts the plan needs from each other node of the cluster in the run (`ctx.peerFacts`); read in that node's batch, and again before a destructive step. */
   peerFacts?(args: A, peer: NodeSpec): FactRequest[];
   plan(args: A, ctx: PlanContext): TaskPlan;
+  /**
+   * Check mode, where `plan` refuses or finds nothing to do only because
+   * earlier changes of the run are not made yet (a resource file not written,
+   * DRBD not up, the volume not mounted here): what the task will do once they
+   * are, as a plan whose `predicted` says what it rests on; undefined when
+   * that cannot be told. Never run: the task is planned anew on fresh facts
+   * when its turn comes.
+   */
+  predict?(args: A, ctx: PredictContext): TaskPlan | undefined;
 }

@@ -85,6 +85,8 @@ export interface Plan<R = unknown> {
   output?: string;
   /** Planned, but the outcome depends on earlier changes (check mode). */
   uncertain?: boolean;
+  /** A prediction (Operation.predict): the facts read now and the earlier changes it rests on. */
+  predicted?: string[];
   /** The state is one the plan refuses to touch. */
   refusal?: Refusal;
 }

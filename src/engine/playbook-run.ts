@@ -11,7 +11,7 @@ import { execute } from './execute.js';
 import { request, type FactRequest } from './fact.js';
 import { FactStore, gatherFacts } from './gather.js';
 import { LockRefusedError, lockProbeFact, lockRefused, type LockProbe } from './lock.js';
-import type { Operation, PlanContext } from './operation.js';
+import type { EarlierChange, Operation, PlanContext } from './operation.js';
 import { refuse, type Step, type TaskPlan } from './plan.js';
 import { preparePlaybook, TemplateFiles, type PreparedPlay, type PreparedTask } from './prepare.js';
 import { quietReporter, type Reporter } from './reporter.js';
@@ -155,15 +155,24 @@ class PlaybookRun {
 
   private planAll(): PlannedTask[] {
     const items: PlannedTask[] = [];
+    const earlier: EarlierChange[] = [];
     for (const p of this.plays) {
       for (const node of p.hosts) {
         const host = this.hosts.get(node.name)!;
         if (!usable(host)) continue;
         for (const t of p.tasks.get(node.name)!.filter((t) => !t.handler)) {
-          const item = toPlanned(p, node.name, t, safePlan(() => this.planTask(host, t, p.play)));
-          // After a planned change the facts no longer tell what this task will meet.
+          let plan = safePlan(() => this.planTask(host, t, p.play));
+          // After a planned change the facts no longer tell what this task will meet (a refusal, or
+          // nothing to do, may be so only until then): predicted where the operation can tell, else "maybe".
           const earlierChange = items.some((x) => x.host === node.name && x.status === 'change');
+          const undecided = plan.refusal ? !plan.refusal.certain : plan.steps.length === 0;
+          if (earlierChange && undecided && t.op.predict) {
+            const predicted = safePlan(() => t.op.predict!(t.args, { ...this.contextFor(host, t, p.play), earlier }) ?? plan);
+            if (predicted.predicted && !predicted.refusal) plan = predicted;
+          }
+          const item = toPlanned(p, node.name, t, plan);
           if (item.status === 'fail' && earlierChange && !item.certain) Object.assign(item, { status: 'change', uncertain: true, reason: `depends on earlier changes (now: ${item.reason})`, hint: undefined });
+          if (item.status === 'change' && !item.uncertain) earlier.push({ host: node.name, op: t.op.name, args: t.args, plan });
           items.push(item);
         }
       }
@@ -192,8 +201,12 @@ class PlaybookRun {
   }
 
   private planTask(host: HostState, t: PreparedTask, play: Play): TaskPlan {
+    return t.op.plan(t.args, this.contextFor(host, t, play));
+  }
+
+  private contextFor(host: HostState, t: PreparedTask, play: Play): PlanContext {
     const cluster = this.inventory.clusters.find((c) => c.name === host.node.cluster)!;
-    const ctx: PlanContext = {
+    return {
       node: host.node,
       cluster,
       system: host.system!,
@@ -215,7 +228,6 @@ class PlaybookRun {
         return this.templates.render(name, { ...context, ...(t.item === undefined ? {} : { item: t.item }), ...extra }, play.dir);
       },
     };
-    return t.op.plan(t.args, ctx);
   }
 
   private async confirmDestructive(): Promise<void> {
@@ -378,5 +390,6 @@ function toPlanned(p: PreparedPlay, host: string, t: PreparedTask, plan: TaskPla
     output: plan.output,
     hint: plan.refusal?.hint,
     certain: plan.refusal?.certain,
+    predicted: plan.predicted,
   };
 }

@@ -16,6 +16,8 @@ export interface PlannedTask {
   hint?: string;
   /** Check mode cannot predict it: an earlier change decides. */
   uncertain?: boolean;
+  /** What the task will do once earlier changes are made, predicted from what these say (facts read now, changes planned before). */
+  predicted?: string[];
   /** A failure no earlier change can mend (bad template, bad input). */
   certain?: boolean;
 }

@@ -8,7 +8,7 @@ export const HOSTKEY_MARKER = 'HAFORGE-HOSTKEY';
 const INIT_SCRIPT = `#!/bin/sh
 # haforge lab: give this VM its identity from the kernel command line.
 #   haforge.net=eth1=10.99.0.11/24,eth2=10.98.0.11/24   private addresses
-#   haforge.hosts=node1=10.99.0.11,node2=10.99.0.12      /etc/hosts (first boot)
+#   haforge.hosts=node1=10.99.0.11,node2=10.99.0.12      /etc/hosts (first boot; host names, qualified or not)
 #   haforge.sshkey=AAAAC3...                             root's ed25519 key (first boot)
 set -eu
 
@@ -48,8 +48,12 @@ if [ ! -e /var/lib/haforge-lab/initialized ]; then
   {
     echo '127.0.0.1 localhost'
     echo '::1 localhost ip6-localhost ip6-loopback'
-    for pair in $(param haforge.hosts | tr ',' ' '); do echo "\${pair#*=} \${pair%%=*}"; done
-    for pair in $(param haforge.hosts1 | tr ',' ' ' || true); do echo "\${pair#*=} \${pair%%=*}-ring1"; done
+    # a qualified name gets its short name as an alias, as a site's /etc/hosts has it
+    for pair in $(param haforge.hosts | tr ',' ' '); do
+      name=\${pair%%=*}
+      case "$name" in *.*) echo "\${pair#*=} $name \${name%%.*}" ;; *) echo "\${pair#*=} $name" ;; esac
+    done
+    for pair in $(param haforge.hosts1 | tr ',' ' ' || true); do name=\${pair%%=*}; echo "\${pair#*=} \${name%%.*}-ring1"; done
   } > /etc/hosts
   install -d -m 0700 /root/.ssh
   echo "ssh-ed25519 $(param haforge.sshkey) haforge-lab" > /root/.ssh/authorized_keys

@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { writeFileAtomic } from '../util/fs.js';
 import { DATA_DISK_DEVICE, SBD_DISK_DEVICE } from './network.js';
 import type { LabPaths } from './paths.js';
-import type { LabState } from './state.js';
+import { hostName, type LabState } from './state.js';
 
 export const LAB_CLUSTER = 'lab';
 /** The lab cluster's virtual IP, on the replication network (10.99.0.0/24). */
@@ -14,7 +14,7 @@ export const LAB_VIP = '10.99.0.100';
 export function inventoryDocument(state: LabState, paths: LabPaths): object {
   const nodes: Record<string, object> = {};
   for (const n of state.nodes) {
-    nodes[n.name] = {
+    nodes[hostName(state, n)] = {
       address: '127.0.0.1',
       ssh: { port: n.sshPort },
       replication_address: n.addresses.replication,
@@ -28,7 +28,7 @@ export function inventoryDocument(state: LabState, paths: LabPaths): object {
     clusters: {
       [LAB_CLUSTER]: {
         stack: state.stack,
-        primary: state.nodes[0].name,
+        primary: hostName(state, state.nodes[0]),
         nodes,
         // The cluster the lab is for: one replicated volume on the blank data
         // disk, the web server's pages and config on it, a VIP on the

@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import { run } from './exec.js';
 import { PRIVATE_LINKS, SBD_DISK_SERIAL, macFor } from './network.js';
 import type { LabPaths } from './paths.js';
-import type { LabState, NodeState } from './state.js';
+import { hostName, type LabState, type NodeState } from './state.js';
 
 export interface LaunchSpec {
   state: LabState;
@@ -30,13 +30,13 @@ export function kernelCommandLine(spec: LaunchSpec): string {
   const { state, node } = spec;
   const machineId = createHash('sha256').update(`${state.name}:${node.name}:${state.createdAt}`).digest('hex').slice(0, 32);
   const nets = PRIVATE_LINKS.map((l) => `${l.nic}=${node.addresses[l.id]}/24`).join(',');
-  const hosts = (link: 'replication' | 'ring1') => state.nodes.map((n) => `${n.name}=${n.addresses[link]}`).join(',');
+  const hosts = (link: 'replication' | 'ring1') => state.nodes.map((n) => `${hostName(state, n)}=${n.addresses[link]}`).join(',');
   // norandmaps: QEMU 7.2's TCG finds translated code by virtual address, so with
   // address-space randomisation every new process's libraries are new code to
   // translate. Without it a fork+exec costs half or less, a Pacemaker switchover 30-43 s -> 16-21 s.
   return [
     'root=/dev/vda', 'rw', 'console=ttyS0', 'quiet', 'net.ifnames=0', 'mitigations=off', 'norandmaps',
-    `systemd.hostname=${node.name}`, `systemd.machine_id=${machineId}`,
+    `systemd.hostname=${hostName(state, node)}`, `systemd.machine_id=${machineId}`,
     `haforge.net=${nets}`, `haforge.hosts=${hosts('replication')}`, `haforge.hosts1=${hosts('ring1')}`,
     `haforge.sshkey=${spec.sshKeyBlob}`,
   ].join(' ');

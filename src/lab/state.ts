@@ -35,7 +35,14 @@ export interface LabState {
   /** Every VM has the shared SBD disk and a watchdog; state files written before it existed have neither. */
   sbd?: boolean;
   mcast: Record<LinkId, McastEndpoint>;
+  /** DNS domain of the VMs' host names (node1.<domain>); none: the host names are the short names. */
+  domain?: string;
   nodes: NodeState[];
+}
+
+/** A VM's host name (`uname -n`), which is its name in the lab's inventory: node1, or node1.<domain>. */
+export function hostName(state: LabState, node: NodeState): string {
+  return state.domain ? `${node.name}.${state.domain}` : node.name;
 }
 
 export async function readState(paths: LabPaths): Promise<LabState | undefined> {
@@ -69,8 +76,9 @@ export async function writeState(paths: LabPaths, state: LabState): Promise<void
   await writeFileAtomic(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`, 0o600);
 }
 
+/** A node by its lab name (node1) or its host name (the inventory's name for it). */
 export function findNode(state: LabState, name: string): NodeState {
-  const node = state.nodes.find((n) => n.name === name);
+  const node = state.nodes.find((n) => n.name === name || hostName(state, n) === name);
   if (!node) {
     throw new UserError(`lab "${state.name}" has no node "${name}"`, { hint: `its nodes are ${state.nodes.map((n) => n.name).join(', ')}` });
   }

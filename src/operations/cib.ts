@@ -7,8 +7,9 @@
 // CIB is cluster-wide.
 import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
-import { change, fail, noop } from '../engine/plan.js';
-import { cibFact } from '../pacemaker/live-cib.js';
+import { change, fail, noop, type TaskPlan } from '../engine/plan.js';
+import type { ClusterSpec } from '../inventory/model.js';
+import { cibFact, STORED_CIB } from '../pacemaker/live-cib.js';
 import { fencingWarning } from '../fencing/rules.js';
 import { configurationIsSecret, generateConfiguration } from '../pacemaker/cib.js';
 import { foreignDuplicates, propertyNames, removedResources } from '../pacemaker/managed.js';
@@ -16,7 +17,7 @@ import { cibForVerify, mergeConfiguration } from '../pacemaker/merge.js';
 import { managedText } from '../pacemaker/normalize.js';
 import { BACKUP_DIR, saveThenReplaceScript } from '../pacemaker/backups.js';
 import { unifiedDiff } from '../util/diff.js';
-import { child, el, serializeXml } from '../util/xml.js';
+import { child, el, serializeXml, type XmlElement } from '../util/xml.js';
 
 const LIVE = request(cibFact, undefined);
 
@@ -42,35 +43,51 @@ export const cibOperation: Operation<Record<string, never>> = {
     if (live.state !== 'running') {
       return fail(`Pacemaker does not answer on ${ctx.node.name}: ${live.detail}`, 'corosync and pacemaker must run first (the pacemaker playbook starts them)');
     }
-    const desired = generateConfiguration(cluster);
-    const liveConfiguration = child(live.cib, 'configuration');
-    const properties = propertyNames(desired);
-    const before = managedText(liveConfiguration ?? el('configuration'), properties);
-    const after = managedText(desired, properties);
-    if (before === after) return noop('the live configuration is the inventory\'s');
-
-    // Resources an admin made stay; but one that runs what the inventory's would would run twice.
-    const duplicates = foreignDuplicates(desired, liveConfiguration);
-    if (duplicates.length) {
-      return fail(`resources haforge did not make already run what the inventory's would: ${duplicates.join(', ')}`, 'both would run it: delete those resources (pcs resource delete / crm configure delete), or leave these services out of the inventory');
-    }
-    const removed = removedResources(desired, liveConfiguration);
-    const merged = mergeConfiguration(desired, liveConfiguration);
-    const secret = configurationIsSecret(cluster);
-    // XML travels on stdin only: fence passwords never reach an argv, the audit log or a temp file.
-    return change(
-      `the live configuration differs from the inventory${removed.length ? `; removes ${removed.join(', ')} (stopped where they run)` : ''}${secret ? ' (holds secrets: diff not shown)' : ''}`,
-      [
-        { description: 'crm_verify the new configuration (with the live CIB\'s schema)', argv: ['sh', '-c', VERIFY], stdin: serializeXml(cibForVerify(live.cib, merged)) },
-        {
-          description: `save the live configuration in ${BACKUP_DIR}, cibadmin --replace --scope configuration${removed.length ? ` (removes ${removed.join(', ')})` : ''}`,
-          argv: saveThenReplaceScript(),
-          stdin: serializeXml(merged),
-          // Removing a resource stops it: asked first (or --yes), like every destructive step.
-          destructive: removed.length > 0,
-        },
-      ],
-      { diff: secret ? undefined : unifiedDiff(before, after, 'pacemaker configuration') },
-    );
+    return replacePlan(cluster, live.cib);
+  },
+  // Pacemaker started in this run loads the CIB it stored; a new cluster's is empty: all of the inventory's goes in.
+  predict(_a, ctx) {
+    const cluster = ctx.cluster;
+    const live = ctx.fact(LIVE);
+    if (cluster.stack !== 'pacemaker' || !cluster.fencing || live.state !== 'down') return undefined;
+    if (!ctx.earlier.some((e) => e.host === ctx.node.name && e.op === 'service' && (e.args as { name: string }).name === 'pacemaker')) return undefined;
+    const started = `pacemaker started on ${ctx.node.name} in this run`;
+    if (live.stored) return { ...replacePlan(cluster, live.stored), predicted: [`${started}: it loads the configuration stored in ${STORED_CIB}`] };
+    const plan = replacePlan(cluster, undefined);
+    return { ...plan, reason: `a new cluster: the inventory's configuration goes in${configurationIsSecret(cluster) ? ' (holds secrets: diff not shown)' : ''}`, predicted: [`${started}: a new cluster's configuration is empty (no ${STORED_CIB})`] };
   },
 };
+
+/** The live configuration (none: a new cluster's, empty) made the inventory's, keeping what others added. */
+function replacePlan(cluster: ClusterSpec, liveCib: XmlElement | undefined): TaskPlan {
+  const desired = generateConfiguration(cluster);
+  const liveConfiguration = liveCib && child(liveCib, 'configuration');
+  const properties = propertyNames(desired);
+  const before = managedText(liveConfiguration ?? el('configuration'), properties);
+  const after = managedText(desired, properties);
+  if (before === after) return noop('the live configuration is the inventory\'s');
+
+  // Resources an admin made stay; but one that runs what the inventory's would would run twice.
+  const duplicates = foreignDuplicates(desired, liveConfiguration);
+  if (duplicates.length) {
+    return fail(`resources haforge did not make already run what the inventory's would: ${duplicates.join(', ')}`, 'both would run it: delete those resources (pcs resource delete / crm configure delete), or leave these services out of the inventory');
+  }
+  const removed = removedResources(desired, liveConfiguration);
+  const merged = mergeConfiguration(desired, liveConfiguration);
+  const secret = configurationIsSecret(cluster);
+  // XML travels on stdin only: fence passwords never reach an argv, the audit log or a temp file.
+  return change(
+    `the live configuration differs from the inventory${removed.length ? `; removes ${removed.join(', ')} (stopped where they run)` : ''}${secret ? ' (holds secrets: diff not shown)' : ''}`,
+    [
+      { description: 'crm_verify the new configuration (with the live CIB\'s schema)', argv: ['sh', '-c', VERIFY], stdin: serializeXml(cibForVerify(liveCib, merged)) },
+      {
+        description: `save the live configuration in ${BACKUP_DIR}, cibadmin --replace --scope configuration${removed.length ? ` (removes ${removed.join(', ')})` : ''}`,
+        argv: saveThenReplaceScript(),
+        stdin: serializeXml(merged),
+        // Removing a resource stops it: asked first (or --yes), like every destructive step.
+        destructive: removed.length > 0,
+      },
+    ],
+    { diff: secret ? undefined : unifiedDiff(before, after, 'pacemaker configuration') },
+  );
+}

@@ -3,7 +3,7 @@
 // truly blank disks). Every destructive step stands on facts read just
 // before it and says which fact makes it safe.
 import { request } from '../engine/fact.js';
-import type { Operation, PlanContext } from '../engine/operation.js';
+import type { EarlierChange, Operation, PlanContext, PredictContext } from '../engine/operation.js';
 import type { NodeSpec } from '../inventory/model.js';
 import { change, fail, noop, type Step, type TaskPlan } from '../engine/plan.js';
 import { blockDeviceFact, describeSignatures, foreignSignatures, zeroHeadFact } from '../facts/blockdev.js';
@@ -57,11 +57,20 @@ export const drbdMetadataOperation: Operation<DrbdMetadataArgs> = {
       );
     }
     if (meta.state === 'unknown') return fail(`cannot tell whether ${a.disk} holds DRBD metadata: ${meta.detail}`, 'is the resource file installed? drbdadm dump-md must be able to read it');
-    return change('no metadata on a disk with no signature', [
-      { description: `drbdadm create-md ${a.resource} (${a.disk} is blank)`, argv: ['drbdadm', '--force', 'create-md', a.resource], destructive: true },
-    ]);
+    return change('no metadata on a disk with no signature', [createMdStep(a)]);
+  },
+  // drbdadm cannot read metadata before drbd-utils and the resource file are there; a disk with no signature at all gets it.
+  predict(a, ctx) {
+    const disk = ctx.fact(metadataFacts(a)[0]);
+    if (!disk?.exists || disk.unreadable || disk.signatures.length) return undefined;
+    return change('no signature on the disk: metadata will be created', [createMdStep(a)], { predicted: [`${a.disk} on ${ctx.node.name} carries no signature (read now)`] });
   },
 };
+
+const createMdStep = (a: DrbdMetadataArgs): Step => ({ description: `drbdadm create-md ${a.resource} (${a.disk} is blank)`, argv: ['drbdadm', '--force', 'create-md', a.resource], destructive: true });
+
+/** Earlier changes of the run by operation `op` for DRBD resource `resource`. */
+const earlierFor = (ctx: PredictContext, op: string, resource: string): EarlierChange[] => ctx.earlier.filter((e) => e.op === op && (e.args as { resource?: string }).resource === resource);
 
 /** The disk's signatures and its DRBD metadata: read only while the resource is down. */
 function metadataFacts(a: DrbdMetadataArgs) {
@@ -166,6 +175,17 @@ export const drbdPrimaryOperation: Operation<DrbdPrimaryArgs> = {
     if (dev.disk === 'UpToDate') return change(`Secondary with good data (${dev.disk}/${dev.peerDisk})`, [{ description: `drbdadm primary ${a.resource}`, argv: ['drbdadm', 'primary', a.resource] }, ...wait]);
     return initialSync(a, ctx, dev, wait);
   },
+  // New metadata on every node's disk means both sides come up Inconsistent: the first promotion.
+  predict(a, ctx) {
+    const nodes = ctx.cluster.nodes.map((n) => n.name);
+    const made = earlierFor(ctx, 'drbd_metadata', a.resource).map((e) => e.host);
+    if (!nodes.every((n) => made.includes(n)) || clusterManagerHere(ctx)) return undefined;
+    if (a.initial_sync === 'skip' && notBlankForSkip(a, ctx)) return undefined;
+    const wait = a.wait === false || a.initial_sync === 'skip' ? [] : [waitForSync(a)];
+    return change('both sides Inconsistent once their metadata is new: first promotion', [...promoteSteps(ctx, a), ...wait], {
+      predicted: [`create-md planned on ${nodes.join(', ')} (blank disks)`],
+    });
+  },
 };
 
 function initialSync(a: DrbdPrimaryArgs, ctx: PlanContext, dev: DrbdDeviceState, wait: Step[]): TaskPlan {
@@ -251,27 +271,35 @@ export const drbdConnectedOperation: Operation<DrbdConnectedArgs> = {
   },
   label: (a) => `drbd ${a.resource} connected`,
   facts: () => [STATUS, MANAGER],
+  predict(a, ctx) {
+    if (!earlierFor(ctx, 'drbd_up', a.resource).some((e) => e.host === ctx.node.name)) return undefined;
+    return { reason: 'brought up in this run: waiting for the peer', steps: [connectWait(a, clusterManagerHere(ctx), ctx.node.name)], predicted: [`drbd up ${a.resource} planned on ${ctx.node.name}`] };
+  },
   plan(a, ctx) {
     const dev = deviceState(ctx.fact(STATUS), a.minor);
     if (!dev) return fail(`${a.resource} is not up on ${ctx.node.name}`, 'bring it up first (drbd_up)');
     if (dev.connection === 'Connected') return noop(`connected (${dev.replication ?? 'Established'})`);
-    const standAlone = `${a.resource} on ${ctx.node.name} is StandAlone: it will not connect by itself`;
-    const standAloneHint = 'a split brain or a refused peer: run haforge split-brain to see why, or drbdadm connect when you know';
     const manager = clusterManagerHere(ctx);
     // Nobody else will connect it: say so now. Under a cluster manager it may be mid-start: give it a while.
-    if (dev.connection === 'StandAlone' && !manager) return fail(standAlone, standAloneHint);
-    let standAloneSince: number | undefined;
+    if (dev.connection === 'StandAlone' && !manager) return fail(standAloneMessage(a, ctx.node.name), STANDALONE_HINT);
     return {
       reason: dev.connection === 'StandAlone' ? `StandAlone while ${manager} runs: waiting up to ${STANDALONE_GRACE_MS / 1000} s for it to connect` : `${dev.connection}: waiting for the peer`,
-      steps: [
-        drbdWait(`wait for ${a.resource} to connect`, a.minor, a.timeout ?? 120, (d) => {
-          if (!d) return { done: false, error: `${a.resource} went down` };
-          if (d.connection !== 'StandAlone') standAloneSince = undefined;
-          else if (!manager) return { done: false, error: `${a.resource} went StandAlone (split brain or refused peer)`, hint: standAloneHint };
-          else if (Date.now() - (standAloneSince ??= Date.now()) > STANDALONE_GRACE_MS) return { done: false, error: `${standAlone} (for ${STANDALONE_GRACE_MS / 1000} s, with ${manager} running)`, hint: standAloneHint };
-          return { done: d.connection === 'Connected', progress: `${a.resource}: ${d.connection}` };
-        }),
-      ],
+      steps: [connectWait(a, manager, ctx.node.name)],
     };
   },
 };
+
+const standAloneMessage = (a: DrbdConnectedArgs, node: string) => `${a.resource} on ${node} is StandAlone: it will not connect by itself`;
+const STANDALONE_HINT = 'a split brain or a refused peer: run haforge split-brain to see why, or drbdadm connect when you know';
+
+/** Waits until the resource is Connected; StandAlone ends it, at once without a cluster manager, after the grace with one. */
+function connectWait(a: DrbdConnectedArgs, manager: string | undefined, node: string): Step {
+  let standAloneSince: number | undefined;
+  return drbdWait(`wait for ${a.resource} to connect`, a.minor, a.timeout ?? 120, (d) => {
+    if (!d) return { done: false, error: `${a.resource} went down` };
+    if (d.connection !== 'StandAlone') standAloneSince = undefined;
+    else if (!manager) return { done: false, error: `${a.resource} went StandAlone (split brain or refused peer)`, hint: STANDALONE_HINT };
+    else if (Date.now() - (standAloneSince ??= Date.now()) > STANDALONE_GRACE_MS) return { done: false, error: `${standAloneMessage(a, node)} (for ${STANDALONE_GRACE_MS / 1000} s, with ${manager} running)`, hint: STANDALONE_HINT };
+    return { done: d.connection === 'Connected', progress: `${a.resource}: ${d.connection}` };
+  });
+}

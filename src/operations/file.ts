@@ -1,8 +1,8 @@
 // A file's content (inline or from a template), mode and owner.
 import { createHash } from 'node:crypto';
 import { request } from '../engine/fact.js';
-import type { Operation } from '../engine/operation.js';
-import { change, fail, noop } from '../engine/plan.js';
+import type { Operation, PlanContext } from '../engine/operation.js';
+import { change, fail, noop, type TaskPlan } from '../engine/plan.js';
 import { pathFact } from '../facts/files.js';
 import { mountsFact } from '../facts/mounts.js';
 import { unifiedDiff } from '../util/diff.js';
@@ -52,33 +52,43 @@ export const fileOperation: Operation<FileArgs> = {
   plan(a, ctx) {
     // Elsewhere the path leads through a symlink into an empty mount point: the volume's node writes it for all.
     if (a.on_volume && !ctx.fact(MOUNTS).some((m) => m.path === a.on_volume)) return noop(`on ${a.on_volume}, which is mounted on another node`);
-    const desired = a.template !== undefined ? ctx.renderTemplate(a.template) : (a.content ?? '');
-    const current = ctx.fact(request(pathFact, { path: a.path, content: !a.secret }));
-    const mode = normalizeModeArg(a.mode);
-    const pruned = a.secret && !a.backup ? secretBackupSteps(a.path, ctx.fact(secretBackups(a.path))) : [];
-    const write = (why: string, before: string) =>
-      change(why, [
-        writeFileStep({
-          path: a.path,
-          content: desired,
-          mode: mode ?? (current.type === 'absent' ? (a.secret ? '0600' : '0644') : undefined),
-          owner: a.owner,
-          group: a.group,
-          backup: a.backup ?? !a.secret,
-          validate: a.validate,
-          secret: a.secret,
-          description: `write ${a.path}${a.secret ? ' (secret)' : ''}`,
-        }),
-        ...pruned,
-      ], { diff: a.secret ? undefined : unifiedDiff(before, desired, a.path) });
-
-    if (current.type === 'absent') return write('create', '');
-    if (current.type !== 'file') {
-      return fail(`${a.path} is a ${current.type === 'dir' ? 'directory' : current.type}, not a file`, 'remove or move it by hand if a file belongs there');
-    }
-    const sha = createHash('sha256').update(desired).digest('hex');
-    if (sha !== current.sha256) return write('content differs', current.content?.toString('utf8') ?? '(not shown: large file)\n');
-    const steps = [...attributeSteps(a.path, current, { mode, owner: a.owner, group: a.group }), ...pruned];
-    return steps.length ? change(pruned.length ? 'old backups of the secret' : 'attributes differ', steps) : noop('content, mode and owner as desired');
+    return planContent(a, ctx);
+  },
+  // The volume mounted here in this run: the relocation moves what the path holds now onto it, then the file is compared there.
+  predict(a, ctx) {
+    if (!a.on_volume || ctx.fact(MOUNTS).some((m) => m.path === a.on_volume)) return undefined;
+    const mounted = ctx.earlier.some((e) => e.host === ctx.node.name && e.op === 'mount' && (e.args as { path: string }).path === a.on_volume);
+    return mounted ? { ...planContent(a, ctx), predicted: [`${a.on_volume} mounted on ${ctx.node.name} in this run`] } : undefined;
   },
 };
+
+function planContent(a: FileArgs, ctx: PlanContext): TaskPlan {
+  const desired = a.template !== undefined ? ctx.renderTemplate(a.template) : (a.content ?? '');
+  const current = ctx.fact(request(pathFact, { path: a.path, content: !a.secret }));
+  const mode = normalizeModeArg(a.mode);
+  const pruned = a.secret && !a.backup ? secretBackupSteps(a.path, ctx.fact(secretBackups(a.path))) : [];
+  const write = (why: string, before: string) =>
+    change(why, [
+      writeFileStep({
+        path: a.path,
+        content: desired,
+        mode: mode ?? (current.type === 'absent' ? (a.secret ? '0600' : '0644') : undefined),
+        owner: a.owner,
+        group: a.group,
+        backup: a.backup ?? !a.secret,
+        validate: a.validate,
+        secret: a.secret,
+        description: `write ${a.path}${a.secret ? ' (secret)' : ''}`,
+      }),
+      ...pruned,
+    ], { diff: a.secret ? undefined : unifiedDiff(before, desired, a.path) });
+
+  if (current.type === 'absent') return write('create', '');
+  if (current.type !== 'file') {
+    return fail(`${a.path} is a ${current.type === 'dir' ? 'directory' : current.type}, not a file`, 'remove or move it by hand if a file belongs there');
+  }
+  const sha = createHash('sha256').update(desired).digest('hex');
+  if (sha !== current.sha256) return write('content differs', current.content?.toString('utf8') ?? '(not shown: large file)\n');
+  const steps = [...attributeSteps(a.path, current, { mode, owner: a.owner, group: a.group }), ...pruned];
+  return steps.length ? change(pruned.length ? 'old backups of the secret' : 'attributes differ', steps) : noop('content, mode and owner as desired');
+}

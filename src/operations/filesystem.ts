@@ -1,8 +1,8 @@
 // A filesystem made once on an empty device, and mounted. On a DRBD device
 // both act only where the resource is Primary.
 import { request } from '../engine/fact.js';
-import type { Operation, PlanContext } from '../engine/operation.js';
-import { change, fail, noop, type TaskPlan } from '../engine/plan.js';
+import type { Operation, PlanContext, PredictContext } from '../engine/operation.js';
+import { change, fail, noop, type Step, type TaskPlan } from '../engine/plan.js';
 import { describeSignatures, deviceFilesystemFact } from '../facts/blockdev.js';
 import { deviceState, drbdStatusFact } from '../drbd/status.js';
 import { mountsFact } from '../facts/mounts.js';
@@ -11,6 +11,17 @@ import { absolutePath, clusterManagerHere, MANAGER } from './common.js';
 const STATUS = request(drbdStatusFact, undefined);
 const MOUNTS = request(mountsFact, undefined);
 const drbdMinor = (device: string) => /^\/dev\/drbd(\d+)$/.exec(device)?.[1];
+
+/**
+ * For /dev/drbdN not up yet: the first promotion of its resource planned on
+ * this node earlier in the run (on disks that got new metadata), which a
+ * prediction rests on; else undefined.
+ */
+function firstPromotionPlanned(device: string, ctx: PredictContext): string | undefined {
+  const minor = drbdMinor(device);
+  const promotion = ctx.earlier.find((e) => e.op === 'drbd_primary' && e.host === ctx.node.name && (e.args as { minor: number }).minor === Number(minor) && e.plan.steps.some((s) => s.destructive));
+  return promotion && `first promotion of ${(promotion.args as { resource: string }).resource} planned on ${ctx.node.name} (${promotion.plan.predicted?.join('; ') ?? promotion.plan.reason})`;
+}
 
 /** For /dev/drbdN: why this node must leave it alone (not Primary), else undefined. */
 function notPrimaryHere(device: string, ctx: PlanContext): TaskPlan | undefined {
@@ -61,11 +72,20 @@ export const filesystemOperation: Operation<FilesystemArgs> = {
     if (dev.signatures.length > 0) {
       return fail(`${a.device} holds ${describeSignatures(dev.signatures)}, not ${a.type}: refusing to make a filesystem over it`, 'haforge never reformats; if the data is disposable, wipe it yourself and run again');
     }
-    const label = a.label ? ['-L', a.label] : [];
-    const argv = a.type === 'xfs' ? ['mkfs.xfs', '-q', ...label, a.device] : ['mkfs.ext4', '-q', ...label, a.device];
-    return change('no signature on the device', [{ description: `mkfs.${a.type} ${a.device} (the device is empty)`, argv, destructive: true }]);
+    return change('no signature on the device', [mkfsStep(a)]);
+  },
+  // A DRBD device made on blank disks in this run carries no signature either.
+  predict(a, ctx) {
+    const basis = firstPromotionPlanned(a.device, ctx);
+    return basis ? change('a new DRBD device on blank disks: no signature', [mkfsStep(a)], { predicted: [basis] }) : undefined;
   },
 };
+
+function mkfsStep(a: FilesystemArgs): Step {
+  const label = a.label ? ['-L', a.label] : [];
+  const argv = a.type === 'xfs' ? ['mkfs.xfs', '-q', ...label, a.device] : ['mkfs.ext4', '-q', ...label, a.device];
+  return { description: `mkfs.${a.type} ${a.device} (the device is empty)`, argv, destructive: true };
+}
 
 export interface MountArgs {
   path: string;
@@ -109,6 +129,12 @@ export const mountOperation: Operation<MountArgs> = {
     if (skip) return skip;
     const manager = drbdMinor(a.device) === undefined ? undefined : clusterManagerHere(ctx);
     if (manager) return noop(`not mounted, and ${manager} runs on ${ctx.node.name}: it mounts ${a.device} where it runs the services`);
-    return change('not mounted', [{ description: `mount ${a.device} ${a.path}`, argv: ['mount', '-t', a.fstype, '-o', a.options ?? 'defaults', a.device, a.path] }]);
+    return change('not mounted', [mountStep(a)]);
+  },
+  predict(a, ctx) {
+    const basis = (a.state ?? 'mounted') === 'mounted' && !clusterManagerHere(ctx) ? firstPromotionPlanned(a.device, ctx) : undefined;
+    return basis ? change('Primary here once promoted: mounted', [mountStep(a)], { predicted: [basis] }) : undefined;
   },
 };
+
+const mountStep = (a: MountArgs): Step => ({ description: `mount ${a.device} ${a.path}`, argv: ['mount', '-t', a.fstype, '-o', a.options ?? 'defaults', a.device, a.path] });

@@ -31,8 +31,15 @@ interface RawPlay {
   any_errors_fatal?: boolean;
 }
 
-/** haforge's own directory (for built-in playbooks and templates). */
-export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** haforge's own directory (for built-in playbooks and templates): the nearest one up with haforge's package.json, wherever the build put this module. */
+export const PACKAGE_ROOT = packageRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'playbooks'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`haforge's package directory (with package.json and playbooks/) is not above ${from}`);
+  }
+}
 
 /** A playbook path as given, or the name of a built-in one ("bootstrap"). */
 export function resolvePlaybookPath(name: string): string {

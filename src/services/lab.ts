@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import { UserError } from '../errors.js';
 import { quoteArgv } from '../util/shell.js';
 import { exists } from '../util/fs.js';
+import { HOST_NAME_PATTERN } from '../schema/values.js';
 import { StoppedWhileBootingError, waitForSsh } from '../lab/boot.js';
 import { describeOffset, syncGuestClock } from '../lab/clock.js';
 import { runOk } from '../lab/exec.js';
@@ -19,12 +20,14 @@ import { withLabLock } from '../lab/lock.js';
 import { killQemu, launch, nicId, type LaunchSpec, qemuProcessesUnder, runningPid, PortBusyError } from '../lab/qemu.js';
 import { qmpCommand } from '../lab/qmp.js';
 import { ensureKeypair, publicKeyBlob, sshOptions } from '../lab/ssh-keys.js';
-import { findNode, readState, requireState, writeState, type Accel, type LabState, type NodeState, type StackName } from '../lab/state.js';
+import { findNode, hostName, readState, requireState, writeState, type Accel, type LabState, type NodeState, type StackName } from '../lab/state.js';
 
 export type Report = (msg: string) => void;
 
 export interface NodeStatus {
   name: string;
+  /** Its host name, and its name in the lab's inventory (qualified when the lab has a domain). */
+  hostname: string;
   sshPort: number;
   addresses: { ssh: string } & Record<LinkId, string>;
   power: 'running' | 'off';
@@ -50,14 +53,22 @@ export interface UpOptions {
   diskSizeMiB: number;
   accel: Accel;
   stack: StackName;
+  /** DNS domain for the VMs' host names (node1.<domain>). */
+  domain?: string;
   bootTimeoutSec: number;
   rebuildImage?: boolean;
   report: Report;
 }
 
+const HOST_NAME = new RegExp(HOST_NAME_PATTERN);
+
 const RUNTIME_PROGRAMS = ['qemu-system-x86_64', 'qemu-img', 'ssh', 'ssh-keygen'] as const;
 
 export async function labUp(opts: UpOptions): Promise<LabStatus> {
+  // It goes onto each VM's kernel command line and into /etc/hosts.
+  if (opts.domain !== undefined && !HOST_NAME.test(`node1.${opts.domain}`)) {
+    throw new UserError(`--domain '${opts.domain}' is not a DNS domain`, { hint: 'labels of letters, digits and dashes, separated by dots: ha.example.com' });
+  }
   const tools = requirePrograms(RUNTIME_PROGRAMS);
   const paths = new LabPaths(opts.name);
   return withLabLock(paths, 'up', () => upLocked(paths, opts, tools));
@@ -68,6 +79,11 @@ async function upLocked(paths: LabPaths, opts: UpOptions, tools: Record<string, 
   if (state && state.nodes.length !== opts.nodes) {
     throw new UserError(`lab "${opts.name}" already exists with ${state.nodes.length} nodes, not ${opts.nodes}`, {
       hint: `\`haforge lab down --name ${opts.name}\` first, or use another --name`,
+    });
+  }
+  if (state && (state.domain ?? '') !== (opts.domain ?? '')) {
+    throw new UserError(`lab "${opts.name}" already exists with ${state.domain ? `domain ${state.domain}` : 'no domain'}`, {
+      hint: `a VM's host name is set at its first boot: \`haforge lab down --name ${opts.name}\` first, or use another --name`,
     });
   }
   const isNew = !state;
@@ -120,6 +136,7 @@ async function createLab(
     stack: opts.stack,
     sbd: true,
     mcast: await unusedMcast(opts.name),
+    ...(opts.domain ? { domain: opts.domain } : {}),
     nodes,
   };
   for (const n of nodes) {
@@ -220,6 +237,7 @@ export async function labStatus(name: string): Promise<LabStatus> {
     const pid = await runningPid(paths, n.name);
     nodes.push({
       name: n.name,
+      hostname: hostName(state, n),
       sshPort: n.sshPort,
       addresses: { ssh: `127.0.0.1:${n.sshPort}`, ...n.addresses },
       power: pid === undefined ? 'off' : 'running',
@@ -257,9 +275,9 @@ export async function labSsh(name: string, node: string, command: string[]): Pro
 export async function labKill(name: string, node: string): Promise<{ node: string; pid: number | null }> {
   const paths = new LabPaths(name);
   return withLabLock(paths, `kill ${node}`, async () => {
-    findNode(await requireState(paths), node);
-    const pid = await killQemu(paths, node);
-    return { node, pid: pid ?? null };
+    const n = findNode(await requireState(paths), node);
+    const pid = await killQemu(paths, n.name);
+    return { node: n.name, pid: pid ?? null };
   });
 }
 
@@ -270,10 +288,10 @@ export async function labKill(name: string, node: string): Promise<{ node: strin
 export async function labFreeze(name: string, node: string, frozen: boolean): Promise<{ node: string; frozen: boolean }> {
   const paths = new LabPaths(name);
   return withLabLock(paths, `${frozen ? 'hang' : 'resume'} ${node}`, async () => {
-    findNode(await requireState(paths), node);
-    if ((await runningPid(paths, node)) === undefined) throw new UserError(`${node} is off`, { hint: `power it on with \`haforge lab start ${node} --name ${name}\`` });
-    await qmpCommand(paths.qmpSocket(node), frozen ? 'stop' : 'cont');
-    return { node, frozen };
+    const n = findNode(await requireState(paths), node);
+    if ((await runningPid(paths, n.name)) === undefined) throw new UserError(`${node} is off`, { hint: `power it on with \`haforge lab start ${node} --name ${name}\`` });
+    await qmpCommand(paths.qmpSocket(n.name), frozen ? 'stop' : 'cont');
+    return { node: n.name, frozen };
   });
 }
 
@@ -306,15 +324,15 @@ export async function labCut(name: string, a: string, b: string, links: readonly
 async function cutLocked(paths: LabPaths, name: string, a: string, b: string, links: readonly LinkId[]): Promise<{ node: string; links: LinkId[]; isolatedFrom: string[] }> {
   const state = await requireState(paths);
   const na = findNode(state, a);
-  findNode(state, b);
-  if (a === b) throw new UserError('cut needs two different nodes');
-  if ((await runningPid(paths, a)) === undefined) {
+  const nb = findNode(state, b);
+  if (na === nb) throw new UserError('cut needs two different nodes');
+  if ((await runningPid(paths, na.name)) === undefined) {
     throw new UserError(`${a} is off`, { hint: `power it on with \`haforge lab start ${a} --name ${name}\`` });
   }
-  for (const link of links) await setLink(paths, a, link, false);
+  for (const link of links) await setLink(paths, na.name, link, false);
   na.cut = [...new Set([...na.cut, ...links])].sort();
   await writeState(paths, state);
-  return { node: a, links: na.cut, isolatedFrom: state.nodes.filter((n) => n.name !== a).map((n) => n.name) };
+  return { node: na.name, links: na.cut, isolatedFrom: state.nodes.filter((n) => n !== na).map((n) => n.name) };
 }
 
 /** Heal: every private link of every node up again. */

@@ -37,10 +37,11 @@ export function formatPlan(plan: PlannedTask[], opts: { diff: boolean; showOutpu
       play = item.play;
       out.push(color.bold(`PLAY ${play}`));
     }
-    const word = item.uncertain ? 'maybe' : item.status;
-    const status = STATUS[item.status]!(word.padEnd(6));
+    const word = item.uncertain ? 'maybe' : item.predicted ? 'predict' : item.status;
+    const status = STATUS[item.status]!(word.padEnd(7));
     out.push(`  ${item.host}  ${status} ${item.task}${item.reason ? color.dim(` (${item.reason})`) : ''}${item.destructive ? color.red(' DESTRUCTIVE') : ''}`);
     if (item.status === 'change') for (const step of item.steps) out.push(color.dim(`      - ${step}`));
+    for (const basis of item.predicted ?? []) out.push(color.dim(`      rests on: ${basis}`));
     if (item.hint) out.push(`      hint: ${item.hint}`);
     if (opts.showOutput && item.output) out.push(indent(item.output, '      | '));
     if (opts.diff && item.diff) out.push(indent(colorDiff(item.diff), '      '));

@@ -12,10 +12,11 @@ import { macFor, mcastFor, mcastKey } from '../../src/lab/network.js';
 import { withLabLock } from '../../src/lab/lock.js';
 import { LabPaths, checkLabName } from '../../src/lab/paths.js';
 import { kernelCommandLine, qemuArgv } from '../../src/lab/qemu.js';
+import { renderStatus } from '../../src/lab/render.js';
 import { RECIPE, recipeHash } from '../../src/lab/recipe.js';
 import { bestOffset, describeOffset, stepCommand } from '../../src/lab/clock.js';
 import { knownHostsLine, parseHostKeys } from '../../src/lab/ssh-keys.js';
-import type { LabState } from '../../src/lab/state.js';
+import { findNode, type LabState } from '../../src/lab/state.js';
 
 const paths = new LabPaths('demo', '/state');
 const state: LabState = {
@@ -93,6 +94,16 @@ describe('QEMU command line', () => {
     expect(cmdline).toMatch(/systemd\.machine_id=[0-9a-f]{32}/);
   });
 
+  it('qualifies the host names with the lab\'s domain, and finds a node by either name', () => {
+    const fqdn = { ...state, domain: 'ha.example.com' };
+    const cmdline = kernelCommandLine({ ...spec, state: fqdn });
+    expect(cmdline).toContain('systemd.hostname=node2.ha.example.com');
+    expect(cmdline).toContain('haforge.hosts=node1.ha.example.com=10.99.0.11,node2.ha.example.com=10.99.0.12');
+    expect(findNode(fqdn, 'node2.ha.example.com')).toBe(fqdn.nodes[1]);
+    expect(findNode(fqdn, 'node2')).toBe(fqdn.nodes[1]);
+    expect(() => findNode(state, 'node2.ha.example.com')).toThrow(/has no node/);
+  });
+
   it('forwards SSH on loopback only, and puts the private NICs on the lab multicast group', () => {
     const argv = qemuArgv(spec).join(' ');
     expect(argv).toContain('hostfwd=tcp:127.0.0.1:40001-:22');
@@ -115,6 +126,18 @@ describe('QEMU command line', () => {
   it('gives each VM the vCPUs of its lab, one for a state file written before the flag existed', () => {
     expect(qemuArgv({ ...spec, state: { ...state, cpus: 2 } }).join(' ')).toContain('-smp 2 ');
     expect(qemuArgv(spec).join(' ')).toContain('-smp 1 ');
+  });
+});
+
+describe('lab status as text', () => {
+  const node = (name: string, hostname: string) => ({ name, hostname, sshPort: 40000, addresses: { ssh: '127.0.0.1:40000', replication: '10.99.0.11', ring1: '10.98.0.11' }, power: 'running' as const, pid: 7, cutLinks: [] });
+  const status = (hostname: string) => ({ name: 'demo', inventory: '/i.yaml', stateDir: '/s', stack: 'pacemaker' as const, accel: 'tcg' as const, nodes: [node('node1', hostname)] });
+  it('shows the host names only where the lab has a domain', () => {
+    expect(renderStatus(status('node1')).split('\n')[1]).toMatch(/^NODE +POWER/);
+    expect(renderStatus(status('node1.ha.example.com')).split('\n').slice(1, 3)).toEqual([
+      expect.stringMatching(/^NODE   HOST NAME +POWER/),
+      expect.stringMatching(/^node1  node1\.ha\.example\.com +running/),
+    ]);
   });
 });
 
@@ -148,6 +171,12 @@ describe('inventory written by lab up', () => {
         },
       },
     });
+  });
+
+  it('names the nodes by their qualified host names where the lab has a domain', () => {
+    const lab = parseInventory('lab.yaml', stringify(inventoryDocument({ ...state, domain: 'ha.example.com' }, paths))).clusters[0]!;
+    expect(lab.nodes.map((n) => n.name)).toEqual(['node1.ha.example.com', 'node2.ha.example.com']);
+    expect(lab.primary).toBe('node1.ha.example.com');
   });
 
   it('fences with SBD on the shared disk where the lab has one and runs Pacemaker; Heartbeat cannot use it', () => {

@@ -34,14 +34,14 @@ export interface LabSession {
   close(): Promise<void>;
 }
 
-/** Boots `name` (2 VMs, or `nodes`) under a fresh state root in the temp dir (a short path: unix sockets must stay under 108 bytes). */
-export async function openLab(name: string, prefix: string, opts: { nodes?: number } = {}): Promise<LabSession> {
+/** Boots `name` (2 VMs, or `nodes`; host names qualified with `domain` if given) under a fresh state root in the temp dir (a short path: unix sockets must stay under 108 bytes). */
+export async function openLab(name: string, prefix: string, opts: { nodes?: number; domain?: string } = {}): Promise<LabSession> {
   const missing = builtCliMissing();
   if (missing) throw new Error(missing);
   const stateRoot = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
   const env = { ...process.env, HAFORGE_LAB_STATE: stateRoot };
   const lab = (cmd: string, ...args: string[]) => runCli(['lab', cmd, '--name', name, ...args], env);
-  const up = await lab('up', ...(opts.nodes ? ['--nodes', String(opts.nodes)] : []));
+  const up = await lab('up', ...(opts.nodes ? ['--nodes', String(opts.nodes)] : []), ...(opts.domain ? ['--domain', opts.domain] : []));
   if (up.code !== 0) throw new Error(`lab up failed:\n${up.stdout}\n${up.stderr}`);
   const status = JSON.parse((await lab('status', '--json')).stdout) as LabStatus;
   const sshRaw = (node: string, command: string, timeoutMs?: number) => {

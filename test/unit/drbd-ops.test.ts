@@ -5,11 +5,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { FactRequest } from '../../src/engine/fact.js';
-import type { PlanContext } from '../../src/engine/operation.js';
+import type { EarlierChange, PlanContext, PredictContext } from '../../src/engine/operation.js';
+import type { TaskPlan } from '../../src/engine/plan.js';
 import { drbdStatusFact } from '../../src/drbd/status.js';
 import { parseMounts } from '../../src/facts/mounts.js';
 import { parseRunningManager } from '../../src/facts/running-manager.js';
-import { drbdAdjustOperation, drbdConnectedOperation, drbdPrimaryOperation, STANDALONE_GRACE_MS } from '../../src/operations/drbd.js';
+import { drbdAdjustOperation, drbdConnectedOperation, drbdMetadataOperation, drbdPrimaryOperation, STANDALONE_GRACE_MS } from '../../src/operations/drbd.js';
 import { filesystemOperation, mountOperation } from '../../src/operations/filesystem.js';
 import { parseBlockDevice, type DeviceFilesystem } from '../../src/facts/blockdev.js';
 
@@ -128,5 +129,52 @@ describe('drbd_adjust (the handler of a changed DRBD configuration)', () => {
     expect(drbdAdjustOperation.plan(ARGS, ctx(PRIMARY, 'none')).steps.map((s) => s.argv)).toEqual([['drbdadm', 'adjust', 'r0']]);
     expect(drbdAdjustOperation.plan(ARGS, ctx(PRIMARY.replace(/^ 0: .*$/m, ' 0: cs:Unconfigured'), 'none'))).toMatchObject({ steps: [], reason: 'r0 is not up: it starts with the new configuration' });
     expect(drbdAdjustOperation.plan(ARGS, ctx('version: 8.4.11 (api:1/proto:86-101)\n', 'none')).steps).toEqual([]);
+  });
+});
+
+describe('check mode on blank nodes: what the DRBD tasks will do once the earlier ones are done', () => {
+  const NOT_UP = 'version: 8.4.11 (api:1/proto:86-101)\n';
+  const blank = parseBlockDevice(fixture('blockdev', 'blank-disk.txt'));
+  const ext4 = parseBlockDevice(fixture('blockdev', 'ext4-disk.txt'));
+  const META_ARGS = { resource: 'r0', disk: '/dev/vdb', minor: 0 };
+  const cluster = { name: 'lab', nodes: [{ name: 'node1' }, { name: 'node2' }] };
+  /** Facts of a node where nothing is up and drbdadm cannot read the metadata yet; `earlier`: the changes planned before. */
+  const predictCtx = (disk: typeof blank, earlier: EarlierChange[]): PredictContext => {
+    const base = ctx(NOT_UP, 'none');
+    const fact = (req: FactRequest) =>
+      req.fact.id === 'blockdev@drbd0-down' ? disk : req.fact.id === 'drbd-metadata@drbd0-down' ? { state: 'unknown', detail: "'r0' not defined in your config" } : base.fact(req);
+    return { ...base, cluster, system: { drbd: { family: '8.4' } }, fact, earlier } as unknown as PredictContext;
+  };
+  const planned = (host: string, op: string, args: object, plan: TaskPlan): EarlierChange => ({ host, op, args, plan });
+  const createMd = (host: string) => planned(host, 'drbd_metadata', META_ARGS, drbdMetadataOperation.predict!(META_ARGS, predictCtx(blank, []))!);
+
+  it('create-md on a disk with no signature; nothing predicted over one that has a signature', () => {
+    expect(drbdMetadataOperation.plan(META_ARGS, predictCtx(blank, []))).toMatchObject({ refusal: { message: expect.stringMatching(/cannot tell whether \/dev\/vdb holds DRBD metadata/) } });
+    expect(drbdMetadataOperation.predict!(META_ARGS, predictCtx(blank, []))).toMatchObject({
+      steps: [{ argv: ['drbdadm', '--force', 'create-md', 'r0'], destructive: true }],
+      predicted: ['/dev/vdb on node1 carries no signature (read now)'],
+    });
+    expect(drbdMetadataOperation.predict!(META_ARGS, predictCtx(ext4, []))).toBeUndefined();
+  });
+
+  it('the forced first promotion only once create-md is planned on every node, then mkfs and the mount on the new device', () => {
+    const promote = drbdPrimaryOperation.predict!(PRIMARY_ARGS, predictCtx(blank, [createMd('node1'), createMd('node2')]))!;
+    expect(promote).toMatchObject({ predicted: ['create-md planned on node1, node2 (blank disks)'] });
+    expect(promote.steps.map((s) => [s.description.replace(/ \(.*/, ''), !!s.destructive])).toEqual([['drbdadm primary --force r0', true], ['wait for r0 to be UpToDate on both sides', false]]);
+    // One node's disk already had metadata (its create-md was a no-op): its data may be the good one.
+    expect(drbdPrimaryOperation.predict!(PRIMARY_ARGS, predictCtx(blank, [createMd('node1')]))).toBeUndefined();
+
+    const promoted = [createMd('node1'), createMd('node2'), planned('node1', 'drbd_primary', PRIMARY_ARGS, promote)];
+    expect(filesystemOperation.predict!({ device: '/dev/drbd0', type: 'ext4' }, predictCtx(blank, promoted))).toMatchObject({ steps: [{ argv: ['mkfs.ext4', '-q', '/dev/drbd0'], destructive: true }] });
+    expect(mountOperation.predict!(MOUNT_ARGS, predictCtx(blank, promoted))!.steps.map((s) => s.argv)).toEqual([['mount', '-t', 'ext4', '-o', 'defaults', '/dev/drbd0', '/replicated']]);
+    // Another minor's promotion, or none: nothing to rest on.
+    expect(filesystemOperation.predict!({ device: '/dev/drbd1', type: 'ext4' }, predictCtx(blank, promoted))).toBeUndefined();
+    expect(mountOperation.predict!(MOUNT_ARGS, predictCtx(blank, promoted.slice(0, 2)))).toBeUndefined();
+  });
+
+  it('waits for the connection where drbd up is planned on the node', () => {
+    const up = planned('node1', 'drbd_up', { resource: 'r0', minor: 0 }, { reason: 'not up', steps: [] });
+    expect(drbdConnectedOperation.predict!({ resource: 'r0', minor: 0 }, predictCtx(blank, [up]))).toMatchObject({ steps: [{ description: 'wait for r0 to connect' }] });
+    expect(drbdConnectedOperation.predict!({ resource: 'r0', minor: 0 }, predictCtx(blank, [{ ...up, host: 'node2' }]))).toBeUndefined();
   });
 });

@@ -13,7 +13,8 @@ import { execute } from '../../src/engine/execute.js';
 import { request } from '../../src/engine/fact.js';
 import { LOCK_DIR, LOCK_GENERATION, LockRefusedError } from '../../src/engine/lock.js';
 import type { Operation } from '../../src/engine/operation.js';
-import { change, noop } from '../../src/engine/plan.js';
+import { change, fail, noop } from '../../src/engine/plan.js';
+import { operations } from '../../src/operations/index.js';
 import { runPlaybook } from '../../src/engine/playbook-run.js';
 import { quietReporter, type Reporter } from '../../src/engine/reporter.js';
 import { RunContext, withRun, type Connector } from '../../src/engine/run-context.js';
@@ -222,6 +223,55 @@ describe('the fact re-read before a destructive step', () => {
   it('refuses to run without --yes or a confirmation', async () => {
     await expect(run({ playbook: destroyBook(), operations: OPS })).rejects.toThrow(/destructive step\(s\) and they were not confirmed/);
     expect(existsSync(c.nodes.node('alice').file('/srv/data'))).toBe(false);
+  });
+});
+
+// ---------------------------------------------------------------- check mode's predictions
+
+/** Needs /srv/ready to run: refuses without it; predicts its change when a task before it in the run writes the file. */
+const readyOp: Operation<{ predictable: boolean }> = {
+  name: 'after_ready',
+  summary: 'test operation',
+  idempotent: true,
+  predictable: true,
+  schema: { type: 'object' },
+  label: () => 'after ready',
+  facts: () => [request(pathFact, { path: '/srv/ready' })],
+  plan(_a, ctx) {
+    if (ctx.fact(request(pathFact, { path: '/srv/ready' })).type === 'absent') return fail('/srv/ready is missing');
+    return change('ready', [{ description: 'record', argv: ['sh', '-c', 'echo ran > /srv/ran'] }]);
+  },
+  predict(a, ctx) {
+    const written = ctx.earlier.find((e) => e.host === ctx.node.name && e.op === 'file' && (e.args as { path: string }).path === '/srv/ready');
+    if (!a.predictable || !written) return undefined;
+    return change('ready once written', [{ description: 'record', argv: ['sh', '-c', 'echo ran > /srv/ran'] }], { predicted: ['/srv/ready written earlier in this run'] });
+  },
+};
+const readyBook = (opts: { write: boolean; predictable: boolean }): Playbook => {
+  const at = { file: 'x', line: 1, column: 1 };
+  const task = (op: string, label: string, args: Record<string, unknown>) => ({ op, label, args, notify: [], position: at });
+  const tasks = [task('file', `file ${opts.write ? '/srv/ready' : '/srv/other'}`, { path: opts.write ? '/srv/ready' : '/srv/other', content: 'yes\n' }), task('after_ready', 'after ready', { predictable: opts.predictable })];
+  return { file: '/tmp/ready.yaml', dir: '/tmp', plays: [{ name: 'ready', hosts: ['alice'], vars: {}, when: [], anyErrorsFatal: false, position: at, handlers: [], tasks }] };
+};
+const READY_OPS = new Map<string, Operation>([...operations, [readyOp.name, readyOp as Operation]]);
+
+describe('check mode predicts what a task will do once earlier changes are made', () => {
+  it('shows the predicted change with what it rests on, and the real run plans the task anew on fresh facts', async () => {
+    const check = await run({ playbook: readyBook({ write: true, predictable: true }), operations: READY_OPS, check: true });
+    expect(check.report.plan.find((p) => p.task === 'after ready')).toMatchObject({ status: 'change', predicted: ['/srv/ready written earlier in this run'], steps: ['record'] });
+    expect(check.report.plan.find((p) => p.task === 'after ready')!.uncertain).toBeUndefined();
+    const real = await run({ playbook: readyBook({ write: true, predictable: true }), operations: READY_OPS });
+    expect(real.report.results.map((r) => `${r.task} ${r.status} ${r.msg}`)).toEqual(['file /srv/ready changed create', 'after ready changed ready']);
+    expect(file('alice', '/srv/ran')).toBe('ran\n');
+  });
+
+  it('says "depends on earlier changes" where the operation cannot predict, or the change a prediction rests on is not planned', async () => {
+    const maybe = await run({ playbook: readyBook({ write: true, predictable: false }), operations: READY_OPS, check: true });
+    expect(maybe.report.plan.find((p) => p.task === 'after ready')).toMatchObject({ status: 'change', uncertain: true, reason: 'depends on earlier changes (now: /srv/ready is missing)' });
+    // An earlier change that is not what the prediction rests on: no prediction.
+    const other = await run({ playbook: readyBook({ write: false, predictable: true }), operations: READY_OPS, check: true });
+    expect(other.report.plan.find((p) => p.task === 'after ready')).toMatchObject({ status: 'change', uncertain: true });
+    expect(other.report.plan.find((p) => p.task === 'after ready')!.predicted).toBeUndefined();
   });
 });
 

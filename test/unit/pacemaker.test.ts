@@ -24,7 +24,7 @@ import { cibForVerify, mergeConfiguration } from '../../src/pacemaker/merge.js';
 import { propertyNames } from '../../src/pacemaker/managed.js';
 import { managedText } from '../../src/pacemaker/normalize.js';
 import { cibOperation } from '../../src/operations/cib.js';
-import type { PlanContext } from '../../src/engine/operation.js';
+import type { EarlierChange, PlanContext, PredictContext } from '../../src/engine/operation.js';
 import { parseCibQuery, type LiveCib } from '../../src/pacemaker/live-cib.js';
 import { failCount, groupNode, parseCrmMonXml, promotedNodes } from '../../src/pacemaker/crm-mon.js';
 import { nodesOnline, pacemakerWaitOperation, servicesStarted } from '../../src/operations/pacemaker-wait.js';
@@ -544,6 +544,37 @@ describe('cib operation', () => {
     const c = cluster();
     delete c.fencing;
     expect(planCib(c, { state: 'running', cib: fresh() }).refusal?.message).toMatch(/^no fencing section/);
+  });
+});
+
+
+describe('cib operation in check mode on a cluster not started yet', () => {
+  const DOWN: LiveCib = { state: 'down', detail: 'Could not connect to the CIB: Transport endpoint is not connected' };
+  const started = (host: string, name: string): EarlierChange => ({ host, op: 'service', args: { name, state: 'started' }, plan: { reason: 'stopped', steps: [] } });
+  const predictCib = (c: ClusterSpec, live: LiveCib, earlier: EarlierChange[]) =>
+    cibOperation.predict!({}, { node: c.nodes[0]!, cluster: c, fact: () => live, earlier } as unknown as PredictContext);
+
+  it('predicts the whole configuration going into a new cluster once Pacemaker is started here in this run', () => {
+    const plan = predictCib(cluster(), DOWN, [started('node1', 'corosync'), started('node1', 'pacemaker')])!;
+    expect(plan.predicted).toEqual(["pacemaker started on node1 in this run: a new cluster's configuration is empty (no /var/lib/pacemaker/cib/cib.xml)"]);
+    expect(plan.reason).toBe("a new cluster: the inventory's configuration goes in");
+    expect(plan.steps.map((s) => s.description)).toEqual(["crm_verify the new configuration (with the live CIB's schema)", 'save the live configuration in /var/lib/haforge/cib, cibadmin --replace --scope configuration']);
+    expect(plan.diff).toMatch(/^\+.*<primitive class="systemd" id="p_svc_web" type="lighttpd">/m);
+    // Started elsewhere only, or not at all: nothing to rest on.
+    expect(predictCib(cluster(), DOWN, [started('node2', 'pacemaker')])).toBeUndefined();
+    expect(predictCib(cluster(), DOWN, [started('node1', 'corosync')])).toBeUndefined();
+  });
+
+  it('a stopped cluster starts from the CIB it stored: the prediction compares with that one, and shows a removal as destructive', () => {
+    const stored = parseCibQuery(`Could not connect to the CIB: Transport endpoint is not connected\n== stored\n${serializeXml(liveAfterPush(cluster()))}`, 102);
+    expect(stored).toMatchObject({ state: 'down', detail: 'Could not connect to the CIB: Transport endpoint is not connected', stored: { name: 'cib' } });
+    const onStored = (c: ClusterSpec) => predictCib(c, stored, [started('node1', 'pacemaker')])!;
+    expect(onStored(cluster())).toMatchObject({ steps: [], reason: "the live configuration is the inventory's", predicted: ['pacemaker started on node1 in this run: it loads the configuration stored in /var/lib/pacemaker/cib/cib.xml'] });
+    const fewer = cluster();
+    fewer.services = [];
+    expect(onStored(fewer).steps[1]).toMatchObject({ destructive: true, description: expect.stringMatching(/removes p_svc_web/) });
+    // A stored file that is no CIB tells nothing.
+    expect(parseCibQuery('Could not connect\n== stored\n<half', 102)).toEqual({ state: 'down', detail: 'Could not connect' });
   });
 });
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import type { PlanContext } from '../../src/engine/operation.js';
+import type { EarlierChange, PredictContext } from '../../src/engine/operation.js';
 import { preparePlaybook, TemplateFiles } from '../../src/engine/prepare.js';
 import { serviceTemplates, templateContext } from '../../src/engine/template-context.js';
 import { parseInventory } from '../../src/inventory/load.js';
@@ -90,15 +90,22 @@ describe('service files in the relocate playbook', () => {
 });
 
 describe('file on_volume', () => {
-  const plan = (mounted: string[]) => {
-    const ctx = {
+  const ARGS = { path: '/etc/mysql/mariadb.conf.d/60-cluster.cnf', content: 'x\n', on_volume: '/srv/ha' };
+  const ctx = (mounted: string[], earlier: EarlierChange[] = []) =>
+    ({
       node: { name: 'node2' },
       fact: (r: { fact: { id: string } }) => (r.fact.id === 'mounts' ? mounted.map((p) => ({ device: '/dev/drbd0', path: p, fstype: 'ext4', options: 'rw' })) : { type: 'absent' }),
-    } as unknown as PlanContext;
-    return fileOperation.plan({ path: '/etc/mysql/mariadb.conf.d/60-cluster.cnf', content: 'x\n', on_volume: '/srv/ha' }, ctx);
-  };
+      earlier,
+    }) as unknown as PredictContext;
+  const plan = (mounted: string[]) => fileOperation.plan(ARGS, ctx(mounted));
   it('writes where the volume is mounted, nowhere else (the path leads into an empty mount point there)', () => {
     expect(plan(['/', '/srv/ha']).steps.map((s) => s.description)).toEqual(['write /etc/mysql/mariadb.conf.d/60-cluster.cnf']);
     expect(plan(['/'])).toMatchObject({ steps: [], reason: 'on /srv/ha, which is mounted on another node' });
+  });
+  it('check mode: where the run mounts the volume first, predicts the write (compared with what the relocation will move onto it)', () => {
+    const mount = (host: string, path: string): EarlierChange => ({ host, op: 'mount', args: { path, device: '/dev/drbd0', fstype: 'ext4' }, plan: { reason: 'not mounted', steps: [] } });
+    expect(fileOperation.predict!(ARGS, ctx(['/'], [mount('node2', '/srv/ha')]))).toMatchObject({ reason: 'create', steps: [{ description: 'write /etc/mysql/mariadb.conf.d/60-cluster.cnf' }], predicted: ['/srv/ha mounted on node2 in this run'] });
+    expect(fileOperation.predict!(ARGS, ctx(['/'], [mount('node1', '/srv/ha')]))).toBeUndefined();
+    expect(fileOperation.predict!(ARGS, ctx(['/'], [mount('node2', '/srv/other')]))).toBeUndefined();
   });
 });

@@ -10,6 +10,7 @@ export default class LabUp extends BaseCommand {
     '<%= config.bin %> lab up',
     '<%= config.bin %> lab up --nodes 3 --stack heartbeat',
     '<%= config.bin %> lab up --name demo --disk-size 512',
+    '<%= config.bin %> lab up --name fqdn --domain ha.example.com',
   ];
 
   static override flags = {
@@ -23,6 +24,8 @@ export default class LabUp extends BaseCommand {
     'disk-size': Flags.integer({ description: 'MiB of the blank data disk (/dev/vdb) per VM', default: 256, min: 16 }),
     accel: Flags.string({ description: 'tcg (software emulation) or kvm', options: ['tcg', 'kvm'], default: 'tcg' }),
     stack: Flags.string({ description: 'cluster manager named in the inventory', options: ['pacemaker', 'heartbeat'], default: 'pacemaker' }),
+    // Clusters whose node names are FQDNs (uname -n prints node1.ha.example.com).
+    domain: Flags.string({ description: 'DNS domain of the VMs\' host names: node1.<domain>, the names in the inventory too' }),
     'boot-timeout': Flags.integer({ description: 'seconds to wait for each VM to accept SSH', default: 240, min: 10 }),
     'rebuild-image': Flags.boolean({ description: 'build the image again even if it is cached', default: false }),
     json: Flags.boolean({ description: 'print the lab status as JSON', default: false }),
@@ -38,6 +41,7 @@ export default class LabUp extends BaseCommand {
       diskSizeMiB: flags['disk-size'],
       accel: flags.accel as 'tcg' | 'kvm',
       stack: flags.stack as 'pacemaker' | 'heartbeat',
+      domain: flags.domain,
       bootTimeoutSec: flags['boot-timeout'],
       rebuildImage: flags['rebuild-image'],
       report: this.report,
