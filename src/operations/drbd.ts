@@ -61,8 +61,10 @@ export const drbdMetadataOperation: Operation<DrbdMetadataArgs> = {
   },
   // drbdadm cannot read metadata before drbd-utils and the resource file are there; a disk with no signature at all gets it.
   predict(a, ctx) {
-    const disk = ctx.fact(metadataFacts(a)[0]);
-    if (!disk?.exists || disk.unreadable || disk.signatures.length) return undefined;
+    const [diskFact, metaFact] = metadataFacts(a);
+    const [disk, meta] = [ctx.fact(diskFact), ctx.fact(metaFact)];
+    // Only where drbdadm could not tell (a disk it called present or absent was planned on that).
+    if (meta?.state !== 'unknown' || !disk?.exists || disk.unreadable || disk.signatures.length) return undefined;
     return change('no signature on the disk: metadata will be created', [createMdStep(a)], { predicted: [`${a.disk} on ${ctx.node.name} carries no signature (read now)`] });
   },
 };

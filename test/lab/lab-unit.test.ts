@@ -13,6 +13,7 @@ import { withLabLock } from '../../src/lab/lock.js';
 import { LabPaths, checkLabName } from '../../src/lab/paths.js';
 import { kernelCommandLine, qemuArgv } from '../../src/lab/qemu.js';
 import { renderStatus } from '../../src/lab/render.js';
+import { labUp } from '../../src/services/lab.js';
 import { RECIPE, recipeHash } from '../../src/lab/recipe.js';
 import { bestOffset, describeOffset, stepCommand } from '../../src/lab/clock.js';
 import { knownHostsLine, parseHostKeys } from '../../src/lab/ssh-keys.js';
@@ -102,6 +103,13 @@ describe('QEMU command line', () => {
     expect(findNode(fqdn, 'node2.ha.example.com')).toBe(fqdn.nodes[1]);
     expect(findNode(fqdn, 'node2')).toBe(fqdn.nodes[1]);
     expect(() => findNode(state, 'node2.ha.example.com')).toThrow(/has no node/);
+  });
+
+  it('refuses a domain that is no DNS domain before anything is made (it goes onto the kernel command line)', async () => {
+    const up = { name: 'demo', nodes: 2, memoryMiB: 1024, cpus: 2, diskSizeMiB: 256, accel: 'tcg' as const, stack: 'pacemaker' as const, bootTimeoutSec: 1, report: () => undefined };
+    for (const domain of ['ha example', 'ha.example.com haforge.sshkey=AAAA', '.example', 'ex_ample.com']) {
+      await expect(labUp({ ...up, domain })).rejects.toThrow(`--domain '${domain}' is not a DNS domain`);
+    }
   });
 
   it('forwards SSH on loopback only, and puts the private NICs on the lab multicast group', () => {

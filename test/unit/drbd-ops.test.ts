@@ -139,10 +139,10 @@ describe('check mode on blank nodes: what the DRBD tasks will do once the earlie
   const META_ARGS = { resource: 'r0', disk: '/dev/vdb', minor: 0 };
   const cluster = { name: 'lab', nodes: [{ name: 'node1' }, { name: 'node2' }] };
   /** Facts of a node where nothing is up and drbdadm cannot read the metadata yet; `earlier`: the changes planned before. */
-  const predictCtx = (disk: typeof blank, earlier: EarlierChange[]): PredictContext => {
+  const UNKNOWN = { state: 'unknown', detail: "'r0' not defined in your config" };
+  const predictCtx = (disk: typeof blank, earlier: EarlierChange[], meta: object = UNKNOWN): PredictContext => {
     const base = ctx(NOT_UP, 'none');
-    const fact = (req: FactRequest) =>
-      req.fact.id === 'blockdev@drbd0-down' ? disk : req.fact.id === 'drbd-metadata@drbd0-down' ? { state: 'unknown', detail: "'r0' not defined in your config" } : base.fact(req);
+    const fact = (req: FactRequest) => (req.fact.id === 'blockdev@drbd0-down' ? disk : req.fact.id === 'drbd-metadata@drbd0-down' ? meta : base.fact(req));
     return { ...base, cluster, system: { drbd: { family: '8.4' } }, fact, earlier } as unknown as PredictContext;
   };
   const planned = (host: string, op: string, args: object, plan: TaskPlan): EarlierChange => ({ host, op, args, plan });
@@ -155,6 +155,8 @@ describe('check mode on blank nodes: what the DRBD tasks will do once the earlie
       predicted: ['/dev/vdb on node1 carries no signature (read now)'],
     });
     expect(drbdMetadataOperation.predict!(META_ARGS, predictCtx(ext4, []))).toBeUndefined();
+    // drbdadm read the metadata: the plan stands on that, no prediction.
+    expect(drbdMetadataOperation.predict!(META_ARGS, predictCtx(blank, [], { state: 'present', detail: '' }))).toBeUndefined();
   });
 
   it('the forced first promotion only once create-md is planned on every node, then mkfs and the mount on the new device', () => {
