@@ -62,6 +62,7 @@ export const fileOperation: Operation<FileArgs> = {
   },
 };
 
+/** The file against its desired content, mode and owner, where it is to be written. */
 function planContent(a: FileArgs, ctx: PlanContext): TaskPlan {
   const desired = a.template !== undefined ? ctx.renderTemplate(a.template) : (a.content ?? '');
   const current = ctx.fact(request(pathFact, { path: a.path, content: !a.secret }));
