@@ -15,6 +15,7 @@ import { LOCK_DIR, LOCK_GENERATION, LockRefusedError } from '../../src/engine/lo
 import type { Operation } from '../../src/engine/operation.js';
 import { change, fail, noop } from '../../src/engine/plan.js';
 import { operations } from '../../src/operations/index.js';
+import { formatPlan } from '../../src/ui/plan.js';
 import { runPlaybook } from '../../src/engine/playbook-run.js';
 import { quietReporter, type Reporter } from '../../src/engine/reporter.js';
 import { RunContext, withRun, type Connector } from '../../src/engine/run-context.js';
@@ -260,6 +261,13 @@ describe('check mode predicts what a task will do once earlier changes are made'
     const check = await run({ playbook: readyBook({ write: true, predictable: true }), operations: READY_OPS, check: true });
     expect(check.report.plan.find((p) => p.task === 'after ready')).toMatchObject({ status: 'change', predicted: ['/srv/ready written earlier in this run'], steps: ['record'] });
     expect(check.report.plan.find((p) => p.task === 'after ready')!.uncertain).toBeUndefined();
+    // As the plan prints it: the word, the steps, what it rests on.
+    expect(formatPlan(check.report.plan, { diff: false, showOutput: false }).replace(/\u001b\[\d+m/g, '').split('\n').slice(-4)).toEqual([
+      '  alice  predict after ready (ready once written)',
+      '      - record',
+      '      rests on: /srv/ready written earlier in this run',
+      'plan: 2 to change, 0 refused, 0 ok (tasks × hosts)',
+    ]);
     const real = await run({ playbook: readyBook({ write: true, predictable: true }), operations: READY_OPS });
     expect(real.report.results.map((r) => `${r.task} ${r.status} ${r.msg}`)).toEqual(['file /srv/ready changed create', 'after ready changed ready']);
     expect(file('alice', '/srv/ran')).toBe('ran\n');
