@@ -39,6 +39,11 @@ export interface PredictContext extends PlanContext {
   earlier: readonly EarlierChange[];
 }
 
+/** The changes planned earlier in the run by operation `op` whose arguments include `args`, on `host` (default: any). */
+export function plannedBefore(ctx: PredictContext, op: string, args: Record<string, unknown>, host?: string): EarlierChange[] {
+  return ctx.earlier.filter((e) => e.op === op && (host === undefined || e.host === host) && Object.entries(args).every(([k, v]) => (e.args as Record<string, unknown>)[k] === v));
+}
+
 export interface Operation<A = any> {
   name: string;
   summary: string;

@@ -6,7 +6,7 @@
 // (haforge cib restore puts it back). Run it on one node: the
 // CIB is cluster-wide.
 import { request } from '../engine/fact.js';
-import type { Operation } from '../engine/operation.js';
+import { plannedBefore, type Operation } from '../engine/operation.js';
 import { change, fail, noop, type TaskPlan } from '../engine/plan.js';
 import type { ClusterSpec } from '../inventory/model.js';
 import { cibFact, STORED_CIB } from '../pacemaker/live-cib.js';
@@ -50,7 +50,7 @@ export const cibOperation: Operation<Record<string, never>> = {
     const cluster = ctx.cluster;
     const live = ctx.fact(LIVE);
     if (cluster.stack !== 'pacemaker' || !cluster.fencing || live.state !== 'down') return undefined;
-    if (!ctx.earlier.some((e) => e.host === ctx.node.name && e.op === 'service' && (e.args as { name: string }).name === 'pacemaker')) return undefined;
+    if (!plannedBefore(ctx, 'service', { name: 'pacemaker' }, ctx.node.name).length) return undefined;
     const started = `pacemaker started on ${ctx.node.name} in this run`;
     if (live.stored) return { ...replacePlan(cluster, live.stored), predicted: [`${started}: it loads the configuration stored in ${STORED_CIB}`] };
     const plan = replacePlan(cluster, undefined);

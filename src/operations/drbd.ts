@@ -3,7 +3,7 @@
 // truly blank disks). Every destructive step stands on facts read just
 // before it and says which fact makes it safe.
 import { request } from '../engine/fact.js';
-import type { EarlierChange, Operation, PlanContext, PredictContext } from '../engine/operation.js';
+import { plannedBefore, type Operation, type PlanContext } from '../engine/operation.js';
 import type { NodeSpec } from '../inventory/model.js';
 import { change, fail, noop, type Step, type TaskPlan } from '../engine/plan.js';
 import { blockDeviceFact, describeSignatures, foreignSignatures, zeroHeadFact } from '../facts/blockdev.js';
@@ -70,9 +70,6 @@ export const drbdMetadataOperation: Operation<DrbdMetadataArgs> = {
 };
 
 const createMdStep = (a: DrbdMetadataArgs): Step => ({ description: `drbdadm create-md ${a.resource} (${a.disk} is blank)`, argv: ['drbdadm', '--force', 'create-md', a.resource], destructive: true });
-
-/** Earlier changes of the run by operation `op` for DRBD resource `resource`. */
-const earlierFor = (ctx: PredictContext, op: string, resource: string): EarlierChange[] => ctx.earlier.filter((e) => e.op === op && (e.args as { resource?: string }).resource === resource);
 
 /** The disk's signatures and its DRBD metadata: read only while the resource is down. */
 function metadataFacts(a: DrbdMetadataArgs) {
@@ -180,7 +177,7 @@ export const drbdPrimaryOperation: Operation<DrbdPrimaryArgs> = {
   // New metadata on every node's disk means both sides come up Inconsistent: the first promotion.
   predict(a, ctx) {
     const nodes = ctx.cluster.nodes.map((n) => n.name);
-    const made = earlierFor(ctx, 'drbd_metadata', a.resource).map((e) => e.host);
+    const made = plannedBefore(ctx, 'drbd_metadata', { resource: a.resource }).map((e) => e.host);
     if (!nodes.every((n) => made.includes(n)) || clusterManagerHere(ctx)) return undefined;
     if (a.initial_sync === 'skip' && notBlankForSkip(a, ctx)) return undefined;
     const wait = a.wait === false || a.initial_sync === 'skip' ? [] : [waitForSync(a)];
@@ -274,7 +271,7 @@ export const drbdConnectedOperation: Operation<DrbdConnectedArgs> = {
   label: (a) => `drbd ${a.resource} connected`,
   facts: () => [STATUS, MANAGER],
   predict(a, ctx) {
-    if (!earlierFor(ctx, 'drbd_up', a.resource).some((e) => e.host === ctx.node.name)) return undefined;
+    if (!plannedBefore(ctx, 'drbd_up', { resource: a.resource }, ctx.node.name).length) return undefined;
     return { reason: 'brought up in this run: waiting for the peer', steps: [connectWait(a, clusterManagerHere(ctx), ctx.node.name)], predicted: [`drbd up ${a.resource} planned on ${ctx.node.name}`] };
   },
   plan(a, ctx) {

@@ -1,7 +1,7 @@
 // A file's content (inline or from a template), mode and owner.
 import { createHash } from 'node:crypto';
 import { request } from '../engine/fact.js';
-import type { Operation, PlanContext } from '../engine/operation.js';
+import { plannedBefore, type Operation, type PlanContext } from '../engine/operation.js';
 import { change, fail, noop, type TaskPlan } from '../engine/plan.js';
 import { pathFact } from '../facts/files.js';
 import { mountsFact } from '../facts/mounts.js';
@@ -57,8 +57,7 @@ export const fileOperation: Operation<FileArgs> = {
   // The volume mounted here in this run: the relocation moves what the path holds now onto it, then the file is compared there.
   predict(a, ctx) {
     if (!a.on_volume || ctx.fact(MOUNTS).some((m) => m.path === a.on_volume)) return undefined;
-    const mounted = ctx.earlier.some((e) => e.host === ctx.node.name && e.op === 'mount' && (e.args as { path: string }).path === a.on_volume);
-    return mounted ? { ...planContent(a, ctx), predicted: [`${a.on_volume} mounted on ${ctx.node.name} in this run`] } : undefined;
+    return plannedBefore(ctx, 'mount', { path: a.on_volume }, ctx.node.name).length ? { ...planContent(a, ctx), predicted: [`${a.on_volume} mounted on ${ctx.node.name} in this run`] } : undefined;
   },
 };
 

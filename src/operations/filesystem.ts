@@ -1,7 +1,7 @@
 // A filesystem made once on an empty device, and mounted. On a DRBD device
 // both act only where the resource is Primary.
 import { request } from '../engine/fact.js';
-import type { Operation, PlanContext, PredictContext } from '../engine/operation.js';
+import { plannedBefore, type Operation, type PlanContext, type PredictContext } from '../engine/operation.js';
 import { change, fail, noop, type Step, type TaskPlan } from '../engine/plan.js';
 import { describeSignatures, deviceFilesystemFact } from '../facts/blockdev.js';
 import { deviceState, drbdStatusFact } from '../drbd/status.js';
@@ -19,7 +19,8 @@ const drbdMinor = (device: string) => /^\/dev\/drbd(\d+)$/.exec(device)?.[1];
  */
 function firstPromotionPlanned(device: string, ctx: PredictContext): string | undefined {
   const minor = drbdMinor(device);
-  const promotion = ctx.earlier.find((e) => e.op === 'drbd_primary' && e.host === ctx.node.name && (e.args as { minor: number }).minor === Number(minor) && e.plan.steps.some((s) => s.destructive));
+  if (minor === undefined) return undefined;
+  const promotion = plannedBefore(ctx, 'drbd_primary', { minor: Number(minor) }, ctx.node.name).find((e) => e.plan.steps.some((s) => s.destructive));
   return promotion && `first promotion of ${(promotion.args as { resource: string }).resource} planned on ${ctx.node.name} (${promotion.plan.predicted?.join('; ') ?? promotion.plan.reason})`;
 }
 
