@@ -89,6 +89,12 @@ export interface Plan<R = unknown> {
   predicted?: string[];
   /** The state is one the plan refuses to touch. */
   refusal?: Refusal;
+  /**
+   * What a running daemon reads stays the same (only a file's mode, owner or
+   * old backups change): the task's handlers are not notified, so fixing a
+   * key's mode never restarts a cluster stack.
+   */
+  contentUnchanged?: boolean;
 }
 
 /** An operation's plan for one host. */

@@ -320,7 +320,7 @@ class PlaybookRun {
         return true;
       }
       result('changed', taskPlan.reason, { diff: taskPlan.diff });
-      t.task.notify.forEach((n) => notified.add(n));
+      if (!taskPlan.contentUnchanged) t.task.notify.forEach((n) => notified.add(n));
       return true;
     } catch (err) {
       result('failed', describeError(err), { hint: err instanceof HaforgeError ? err.hint : undefined });

@@ -55,11 +55,15 @@ export const RECIPE: Recipe = {
     'sendmail', 'sensible-mda', 'procmail', 'make',
     // runbook 002's virtual machine: libvirt and QEMU (software emulation inside the VM)
     'libvirt-daemon-system', 'libvirt-daemon-driver-qemu', 'libvirt-clients', 'qemu-system-x86',
+    // a cluster built the ClusterLabs way, with pcs, for haforge to take over (its CLI works without pcsd)
+    'pcs',
   ],
   // logd: cluster-glue's log daemon (Heartbeat's use_logd); enabled by its package, costs boot time.
   disabledUnits: ['corosync', 'pacemaker', 'heartbeat', 'logd', 'mon', 'drbd', 'lighttpd', 'sbd', 'mariadb', 'sendmail',
     // libvirt: haforge starts it where a cluster runs virtual machines (VirtualDomain)
-    'libvirtd', 'libvirtd.socket', 'libvirtd-ro.socket', 'libvirtd-admin.socket', 'virtlogd', 'virtlogd.socket', 'virtlockd', 'virtlockd.socket', 'libvirt-guests'],
+    'libvirtd', 'libvirtd.socket', 'libvirtd-ro.socket', 'libvirtd-admin.socket', 'virtlogd', 'virtlogd.socket', 'virtlockd', 'virtlockd.socket', 'libvirt-guests',
+    // pcs's daemons: only its CLI is used, on one node at a time
+    'pcsd', 'pcsd-ruby'],
   maskedUnits: [
     'apt-daily.timer', 'apt-daily-upgrade.timer', 'e2scrub_all.timer', 'e2scrub_reap.service',
     'fstrim.timer', 'systemd-timesyncd.service',

@@ -1,6 +1,8 @@
 // The Pacemaker configuration (CIB) generated from the inventory, loaded
 // with Pacemaker's own tools only (no crmsh or pcs on the nodes). Only what
-// haforge manages is compared, so a second run is a no-op; a change is
+// haforge manages is compared, so a second run is a no-op; resources another
+// tool made that run what the inventory's would are taken over in place
+// (pacemaker/adoption.ts); a change is
 // checked by crm_verify against the live CIB's schema before cibadmin
 // replaces the configuration in one transaction, the live one saved first
 // (haforge cib restore puts it back). Run it on one node: the
@@ -12,7 +14,8 @@ import type { ClusterSpec } from '../inventory/model.js';
 import { cibFact, STORED_CIB } from '../pacemaker/live-cib.js';
 import { fencingWarning } from '../fencing/rules.js';
 import { configurationIsSecret, generateConfiguration } from '../pacemaker/cib.js';
-import { foreignDuplicates, propertyNames, removedResources } from '../pacemaker/managed.js';
+import { planAdoption, withAdoptedIds } from '../pacemaker/adoption.js';
+import { propertyNames, removedResources, restartedResources } from '../pacemaker/managed.js';
 import { cibForVerify, mergeConfiguration } from '../pacemaker/merge.js';
 import { managedText } from '../pacemaker/normalize.js';
 import { BACKUP_DIR, saveThenReplaceScript } from '../pacemaker/backups.js';
@@ -60,32 +63,41 @@ export const cibOperation: Operation<Record<string, never>> = {
 
 /** The live configuration (none: a new cluster's, empty) made the inventory's, keeping what others added. */
 function replacePlan(cluster: ClusterSpec, liveCib: XmlElement | undefined): TaskPlan {
-  const desired = generateConfiguration(cluster);
   const liveConfiguration = liveCib && child(liveCib, 'configuration');
+  // The inventory's resources that already run under other ids (a cluster built with pcs) keep those ids.
+  const adoption = planAdoption(generateConfiguration(cluster), liveConfiguration);
+  if ('refusal' in adoption) {
+    return fail(
+      `resources haforge did not make already run what the inventory's would, in another shape: ${adoption.refusal}`,
+      'shape them as haforge would (one promotable clone per DRBD resource; one group: filesystems, the VIP, the services in the inventory\'s order), or delete them (pcs resource delete / crm configure delete) and let haforge create its own: the services stop while it does',
+    );
+  }
+  const desired = withAdoptedIds(generateConfiguration(cluster), adoption.ids);
   const properties = propertyNames(desired);
-  const before = managedText(liveConfiguration ?? el('configuration'), properties);
+  const before = managedText(liveConfiguration ?? el('configuration'), properties, new Set(adoption.ids.values()));
   const after = managedText(desired, properties);
   if (before === after) return noop('the live configuration is the inventory\'s');
 
-  // Resources an admin made stay; but one that runs what the inventory's would would run twice.
-  const duplicates = foreignDuplicates(desired, liveConfiguration);
-  if (duplicates.length) {
-    return fail(`resources haforge did not make already run what the inventory's would: ${duplicates.join(', ')}`, 'both would run it: delete those resources (pcs resource delete / crm configure delete), or leave these services out of the inventory');
-  }
   const removed = removedResources(desired, liveConfiguration);
+  const restarted = restartedResources(desired, liveConfiguration);
   const merged = mergeConfiguration(desired, liveConfiguration);
   const secret = configurationIsSecret(cluster);
+  const effects = [
+    adoption.adopted.length && `takes over ${adoption.adopted.join(', ')} in place`,
+    removed.length && `removes ${removed.join(', ')} (stopped where they run)`,
+    restarted.length && `restarts ${restarted.join(', ')} where they run`,
+  ].filter(Boolean);
   // XML travels on stdin only: fence passwords never reach an argv, the audit log or a temp file.
   return change(
-    `the live configuration differs from the inventory${removed.length ? `; removes ${removed.join(', ')} (stopped where they run)` : ''}${secret ? ' (holds secrets: diff not shown)' : ''}`,
+    `the live configuration differs from the inventory${effects.length ? `; ${effects.join('; ')}` : ''}${secret ? ' (holds secrets: diff not shown)' : ''}`,
     [
       { description: 'crm_verify the new configuration (with the live CIB\'s schema)', argv: ['sh', '-c', VERIFY], stdin: serializeXml(cibForVerify(liveCib, merged)) },
       {
-        description: `save the live configuration in ${BACKUP_DIR}, cibadmin --replace --scope configuration${removed.length ? ` (removes ${removed.join(', ')})` : ''}`,
+        description: `save the live configuration in ${BACKUP_DIR}, cibadmin --replace --scope configuration${removed.length + restarted.length ? ` (${[...removed.map((r) => `removes ${r}`), ...restarted.map((r) => `restarts ${r}`)].join(', ')})` : ''}`,
         argv: saveThenReplaceScript(),
         stdin: serializeXml(merged),
-        // Removing a resource stops it: asked first (or --yes), like every destructive step.
-        destructive: removed.length > 0,
+        // Removing a resource stops it, new parameters restart it: asked first (or --yes), like every destructive step.
+        destructive: removed.length + restarted.length > 0,
       },
     ],
     { diff: secret ? undefined : unifiedDiff(before, after, 'pacemaker configuration') },

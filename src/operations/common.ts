@@ -1,6 +1,6 @@
 // Schema pieces and remote scripts shared by the file-system operations.
 import type { Schema } from '../schema/types.js';
-import type { Step } from '../engine/plan.js';
+import { change, noop, type Plan, type Step } from '../engine/plan.js';
 import { request } from '../engine/fact.js';
 import type { PlanContext } from '../engine/operation.js';
 import { runningManagerFact } from '../facts/running-manager.js';
@@ -98,6 +98,16 @@ export function writeFileStep(opts: {
     argv: ['sh', '-c', WRITE_SCRIPT, 'haforge-write', opts.path, opts.mode ?? '', opts.owner ?? '', opts.group ?? '', opts.backup ? BACKUP_DIR : '', validate, opts.secret ? 'yes' : ''],
     stdin: opts.content,
   };
+}
+
+/**
+ * A file whose content is as desired: its drifted attributes and old secret
+ * backups put right, or nothing to do. Handlers are not notified (the
+ * content a daemon reads is the same).
+ */
+export function sameContentPlan(path: string, current: { mode: string; owner: string; group: string }, desired: { mode?: string; owner?: string; group?: string }, pruned: Step[], asDesired: string): Plan {
+  const steps = [...attributeSteps(path, current, desired), ...pruned];
+  return steps.length ? change(pruned.length ? 'old backups of the secret' : 'attributes differ', steps, { contentUnchanged: true }) : noop(asDesired);
 }
 
 /** chmod/chown steps for an existing path whose attributes drifted. */

@@ -6,7 +6,7 @@ import { change, fail, noop, type TaskPlan } from '../engine/plan.js';
 import { pathFact } from '../facts/files.js';
 import { mountsFact } from '../facts/mounts.js';
 import { unifiedDiff } from '../util/diff.js';
-import { absolutePath, attributeSteps, groupSchema, modeSchema, normalizeModeArg, ownerSchema, secretBackups, secretBackupSteps, writeFileStep } from './common.js';
+import { absolutePath, groupSchema, modeSchema, normalizeModeArg, ownerSchema, secretBackups, sameContentPlan, secretBackupSteps, writeFileStep } from './common.js';
 
 export interface FileArgs {
   path: string;
@@ -89,6 +89,5 @@ function planContent(a: FileArgs, ctx: PlanContext): TaskPlan {
   }
   const sha = createHash('sha256').update(desired).digest('hex');
   if (sha !== current.sha256) return write('content differs', current.content?.toString('utf8') ?? '(not shown: large file)\n');
-  const steps = [...attributeSteps(a.path, current, { mode, owner: a.owner, group: a.group }), ...pruned];
-  return steps.length ? change(pruned.length ? 'old backups of the secret' : 'attributes differ', steps) : noop('content, mode and owner as desired');
+  return sameContentPlan(a.path, current, { mode, owner: a.owner, group: a.group }, pruned, 'content, mode and owner as desired');
 }

@@ -26,19 +26,33 @@ export function nodesOnline(cluster: ClusterSpec, s: ClusterStatus): WatchState 
   return { done: false, progress: `online: ${online.join(', ') || 'none'}; waiting for ${missing.join(', ') || 'a DC'}` };
 }
 
+/**
+ * The DRBD clones and the services group in crm_mon's view: by haforge's ids,
+ * or, where haforge took over resources another tool made (pacemaker/adoption.ts:
+ * they keep their ids), by what they are: the promotable clones of
+ * ocf:linbit:drbd, the one group.
+ */
+function servicesResources(cluster: ClusterSpec, s: ClusterStatus): { clones: string[]; group: string } {
+  const ids = (cluster.drbd?.resources ?? []).map((r) => drbdCloneId(r.name));
+  const drbd = s.clones.filter((c) => c.promotable && c.instances.some((i) => i.agent === 'ocf:linbit:drbd')).map((c) => c.id);
+  const clones = ids.every((id) => drbd.includes(id)) || drbd.length !== ids.length ? ids : drbd;
+  const group = s.groups.some((g) => g.id === GROUP_ID) || s.groups.length !== 1 ? GROUP_ID : s.groups[0]!.id;
+  return { clones, group };
+}
+
 export function servicesStarted(cluster: ClusterSpec, s: ClusterStatus): WatchState {
   if (!s.running) return { done: false, progress: `Pacemaker not answering (${s.error})` };
-  const clones = (cluster.drbd?.resources ?? []).map((r) => drbdCloneId(r.name));
+  const { clones, group: groupId } = servicesResources(cluster, s);
   const promoted = clones.map((c) => ({ clone: c, nodes: promotedNodes(s, c) }));
   // A member an admin stopped on purpose (target-role Stopped: haforge resource stop) is not waited for.
-  const group = s.groups.find((g) => g.id === GROUP_ID);
+  const group = s.groups.find((g) => g.id === groupId);
   const running = group && { ...group, members: group.members.filter((m) => !stoppedOnPurpose(m)) };
-  const where = expectsGroup(cluster) ? (running?.members.length ? groupNode({ ...s, groups: [running] }, GROUP_ID) : promoted[0]?.nodes[0]) : promoted[0]?.nodes[0];
+  const where = expectsGroup(cluster) ? (running?.members.length ? groupNode({ ...s, groups: [running] }, groupId) : promoted[0]?.nodes[0]) : promoted[0]?.nodes[0];
   const ready = where !== undefined && promoted.every((p) => p.nodes.length === 1 && p.nodes[0] === where);
   const blocked = s.resources.filter((r) => r.blocked || !r.managed).map((r) => r.id);
   const progress = [
     ...promoted.map((p) => `${p.clone} promoted on ${p.nodes.join(', ') || 'no node'}`),
-    ...(s.groups.find((g) => g.id === GROUP_ID)?.members.map((m) => `${m.id} ${m.role}${m.nodes.length ? ` on ${m.nodes.join(', ')}` : ''}`) ?? []),
+    ...(group?.members.map((m) => `${m.id} ${m.role}${m.nodes.length ? ` on ${m.nodes.join(', ')}` : ''}`) ?? []),
   ].join(', ');
   if (ready) return { done: true, progress: `running on ${where}: ${progress}` };
   // A blocked resource (a stop that failed without fencing) waits for a person, not for time.

@@ -10,7 +10,7 @@ import type { Operation } from '../engine/operation.js';
 import { change, fail, noop } from '../engine/plan.js';
 import { secretFileFact, type SecretFileState } from '../facts/secret.js';
 import { SECRET_KINDS, secretKind, type SecretKindName } from '../secrets/kinds.js';
-import { absolutePath, attributeSteps, groupSchema, modeSchema, normalizeModeArg, ownerSchema, secretBackups, secretBackupSteps, writeFileStep } from './common.js';
+import { absolutePath, groupSchema, modeSchema, normalizeModeArg, ownerSchema, secretBackups, sameContentPlan, secretBackupSteps, writeFileStep } from './common.js';
 
 export interface SecretFileArgs {
   path: string;
@@ -90,7 +90,6 @@ export const secretFileOperation: Operation<SecretFileArgs> = {
     if (why) {
       return change(why, [writeFileStep({ path: a.path, content: secret, mode, owner, group, backup: false, validate: a.validate, secret: true, description: `write ${a.path} (secret)` }), ...pruned]);
     }
-    const steps = [...attributeSteps(a.path, mine as Extract<SecretFileState, { type: 'file' }>, { mode, owner, group }), ...pruned];
-    return steps.length ? change(pruned.length ? 'old backups of the secret' : 'attributes differ', steps) : noop(`the cluster's ${kind.title}, mode ${mode}`);
+    return sameContentPlan(a.path, mine as Extract<SecretFileState, { type: 'file' }>, { mode, owner, group }, pruned, `the cluster's ${kind.title}, mode ${mode}`);
   },
 };

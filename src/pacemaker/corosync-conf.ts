@@ -1,13 +1,20 @@
 // What haforge keeps from a corosync.conf it finds on a node (one written by
 // pcs, crmsh or by hand): the cluster's identity (totem.cluster_uuid, which
-// pcs writes and reads) and the node ids of the running members, which a
-// reload cannot change. Parsed from the file's text; no I/O here.
+// pcs writes and reads), the node ids of the running members, which a
+// reload cannot change, and the logging settings, which haforge does not
+// manage. Parsed from the file's text; no I/O here.
 
 export interface LiveCorosyncConf {
   clusterUuid?: string;
   /** nodelist: name -> nodeid */
   nodeIds: Record<string, number>;
+  /** The logging section's own settings (its logger_subsys blocks are not kept), in file order; none: haforge's defaults. */
+  logging?: { key: string; value: string }[];
 }
+
+/** A logging setting kept only when it is plainly one: a word, and a value of path-like characters. */
+const LOGGING_KEY = /^[a-z_]{1,40}$/;
+const LOGGING_VALUE = /^[\w./:@+-]{1,200}$/;
 
 /** Reads `section { key: value }` nesting; comments (#) and unknown keys are skipped. */
 export function parseCorosyncConf(text: string): LiveCorosyncConf {
@@ -36,6 +43,7 @@ export function parseCorosyncConf(text: string): LiveCorosyncConf {
     if (!kv) continue;
     const [, key, value] = kv as unknown as [string, string, string];
     const where = path.join('.');
+    if (where === 'logging' && LOGGING_KEY.test(key) && LOGGING_VALUE.test(value)) (out.logging ??= []).push({ key, value });
     if (where === 'totem' && key === 'cluster_uuid' && /^[0-9a-fA-F-]{1,64}$/.test(value)) out.clusterUuid = value;
     if (where === 'nodelist.node' && node) {
       if (key === 'name') node.name = value;

@@ -45,8 +45,10 @@ export function mergeConfiguration(desired: XmlElement, liveConfiguration: XmlEl
     const theirs = section(liveConfiguration, name);
     if (name === 'crm_config') return mergeCrmConfig(mine, theirs, desiredProperties);
     const merged = name === 'resources' ? mergeResources(mine, theirs) : mine;
-    // What others made in the shared sections stays, after haforge's own.
-    return SHARED_SECTIONS.has(name) ? { ...merged, children: [...merged.children, ...(theirs?.children.filter(isForeign) ?? [])] } : merged;
+    // What others made in the shared sections stays, after haforge's own (but not what a run takes over: same id).
+    const taken = new Set(mine.children.map((c) => c.attrs.id));
+    const kept = theirs?.children.filter((c) => isForeign(c) && !taken.has(c.attrs.id)) ?? [];
+    return SHARED_SECTIONS.has(name) ? { ...merged, children: [...merged.children, ...kept] } : merged;
   });
   // nodes, fencing-topology, acls, tags, alerts: Pacemaker's or the admin's.
   const others = liveConfiguration?.children.filter((c) => !managed.has(c.name)) ?? [];

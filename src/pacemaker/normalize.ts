@@ -28,7 +28,8 @@ function withoutRuntimeMeta(e: XmlElement): XmlElement {
   return { ...e, children };
 }
 
-function managedSection(name: (typeof MANAGED_SECTIONS)[number], section: XmlElement | undefined, desiredProperties: ReadonlySet<string>): XmlElement {
+function managedSection(name: (typeof MANAGED_SECTIONS)[number], section: XmlElement | undefined, desiredProperties: ReadonlySet<string>, adopting: ReadonlySet<string>): XmlElement {
+  const foreign = (c: XmlElement) => isForeign(c) && !adopting.has(c.attrs.id ?? '');
   const s = section ?? el(name);
   switch (name) {
     case 'crm_config':
@@ -37,9 +38,9 @@ function managedSection(name: (typeof MANAGED_SECTIONS)[number], section: XmlEle
         children: s.children.filter(isOurPropertySet).map((set) => ({ ...set, children: set.children.filter((p) => !isRuntimeProperty(p.attrs.name ?? '', desiredProperties)) })),
       };
     case 'resources':
-      return withoutRuntimeMeta({ ...s, children: s.children.filter((c) => !isForeign(c)) });
+      return withoutRuntimeMeta({ ...s, children: s.children.filter((c) => !foreign(c)) });
     default:
-      return { ...s, children: s.children.filter((c) => !isForeign(c)) };
+      return { ...s, children: s.children.filter((c) => !foreign(c)) };
   }
 }
 
@@ -47,9 +48,11 @@ function managedSection(name: (typeof MANAGED_SECTIONS)[number], section: XmlEle
  * What haforge manages in a <configuration> (or a whole <cib>), as canonical
  * XML text. desiredProperties: the cluster properties the inventory sets
  * (a runtime property the inventory sets is compared like any other).
+ * adopting: ids of resources of others that a run takes over (adoption.ts),
+ * shown as they are before it.
  */
-export function managedText(configuration: XmlElement, desiredProperties: ReadonlySet<string>): string {
+export function managedText(configuration: XmlElement, desiredProperties: ReadonlySet<string>, adopting: ReadonlySet<string> = new Set()): string {
   const config = configuration.name === 'cib' ? configuration.children.find((c) => c.name === 'configuration') ?? el('configuration') : configuration;
-  const sections = MANAGED_SECTIONS.map((name) => managedSection(name, config.children.find((c) => c.name === name), desiredProperties));
+  const sections = MANAGED_SECTIONS.map((name) => managedSection(name, config.children.find((c) => c.name === name), desiredProperties, adopting));
   return sections.map((s) => serializeXml(canonical(s))).join('');
 }

@@ -128,18 +128,38 @@ describe('corosync.conf', () => {
   const pcsConf = readFileSync(path.join(__dirname, '../fixtures/pacemaker/pcs-0.11.5-corosync.conf'), 'utf8');
   const pcsNode2First = readFileSync(path.join(__dirname, '../fixtures/pacemaker/pcs-0.11.5-corosync-node2-first.conf'), 'utf8');
 
-  it("reads what it keeps from a corosync.conf pcs wrote: the cluster's uuid and the members' node ids", () => {
-    expect(parseCorosyncConf(pcsConf)).toEqual({ clusterUuid: '8821e75053534212a291cc6235b7b64c', nodeIds: { node1: 1, node2: 2 } });
+  const pcsLogging = [
+    { key: 'to_logfile', value: 'yes' },
+    { key: 'logfile', value: '/var/log/corosync/corosync.log' },
+    { key: 'to_syslog', value: 'yes' },
+    { key: 'timestamp', value: 'on' },
+  ];
+  const haforgeLogging = [
+    { key: 'to_syslog', value: 'yes' },
+    { key: 'to_stderr', value: 'no' },
+    { key: 'to_logfile', value: 'no' },
+    { key: 'syslog_facility', value: 'daemon' },
+  ];
+
+  it("reads what it keeps from a corosync.conf pcs wrote: the cluster's uuid, the members' node ids, its logging", () => {
+    expect(parseCorosyncConf(pcsConf)).toEqual({ clusterUuid: '8821e75053534212a291cc6235b7b64c', nodeIds: { node1: 1, node2: 2 }, logging: pcsLogging });
     expect(parseCorosyncConf(pcsNode2First).nodeIds).toEqual({ node2: 1, node1: 2 });
     expect(parseCorosyncConf('')).toEqual({ nodeIds: {} });
-    // haforge's own file: ids, no uuid.
-    expect(parseCorosyncConf(renderCorosync(inventory()))).toEqual({ nodeIds: { node1: 1, node2: 2 } });
+    // haforge's own file: ids, no uuid, its default logging.
+    expect(parseCorosyncConf(renderCorosync(inventory()))).toEqual({ nodeIds: { node1: 1, node2: 2 }, logging: haforgeLogging });
+    // A logging value that is not plainly one (a brace, a space) is not carried into the file.
+    expect(parseCorosyncConf('logging {\n  logfile: /tmp/x }\n  to_syslog: yes\n  logger_subsys {\n    subsys: QUORUM\n  }\n}\n').logging).toEqual([{ key: 'to_syslog', value: 'yes' }]);
   });
 
-  it("over a pcs cluster: its cluster_uuid is kept; node ids that the inventory's order would change are refused", () => {
+  it("over a pcs cluster: its cluster_uuid and its logging are kept; node ids that the inventory's order would change are refused", () => {
     const conf = renderCorosync(inventory(), 'node1', pcsConf);
     expect(conf).toMatch(/\tcluster_uuid: 8821e75053534212a291cc6235b7b64c\n/);
     expect(conf).toContain('\t\tname: node1\n\t\tnodeid: 1\n');
+    expect(conf).toMatch(/logging \{\n\tto_logfile: yes\n\tlogfile: \/var\/log\/corosync\/corosync.log\n\tto_syslog: yes\n\ttimestamp: on\n\}/);
+    // Rendered again over its own output: the same file (a re-run changes nothing).
+    expect(renderCorosync(inventory(), 'node1', conf)).toBe(conf);
+    const own = renderCorosync(inventory());
+    expect(renderCorosync(inventory(), 'node1', own)).toBe(own);
     expect(() => renderCorosync(inventory(), 'node1', pcsNode2First)).toThrow(/corosync\.conf on this node gives node1 nodeid 2; the inventory's order would make it 1/);
   });
 
