@@ -86,6 +86,8 @@ describe.skipIf(!!skip)('apply against real sshd nodes', () => {
     onHost(1, "echo '# edited by hand' > /srv/hfapp/conf/node.conf");
     onHost(0, 'chmod 777 /srv/hfapp/conf');
     onHost(2, 'rm /srv/hfapp/current');
+    // Only the mode of a file whose change notifies a handler: put right, the handler not run again.
+    onHost(0, 'chmod 600 /srv/hfapp/conf/motd');
 
     const check = await run({ check: true });
     expect(check.records.filter((r) => r.kind !== 'fact')).toEqual([]);
@@ -102,8 +104,10 @@ describe.skipIf(!!skip)('apply against real sshd nodes', () => {
     expect(execFileSync('readlink', [onNode(2, 'srv/hfapp/current')], { encoding: 'utf8' }).trim()).toBe('/srv/hfapp/conf');
     const changed = report.results.filter((r) => r.status === 'changed').map((r) => `${r.host}:${r.task}`);
     expect(changed.sort()).toEqual(
-      [`${lab.nodes[0]!.name}:directory /srv/hfapp/conf`, `${lab.nodes[1]!.name}:file /srv/hfapp/conf/node.conf`, `${lab.nodes[2]!.name}:symlink /srv/hfapp/current -> /srv/hfapp/conf`].sort(),
+      [`${lab.nodes[0]!.name}:directory /srv/hfapp/conf`, `${lab.nodes[0]!.name}:motd`, `${lab.nodes[1]!.name}:file /srv/hfapp/conf/node.conf`, `${lab.nodes[2]!.name}:symlink /srv/hfapp/current -> /srv/hfapp/conf`].sort(),
     );
+    expect(execFileSync('stat', ['-c', '%a', onNode(0, 'srv/hfapp/conf/motd')], { encoding: 'utf8' }).trim()).toBe('644');
+    expect(readFileSync(onNode(0, 'srv/hfapp/handler.log'), 'utf8')).toBe('restarted\n');
     // The replaced version was kept.
     const backups = execFileSync('sh', ['-c', `ls ${onNode(1, 'var/backups/haforge/srv/hfapp/conf')}`], { encoding: 'utf8' });
     expect(backups).toMatch(/node\.conf\.\d{8}T\d{6}/);

@@ -532,15 +532,98 @@ describe('cib operation', () => {
     expect(planCib(cluster(), { state: 'running', cib: fresh() }).steps[1]!.destructive).toBe(false);
   });
 
-  it('refuses when a resource an admin made runs what the inventory\'s would (a cluster built with pcs): both would run it', () => {
-    const pcs = fresh();
-    child(child(pcs, 'configuration'), 'resources')!.children.push(
-      parseXml('<group id="WebGroup"><primitive id="ClusterIP" class="ocf" provider="heartbeat" type="IPaddr2"><instance_attributes id="ClusterIP-instance_attributes"><nvpair id="ClusterIP-instance_attributes-ip" name="ip" value="10.99.0.100"/></instance_attributes></primitive><primitive id="WebSite" class="systemd" type="lighttpd"/></group>'),
-    );
-    expect(planCib(cluster(), { state: 'running', cib: pcs }).refusal).toMatchObject({
-      message: 'resources haforge did not make already run what the inventory\'s would: ClusterIP (address 10.99.0.100), WebSite (unit lighttpd)',
-      hint: expect.stringMatching(/delete those resources/),
+  // A cluster built with pcs in the lab (fixtures/pacemaker/README.md): the inventory here names what it runs.
+  const pcsBuilt = () => parseXml(fixture('lab-cibadmin-query-pcs-built.xml'));
+  const pcsAdopted = () => parseXml(fixture('lab-cibadmin-query-pcs-adopted.xml'));
+  /** The inventory of that lab, as far as the CIB goes. */
+  const labCluster = () => cluster({ extra: "    pacemaker: { properties: { load-threshold: '1000%' } }\n    fencing: { enabled: false }" });
+
+  it("takes over in place what a cluster built with pcs runs: pcs's ids kept, each marked with haforge-id, its constraints and defaults kept, nothing restarted", () => {
+    const plan = planCib(cluster(), { state: 'running', cib: pcsBuilt() });
+    expect(plan.refusal).toBeUndefined();
+    expect(plan.reason).toBe("the live configuration differs from the inventory; takes over WebData-clone as ms_drbd_r0, WebData as p_drbd_r0, WebGroup as g_services, WebFS as p_fs_r0, ClusterIP as p_vip, WebSite as p_svc_web in place");
+    expect(plan.steps[1]!.destructive).toBe(false);
+    const pushed = parseXml(String(plan.steps[1]!.stdin));
+    const resources = child(pushed, 'resources')!;
+    // Each resource once, under pcs's id: Pacemaker sees the same resources, not new ones.
+    expect([...serializeXml(resources).matchAll(/<(?:primitive|group|clone) id="([^"]+)"/g)].map((m) => m[1])).toEqual(['WebData-clone', 'WebData', 'WebGroup', 'WebFS', 'ClusterIP', 'WebSite']);
+    expect(nv(byId(pushed, 'WebGroup-meta_attributes'))).toEqual({ 'haforge-id': 'g_services' });
+    expect(nv(byId(pushed, 'ClusterIP-instance_attributes'))).toEqual({ ip: '10.99.0.100', cidr_netmask: '24', nic: 'eth1' });
+    // haforge's constraints point at them; pcs's own constraints and defaults stay.
+    expect(byId(pushed, 'col_g_services_with_ms_drbd_r0')!.attrs).toMatchObject({ rsc: 'WebGroup', 'with-rsc': 'WebData-clone' });
+    expect(byId(pushed, 'ord_ms_drbd_r0_before_g_services')!.attrs).toMatchObject({ first: 'WebData-clone', then: 'WebGroup' });
+    expect(byId(pushed, 'colocation-WebGroup-WebData-clone-INFINITY')).toBeDefined();
+    expect(byId(pushed, 'rsc_defaults-meta_attributes')).toBeDefined();
+    // The diff shows what changes on pcs's resources (marks, operations), not a new configuration.
+    expect(plan.diff).toMatch(/^\+ +<nvpair id="ClusterIP-meta_attributes-haforge-id" name="haforge-id" value="p_vip"\/>$/m);
+    expect(plan.diff).not.toMatch(/^\+ +<primitive/m);
+  });
+
+  it.skipIf(noCrmVerify)('the configuration that takes over a pcs cluster passes crm_verify', () => {
+    const plan = planCib(cluster(), { state: 'running', cib: pcsBuilt() });
+    const file = path.join(tmp, 'adopt-verify.xml');
+    writeFileSync(file, String(plan.steps[0]!.stdin));
+    const r = spawnSync('crm_verify', ['--xml-file', file, '-V'], { encoding: 'utf8' });
+    expect({ code: r.status, output: `${r.stdout}${r.stderr}` }).toEqual({ code: 0, output: '' });
+  });
+
+  it('a cluster taken over: later runs find the resources by their mark; nothing to do', () => {
+    expect(planCib(labCluster(), { state: 'running', cib: pcsAdopted() })).toMatchObject({ steps: [], reason: "the live configuration is the inventory's" });
+    // The inventory changes the VIP's netmask: ClusterIP (found by its mark, not by its address) is restarted, asked first.
+    const other = labCluster();
+    other.vip!.cidrNetmask = 16;
+    const plan = planCib(other, { state: 'running', cib: pcsAdopted() });
+    expect(plan.reason).toBe('the live configuration differs from the inventory; restarts ClusterIP (parameters cidr_netmask) where they run');
+    expect(plan.steps[1]).toMatchObject({ destructive: true, description: expect.stringMatching(/\(restarts ClusterIP \(parameters cidr_netmask\)\)$/) });
+    // A service taken out of the inventory: its adopted resource is removed like haforge's own.
+    const fewer = labCluster();
+    fewer.services = [];
+    expect(planCib(fewer, { state: 'running', cib: pcsAdopted() }).reason).toBe('the live configuration differs from the inventory; removes WebSite (stopped where they run)');
+  });
+
+  it("restarts of haforge's own resources are listed and destructive: new parameters, another agent", () => {
+    const live = liveAfterPush(cluster());
+    const other = cluster();
+    other.vip!.address = '10.99.0.101';
+    const plan = planCib(other, { state: 'running', cib: live });
+    expect(plan.reason).toBe('the live configuration differs from the inventory; restarts p_vip (parameters ip) where they run');
+    expect(plan.steps[1]!.destructive).toBe(true);
+    // Operations and meta attributes change without a restart (Pacemaker re-schedules a monitor): not destructive.
+    const slower = cluster();
+    slower.pacemaker!.monitorInterval = '20s';
+    expect(planCib(slower, { state: 'running', cib: live }).steps[1]!.destructive).toBe(false);
+  });
+
+  it('refuses to take over what runs in another shape, saying why: adopting it would restart it', () => {
+    const refusal = (edit: (cib: XmlElement) => void) => {
+      const cib = pcsBuilt();
+      edit(cib);
+      return planCib(cluster(), { state: 'running', cib }).refusal;
+    };
+    const group = (cib: XmlElement) => byId(cib, 'WebGroup')!;
+    // Members in another order than the inventory's (VIP first).
+    expect(refusal((cib) => group(cib).children.reverse())).toMatchObject({
+      message: "resources haforge did not make already run what the inventory's would, in another shape: member 1 of group WebGroup is WebSite (systemd:lighttpd), where the inventory's g_services has p_fs_r0 (ocf:heartbeat:Filesystem): taking them over as they are would restart them",
+      hint: expect.stringMatching(/delete them \(pcs resource delete/),
     });
+    // No group: the web server on its own, beside a group.
+    expect(refusal((cib) => child(child(cib, 'configuration'), 'resources')!.children.push(group(cib).children.splice(2, 1)[0]!))?.message).toMatch(/the inventory's g_services runs what WebGroup, WebSite run, which are not one group/);
+    // The same address with another agent.
+    expect(refusal((cib) => { byId(cib, 'ClusterIP')!.attrs.type = 'IPaddr'; })?.message).toMatch(/member 2 of group WebGroup is ClusterIP \(ocf:heartbeat:IPaddr\)/);
+    // The VIP's address alone, under an older agent, where nothing else matches: found by what it runs, not by its agent.
+    const oldIp = parseXml('<primitive id="OldIP" class="ocf" provider="heartbeat" type="IPaddr"><instance_attributes id="OldIP-instance_attributes"><nvpair id="OldIP-instance_attributes-ip" name="ip" value="10.99.0.100"/></instance_attributes></primitive>');
+    expect(refusal((cib) => { child(child(cib, 'configuration'), 'resources')!.children = [oldIp]; })?.message).toMatch(/OldIP is not a group, as the inventory's g_services is/);
+    // DRBD in a clone that is not promotable.
+    expect(refusal((cib) => { byId(cib, 'WebData-clone-meta_attributes-promotable')!.attrs.value = 'false'; })?.message).toMatch(/WebData-clone is not a promotable clone, as the inventory's ms_drbd_r0 is/);
+  });
+
+  it("a group that holds the inventory's first members is taken over; the further ones are added after them", () => {
+    const cib = pcsBuilt();
+    byId(cib, 'WebGroup')!.children.splice(2, 1);
+    const plan = planCib(cluster(), { state: 'running', cib });
+    expect(plan.reason).toMatch(/takes over .*WebGroup as g_services, WebFS as p_fs_r0, ClusterIP as p_vip in place$/);
+    const members = childrenNamed(byId(parseXml(String(plan.steps[1]!.stdin)), 'WebGroup'), 'primitive').map((p) => p.attrs.id);
+    expect(members).toEqual(['WebFS', 'ClusterIP', 'p_svc_web']);
   });
 
   it('nothing to do when the live configuration is the inventory\'s', () => {
@@ -804,6 +887,14 @@ describe('crm_mon --output-as=xml (captured in the lab, Pacemaker 2.1.5)', () =>
     ]);
     // Unmanaged but running where the group is: the wait is satisfied, it does not give up.
     expect(servicesStarted(cluster(), s)).toMatchObject({ done: true });
+  });
+
+  it('a cluster haforge took over from pcs: its clone and group (pcs\'s ids) are found by what they are', () => {
+    const s = mon('lab-crm-mon-pcs-adopted.xml');
+    expect(servicesStarted(cluster(), s)).toEqual({ done: true, progress: 'running on node2: WebData-clone promoted on node2, WebFS Started on node2, ClusterIP Started on node2, WebSite Started on node2' });
+    // Two groups: nothing tells which is the inventory's; the wait looks for haforge's own id, and lists no member.
+    const twoGroups = { ...s, groups: [...s.groups, { id: 'other', members: [] }] };
+    expect(servicesStarted(cluster(), twoGroups).progress).toBe('running on node2: WebData-clone promoted on node2');
   });
 
   it('a service an admin stopped on purpose (target-role Stopped) is not waited for; the rest of the group is', () => {
