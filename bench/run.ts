@@ -9,6 +9,8 @@
 // haforge runs through the real CLI (`node bin/run.js apply`): start-up is
 // part of what users feel. Ansible runs with pipelining, ControlPersist and
 // host key checking against the nodes' known_hosts (bench/ansible/ansible.cfg).
+// A third peer, where Debian's ansible-mitogen is installed: the same Ansible
+// with Mitogen's strategy (mitogen_linear), on a node set of its own.
 //
 // Checks that make the comparison meaningful: both first runs change
 // everything and fail nothing, every re-run reports 0 changed (haforge: the
@@ -38,6 +40,9 @@ const ANSIBLE_DIR = path.join(BENCH, 'ansible');
 /** Node name prefixes (startNodes): one node set per tool. */
 const PREFIX_HAFORGE = 'hbh';
 const PREFIX_ANSIBLE = 'hba';
+const PREFIX_MITOGEN = 'hbm';
+/** Mitogen's strategy for Ansible (Debian's ansible-mitogen puts it among Ansible's own plugins). */
+const MITOGEN_STRATEGY = 'mitogen_linear';
 const CLUSTER = 'bench';
 const APP_PORT = 8080;
 const BASE = '/srv/hfbench';
@@ -85,6 +90,8 @@ interface SizeResult {
   n: number;
   haforge: SideResult;
   ansible: SideResult;
+  /** Ansible with Mitogen: its result, or why there is none. */
+  mitogen: SideResult | { error: string };
   /** haforge re-run breakdown (median run). */
   profile: Profile;
   connect: ConnectTiming;
@@ -301,21 +308,28 @@ function writeAnsibleInventory(dir: string, lab: TestNodes): string {
   return file;
 }
 
-async function ansibleRun(inventory: string, controlDir: string, n: number, label: string): Promise<Timed & { recap: Map<string, Recap> }> {
+async function ansibleRun(side: AnsibleSide, label: string): Promise<Timed & { recap: Map<string, Recap> }> {
   const env = {
     ...process.env,
     ANSIBLE_CONFIG: path.join(ANSIBLE_DIR, 'ansible.cfg'),
-    ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir,
+    ANSIBLE_SSH_CONTROL_PATH_DIR: side.controlDir,
     ANSIBLE_FORCE_COLOR: '0',
     ANSIBLE_NOCOLOR: '1',
+    ...(side.strategy ? { ANSIBLE_STRATEGY: side.strategy } : {}),
   };
-  const r = await timedRun('ansible-playbook', ['-i', inventory, path.join(ANSIBLE_DIR, 'site.yml')], env, ANSIBLE_DIR);
+  const r = await timedRun('ansible-playbook', ['-i', side.inventory, path.join(ANSIBLE_DIR, 'site.yml')], env, ANSIBLE_DIR);
   const recap = parseRecap(r.stdout);
   const bad = [...recap].filter(([, x]) => x.failed || x.unreachable);
-  if (r.code !== 0 || recap.size !== n || bad.length) {
-    throw new BenchError(`ansible-playbook ${label} on ${n} nodes failed (exit ${r.code}, ${recap.size} hosts in recap)\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-2000)}`);
+  if (r.code !== 0 || recap.size !== side.n || bad.length) {
+    throw new BenchError(`${side.name} ${label} on ${side.n} nodes failed (exit ${r.code}, ${recap.size} hosts in recap)\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-2000)}`);
   }
   return { ...r, recap };
+}
+
+/** Why Ansible with Mitogen cannot be measured here, or undefined when it can. */
+function mitogenMissing(): string | undefined {
+  const r = spawnSync('/usr/bin/python3', ['-c', 'import ansible_mitogen, ansible.plugins.strategy.mitogen_linear'], { encoding: 'utf8' });
+  return r.status === 0 ? undefined : `ansible-mitogen is not installed (apt-get install ansible-mitogen): ${(r.stderr || '').trim().split('\n').pop()}`;
 }
 
 function closeControlMasters(controlDir: string): void {
@@ -329,16 +343,18 @@ function closeControlMasters(controlDir: string): void {
   }
 }
 
-/** Ansible on its own fresh node set. */
+/** Ansible (with a strategy of its own, e.g. Mitogen's) on its own fresh node set. */
 class AnsibleSide {
   readonly reruns: number[] = [];
   first?: number;
   readonly controlDir: string;
-  private readonly inventory: string;
+  readonly inventory: string;
 
   constructor(
     readonly lab: TestNodes,
     dir: string,
+    readonly name = 'Ansible',
+    readonly strategy?: string,
   ) {
     this.controlDir = path.join(dir, 'cp');
     mkdirSync(this.controlDir, { mode: 0o700 });
@@ -350,20 +366,20 @@ class AnsibleSide {
   }
 
   async runFirst(): Promise<void> {
-    const first = await ansibleRun(this.inventory, this.controlDir, this.n, 'first run');
+    const first = await ansibleRun(this, 'first run');
     const changed = [...first.recap.values()].reduce((s, x) => s + x.changed, 0);
-    if (changed !== CHANGING_TASKS * this.n) throw new BenchError(`Ansible first run on ${this.n} nodes: expected ${CHANGING_TASKS * this.n} changed, got ${changed}\n${first.stdout.slice(-3000)}`);
-    log(`Ansible, ${this.n} nodes: first run ${sec(first.ms)} (${changed} changed)`);
+    if (changed !== CHANGING_TASKS * this.n) throw new BenchError(`${this.name} first run on ${this.n} nodes: expected ${CHANGING_TASKS * this.n} changed, got ${changed}\n${first.stdout.slice(-3000)}`);
+    log(`${this.name}, ${this.n} nodes: first run ${sec(first.ms)} (${changed} changed)`);
     this.first = first.ms;
   }
 
   async rerun(): Promise<void> {
     const i = this.reruns.length + 1;
-    const r = await ansibleRun(this.inventory, this.controlDir, this.n, `re-run ${i}`);
+    const r = await ansibleRun(this, `re-run ${i}`);
     const changed = [...r.recap.values()].reduce((s, x) => s + x.changed, 0);
     const ok = [...r.recap.values()].every((x) => x.ok === TASKS);
-    if (changed !== 0 || !ok) throw new BenchError(`Ansible re-run ${i} on ${this.n} nodes: changed=${changed} (expected 0), ok=${TASKS} on every host: ${ok}\n${r.stdout.slice(-3000)}`);
-    log(`Ansible, ${this.n} nodes: re-run ${i}: ${sec(r.ms)} (changed=0)`);
+    if (changed !== 0 || !ok) throw new BenchError(`${this.name} re-run ${i} on ${this.n} nodes: changed=${changed} (expected 0), ok=${TASKS} on every host: ${ok}\n${r.stdout.slice(-3000)}`);
+    log(`${this.name}, ${this.n} nodes: re-run ${i}: ${sec(r.ms)} (changed=0)`);
     this.reruns.push(r.ms);
   }
 
@@ -372,51 +388,83 @@ class AnsibleSide {
   }
 }
 
+/** The same results on both node sets, or an error showing the first differences. */
+function checkSameResults(n: number, h: TestNodes, other: AnsibleSide): void {
+  const hs = signature(h);
+  const as = signature(other.lab);
+  if (hs === as) return;
+  const file = path.join(os.tmpdir(), `hfbench-signatures-${n}-${other.lab.nodes[0]!.name}.txt`);
+  writeFileSync(file, `### haforge\n${hs}\n### ${other.name}\n${as}`);
+  const hl = hs.split('\n');
+  const al = as.split('\n');
+  const diffs = hl.flatMap((l, i) => (l === al[i] ? [] : [`  haforge: ${l}\n  ${other.name}: ${al[i] ?? '(nothing)'}`])).slice(0, 10);
+  throw new BenchError(`on ${n} nodes haforge and ${other.name} left different results (all in ${file}), the comparison would be meaningless:\n${diffs.join('\n')}`);
+}
+
 /**
  * One node count: each tool gets its own fresh node set (started side by
  * side), does its first run, then the no-change re-runs alternate between
- * the tools, so that load from anything else on the machine hits both alike.
+ * the tools, so that load from anything else on the machine hits all alike.
+ * Ansible with Mitogen is measured where it is installed; when it fails, the
+ * others' figures stand and the report says why it has none.
  */
 async function benchSize(n: number): Promise<SizeResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hfbench-'));
   const sets: TestNodes[] = [];
-  let ansible: AnsibleSide | undefined;
+  const ansibles: AnsibleSide[] = [];
   try {
     const h = await startSet(n, PREFIX_HAFORGE);
     sets.push(h.lab);
     const a = await startSet(n, PREFIX_ANSIBLE);
     sets.push(a.lab);
-    log(`${n} nodes: node sets up in ${sec(h.startMs)} and ${sec(a.startMs)}`);
-    mkdirSync(path.join(dir, 'h'));
-    mkdirSync(path.join(dir, 'a'));
+    let mitogenError = mitogenMissing();
+    const m = mitogenError ? undefined : await startSet(n, PREFIX_MITOGEN);
+    if (m) sets.push(m.lab);
+    log(`${n} nodes: node sets up in ${[h, a, m].filter((x) => x).map((x) => sec(x!.startMs)).join(', ')}`);
+    for (const d of ['h', 'a', 'm']) mkdirSync(path.join(dir, d));
     const haforge = new HaforgeSide(h.lab, path.join(dir, 'h'));
-    ansible = new AnsibleSide(a.lab, path.join(dir, 'a'));
+    const ansible = new AnsibleSide(a.lab, path.join(dir, 'a'));
+    ansibles.push(ansible);
+    let mitogen = m && new AnsibleSide(m.lab, path.join(dir, 'm'), 'Ansible + Mitogen', MITOGEN_STRATEGY);
+    if (mitogen) ansibles.push(mitogen);
+    const tryMitogen = async (what: () => Promise<void>) => {
+      try {
+        if (mitogen) await what();
+      } catch (err) {
+        if (!(err instanceof BenchError)) throw err;
+        mitogenError = err.message;
+        log(`${n} nodes: Ansible + Mitogen left out: ${err.message.split('\n')[0]}`);
+        mitogen = undefined;
+      }
+    };
 
     await haforge.runFirst();
     await ansible.runFirst();
+    await tryMitogen(() => mitogen!.runFirst());
     for (let i = 0; i < REPEATS; i++) {
       await haforge.rerun();
       await ansible.rerun();
+      await tryMitogen(() => mitogen!.rerun());
     }
 
-    const hs = signature(h.lab);
-    const as = signature(a.lab);
-    if (hs !== as) {
-      const file = path.join(os.tmpdir(), `hfbench-signatures-${n}.txt`);
-      writeFileSync(file, `### haforge\n${hs}\n### ansible\n${as}`);
-      const hl = hs.split('\n');
-      const al = as.split('\n');
-      const diffs = hl.flatMap((l, i) => (l === al[i] ? [] : [`  haforge: ${l}\n  Ansible: ${al[i] ?? '(nothing)'}`])).slice(0, 10);
-      throw new BenchError(`on ${n} nodes haforge and Ansible left different results (all in ${file}), the comparison would be meaningless:\n${diffs.join('\n')}`);
-    }
-    log(`${n} nodes: both tools left identical files, modes and links`);
+    checkSameResults(n, h.lab, ansible);
+    await tryMitogen(async () => checkSameResults(n, h.lab, mitogen!));
+    log(`${n} nodes: ${mitogen ? 'all three' : 'both'} left identical files, modes and links`);
 
     const connect = await measureConnect(h.lab.nodes);
     log(`${n} nodes: ssh2 connect+auth, all ${n} at once: ${sec(connect.parallelTotalMs)} (per host median ${connect.parallelPerHostMedianMs.toFixed(0)} ms); one host alone: median ${connect.singleMedianMs.toFixed(0)} ms`);
     const hr = haforge.result();
-    return { n, haforge: hr.side, ansible: ansible.result(), profile: hr.profile, connect, nodeStartMs: [h.startMs, a.startMs] };
+    return {
+      n,
+      haforge: hr.side,
+      ansible: ansible.result(),
+      mitogen: mitogen ? mitogen.result() : { error: mitogenError ?? 'not run' },
+      profile: hr.profile,
+      connect,
+      nodeStartMs: [h.startMs, a.startMs, ...(m ? [m.startMs] : [])],
+    };
   } finally {
-    if (ansible) closeControlMasters(ansible.controlDir);
+    for (const x of ansibles) closeControlMasters(x.controlDir);
     for (const lab of sets) await lab.stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
@@ -449,6 +497,7 @@ function versions(): Record<string, string> {
     ssh2: `${pkg.dependencies.ssh2} (${binding})`,
     '@oclif/core': pkg.dependencies['@oclif/core']!,
     ansible: first('ansible-playbook', ['--version']).replace(/^ansible-playbook /, ''),
+    mitogen: first('dpkg-query', ['-W', '-f', '${Version}', 'ansible-mitogen']),
     'python (Ansible and the nodes)': first('/usr/bin/python3', ['--version']),
     openssh: first('ssh', ['-V']),
   };
@@ -482,10 +531,13 @@ interface SizeError {
 }
 
 function table(results: SizeResult[], errors: SizeError[]): Table {
-  const rows: string[][] = [['scenario', 'haforge', 'Ansible', 'ratio (Ansible/haforge)', 'target']];
+  const rows: string[][] = [['scenario', 'haforge', 'Ansible', 'Ansible + Mitogen', 'ratio (Ansible/haforge)', 'ratio (Mitogen/haforge)', 'target']];
   const targets: Table['targets'] = [];
+  const mitogen = (r: SizeResult, pick: (x: SideResult) => number, base: number): [string, string] =>
+    'error' in r.mitogen ? ['not measured', ''] : [sec(pick(r.mitogen)), `${(pick(r.mitogen) / base).toFixed(1)}×`];
   for (const r of results) {
-    rows.push([`${r.n} nodes, first run`, sec(r.haforge.first), sec(r.ansible.first), `${(r.ansible.first / r.haforge.first).toFixed(1)}×`, '']);
+    const [mFirst, mFirstRatio] = mitogen(r, (x) => x.first, r.haforge.first);
+    rows.push([`${r.n} nodes, first run`, sec(r.haforge.first), sec(r.ansible.first), mFirst, `${(r.ansible.first / r.haforge.first).toFixed(1)}×`, mFirstRatio, '']);
     const ratio = r.ansible.median / r.haforge.median;
     const want = TARGETS[r.n];
     let target = '';
@@ -494,9 +546,10 @@ function table(results: SizeResult[], errors: SizeError[]): Table {
       targets.push({ n: r.n, ratio, want, pass });
       target = `≥ ${want}×: ${pass ? 'PASS' : 'FAIL'}`;
     }
-    rows.push([`${r.n} nodes, no-change re-run (median of ${r.haforge.reruns.length})`, sec(r.haforge.median), sec(r.ansible.median), `${ratio.toFixed(1)}×`, target]);
+    const [mMedian, mRatio] = mitogen(r, (x) => x.median, r.haforge.median);
+    rows.push([`${r.n} nodes, no-change re-run (median of ${r.haforge.reruns.length})`, sec(r.haforge.median), sec(r.ansible.median), mMedian, `${ratio.toFixed(1)}×`, mRatio, target]);
   }
-  for (const e of errors) rows.push([`${e.n} nodes`, 'ERROR', 'ERROR', '', TARGETS[e.n] ? `≥ ${TARGETS[e.n]}×: not measured` : '']);
+  for (const e of errors) rows.push([`${e.n} nodes`, 'ERROR', 'ERROR', 'ERROR', '', '', TARGETS[e.n] ? `≥ ${TARGETS[e.n]}×: not measured` : '']);
   const [header, ...body] = rows;
   body.sort((a, b) => parseInt(a[0]!, 10) - parseInt(b[0]!, 10)); // stable: first run before re-run
   return { rows: [header!, ...body], targets };
@@ -533,8 +586,10 @@ function details(results: SizeResult[], startup: Startup): string[] {
     );
     out.push(`${r.n} nodes, test node start-up (startNodes): ${r.nodeStartMs.map((x) => `${x.toFixed(0)} ms`).join(', ')}.`);
     out.push(
-      `${r.n} nodes, every re-run: haforge ${r.haforge.reruns.map((x) => sec(x)).join(', ')}; Ansible ${r.ansible.reruns.map((x) => sec(x)).join(', ')}.`,
+      `${r.n} nodes, every re-run: haforge ${r.haforge.reruns.map((x) => sec(x)).join(', ')}; Ansible ${r.ansible.reruns.map((x) => sec(x)).join(', ')}` +
+        `${'error' in r.mitogen ? '' : `; Ansible + Mitogen ${r.mitogen.reruns.map((x) => sec(x)).join(', ')}`}.`,
     );
+    if ('error' in r.mitogen) out.push(`${r.n} nodes, Ansible + Mitogen not measured: ${r.mitogen.error.split('\n').slice(0, 3).join(' ')}`);
   }
   return out;
 }
@@ -549,7 +604,7 @@ function busyNote(mach: Record<string, string>): string {
 
 function writeDoc(file: string, t: Table, results: SizeResult[], errors: SizeError[], ver: Record<string, string>, mach: Record<string, string>, startup: Startup, totalMs: number): void {
   const kv = (o: Record<string, string>) => Object.entries(o).map(([k, v]) => `- ${k}: ${v}`).join('\n');
-  const doc = `# Benchmark: haforge against Ansible
+  const doc = `# Benchmark: haforge against Ansible (and Ansible with Mitogen)
 
 Generated by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; the whole run took ${sec(totalMs)}.
 Do not edit by hand: run the benchmark again.
@@ -573,12 +628,17 @@ process to its exit:
   ControlPersist on (the re-runs reuse the master connections of the first
   run), host key checking on against the nodes' known_hosts, forks = 20,
   no fact gathering (the templates need none), interpreter set (no discovery).
+- Ansible + Mitogen: the same, with Debian's ansible-mitogen and
+  \`ANSIBLE_STRATEGY=${MITOGEN_STRATEGY}\` (Mitogen keeps one Python
+  interpreter per node for the whole run instead of one per task), on a
+  node set of its own. The targets are against plain Ansible.
 
-Checked on every run, or the benchmark fails: both first runs change all
-${CHANGING_TASKS} tasks per node and fail none; every haforge re-run reports 0
+Checked on every run, or the benchmark fails: every first run changes all
+${CHANGING_TASKS} tasks per node and fails none; every haforge re-run reports 0
 changed in \`--json\` and has no \`change\` command in its audit log; every
-Ansible re-run reports changed=0 and ok=${TASKS} per host; both tools leave
-identical file contents, modes and link targets on the nodes.
+Ansible re-run reports changed=0 and ok=${TASKS} per host; every tool leaves
+identical file contents, modes and link targets on the nodes (a Mitogen
+failure leaves only Mitogen's column empty, with the reason below).
 
 ## Results
 

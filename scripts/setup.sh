@@ -12,7 +12,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends \
   openssh-server openssh-client iproute2 sudo patch util-linux procps \
-  ansible-core python3 \
+  ansible-core ansible-mitogen python3 \
   qemu-system-x86 qemu-utils debootstrap e2fsprogs ca-certificates
 
 # Corosync, Pacemaker and DRBD's tools: the unit tests run corosync -t,

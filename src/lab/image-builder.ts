@@ -7,6 +7,7 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { buildProgress } from './build-progress.js';
+import { DRBD9_BUILD_DIR, drbd9BuildScript, type Drbd9Source } from './drbd9.js';
 import { run, runOk } from './exec.js';
 import { requirePrograms, requireRoot } from './preflight.js';
 import type { Recipe } from './recipe.js';
@@ -18,6 +19,8 @@ export interface BuildOptions {
   imagesDir: string;
   mirror: string;
   report: (msg: string) => void;
+  /** Where the DRBD 9 sources of recipe.drbd9 are. */
+  drbd9Source?: Drbd9Source;
 }
 
 const BUILD_PREFIX = '.build-';
@@ -77,6 +80,15 @@ export async function buildImage(opts: BuildOptions): Promise<void> {
       for (const { purpose, script } of recipe.scripts) {
         step(purpose);
         await runOk([tools.chroot, rootfs, '/bin/sh', '-c', script], { logFile: log, env });
+      }
+      if (recipe.drbd9) {
+        const source = opts.drbd9Source;
+        if (source?.digest !== recipe.drbd9.digest) throw new Error(`the recipe asks for DRBD 9 sources ${recipe.drbd9.digest}, the build was given ${source?.digest ?? 'none'}`);
+        step(`building ${source.tag} for the image's kernel (build tools, coccinelle's compat patches, the module: a few minutes)`);
+        const into = path.join(rootfs, DRBD9_BUILD_DIR);
+        await fs.mkdir(into, { recursive: true });
+        for (const bundle of [source.drbdBundle, source.headersBundle]) await fs.copyFile(bundle, path.join(into, path.basename(bundle)));
+        await watched(runOk([tools.chroot, rootfs, '/bin/sh', '-c', drbd9BuildScript(source)], { logFile: log, env }));
       }
       await runOk([tools.chroot, rootfs, 'update-initramfs', '-u', '-k', 'all'], { logFile: log, env });
       await runOk([tools.chroot, rootfs, 'apt-get', 'clean'], { logFile: log });

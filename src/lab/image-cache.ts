@@ -6,7 +6,8 @@ import { exists } from '../util/fs.js';
 import { buildImage } from './image-builder.js';
 import { requireRoot } from './preflight.js';
 import { cacheRoot } from './paths.js';
-import { RECIPE, recipeHash, type Recipe } from './recipe.js';
+import type { Drbd9Source } from './drbd9.js';
+import { drbd9RecipeOf, RECIPE, recipeHash, type Recipe } from './recipe.js';
 
 export interface LabImage {
   hash: string;
@@ -29,8 +30,10 @@ export async function isCached(image: LabImage): Promise<boolean> {
   return exists(image.base);
 }
 
-export async function ensureImage(report: (msg: string) => void, opts: { rebuild?: boolean } = {}): Promise<{ image: LabImage; built: boolean }> {
-  const image = imageFor();
+/** The image a lab boots: the default one, or with DRBD 9 built from `drbd9` (a recipe of its own). */
+export async function ensureImage(report: (msg: string) => void, opts: { rebuild?: boolean; drbd9?: Drbd9Source } = {}): Promise<{ image: LabImage; built: boolean }> {
+  const recipe = opts.drbd9 ? drbd9RecipeOf({ tag: opts.drbd9.tag, digest: opts.drbd9.digest }) : RECIPE;
+  const image = imageFor(recipe);
   if (!opts.rebuild && (await isCached(image))) return { image, built: false };
   if (opts.rebuild && (await exists(image.dir))) {
     requireRoot('rebuilding the lab image');
@@ -39,11 +42,12 @@ export async function ensureImage(report: (msg: string) => void, opts: { rebuild
   requireRoot('building the lab image');
   report(`building the lab image ${image.hash} (first use; cached in ${path.dirname(image.dir)})`);
   await buildImage({
-    recipe: RECIPE,
+    recipe,
     hash: image.hash,
     imagesDir: path.dirname(image.dir),
     mirror: process.env.HAFORGE_LAB_MIRROR || DEFAULT_MIRROR,
     report,
+    drbd9Source: opts.drbd9,
   });
   return { image, built: true };
 }

@@ -2,6 +2,7 @@
 // Its hash names the cache directory, so changing anything here (a package,
 // a guest file, a step) builds a new image and never reuses a stale one.
 import { createHash } from 'node:crypto';
+import type { Drbd9Recipe } from './drbd9.js';
 import { GUEST_FILES, GUEST_SCRIPTS, type GuestFile, type GuestScript } from './guest-files.js';
 
 export interface Recipe {
@@ -29,6 +30,8 @@ export interface Recipe {
   scripts: readonly GuestScript[];
   /** Size of the root filesystem (sparse; the qcow2 only stores what is used). */
   rootSizeMiB: number;
+  /** A DRBD 9 image: LINBIT's module built from these sources for the image's kernel (drbd9.ts); none: the kernel's DRBD 8.4. */
+  drbd9?: Drbd9Recipe;
 }
 
 export const RECIPE: Recipe = {
@@ -81,6 +84,11 @@ export const RECIPE: Recipe = {
   scripts: GUEST_SCRIPTS,
   rootSizeMiB: 3072,
 };
+
+/** The recipe of a DRBD 9 image: the default one, and the DRBD 9 sources it builds. */
+export function drbd9RecipeOf(drbd9: Drbd9Recipe, base: Recipe = RECIPE): Recipe {
+  return { ...base, drbd9 };
+}
 
 /** Short, stable hash of a recipe: the name of its cache directory. */
 export function recipeHash(recipe: Recipe = RECIPE): string {

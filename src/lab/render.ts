@@ -11,7 +11,7 @@ export function renderStatus(s: LabStatus): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const table = rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
   return [
-    `lab "${s.name}" (${s.stack}, ${s.accel})`,
+    `lab "${s.name}" (${s.stack}, ${s.accel}${s.drbd === '8.4' ? '' : `, ${s.drbd}`})`,
     table,
     `inventory: ${s.inventory}`,
     `try: haforge lab ssh ${s.nodes[0]?.name ?? 'node1'}${s.name === 'default' ? '' : ` --name ${s.name}`}`,

@@ -37,6 +37,8 @@ export interface LabState {
   mcast: Record<LinkId, McastEndpoint>;
   /** DNS domain of the VMs' host names (node1.<domain>); none: the host names are the short names. */
   domain?: string;
+  /** The DRBD the VMs' kernel loads: LINBIT's 9.x built into the image (its tag), or none: the kernel's own 8.4. */
+  drbd9?: string;
   nodes: NodeState[];
 }
 

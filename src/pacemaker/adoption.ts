@@ -57,8 +57,8 @@ function pairUp(ours: XmlElement, theirs: XmlElement): [string, string][] | stri
   if (live.length > mine.length) return `group ${id(theirs)} has ${live.length} members, the inventory's ${id(ours)} ${mine.length}`;
   const pairs: [string, string][] = [[id(ours), id(theirs)]];
   for (const [i, m] of live.entries()) {
-    const inner = mine[i] ? pairUp(mine[i], m) : 'none';
-    if (typeof inner === 'string') return `member ${i + 1} of group ${id(theirs)} is ${describe(m)}, where the inventory's ${id(ours)} has ${mine[i] ? describe(mine[i]) : 'none'}`;
+    const inner = pairUp(mine[i]!, m);
+    if (typeof inner === 'string') return `member ${i + 1} of group ${id(theirs)} is ${describe(m)}, where the inventory's ${id(ours)} has ${describe(mine[i]!)}`;
     pairs.push(...inner);
   }
   return pairs;

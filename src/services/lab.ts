@@ -11,6 +11,8 @@ import { StoppedWhileBootingError, waitForSsh } from '../lab/boot.js';
 import { describeOffset, syncGuestClock } from '../lab/clock.js';
 import { runOk } from '../lab/exec.js';
 import { ensureImage } from '../lab/image-cache.js';
+import { defaultDrbd9SourceDir, readDrbd9Source } from '../lab/drbd9.js';
+import { PACKAGE_ROOT } from '../playbook/load.js';
 import { writeInventory } from '../lab/inventory.js';
 import { LINK_IDS, PRIVATE_LINKS, SBD_DISK_MIB, linkAddress, mcastFor, mcastKey, nodeName, type LinkId, type McastEndpoint } from '../lab/network.js';
 import { LabPaths, stateRoot } from '../lab/paths.js';
@@ -42,6 +44,8 @@ export interface LabStatus {
   stateDir: string;
   stack: StackName;
   accel: Accel;
+  /** The DRBD the VMs' kernel loads: '8.4' (the kernel's own) or the DRBD 9 tag built into the image. */
+  drbd: string;
   nodes: NodeStatus[];
 }
 
@@ -55,6 +59,9 @@ export interface UpOptions {
   stack: StackName;
   /** DNS domain for the VMs' host names (node1.<domain>). */
   domain?: string;
+  /** '9': an image with LINBIT's DRBD 9 built from `drbdSource` (default: defaultDrbd9SourceDir); '8.4': the kernel's own. */
+  drbd?: '8.4' | '9';
+  drbdSource?: string;
   bootTimeoutSec: number;
   rebuildImage?: boolean;
   report: Report;
@@ -68,6 +75,9 @@ export async function labUp(opts: UpOptions): Promise<LabStatus> {
   // It goes onto each VM's kernel command line and into /etc/hosts.
   if (opts.domain !== undefined && !HOST_NAME.test(`node1.${opts.domain}`)) {
     throw new UserError(`--domain '${opts.domain}' is not a DNS domain`, { hint: 'labels of letters, digits and dashes, separated by dots: ha.example.com' });
+  }
+  if (opts.drbdSource !== undefined && opts.drbd !== '9') {
+    throw new UserError('--drbd-source names DRBD 9 sources, but the lab boots the kernel\'s DRBD 8.4', { hint: 'add --drbd 9, or leave --drbd-source out' });
   }
   const tools = requirePrograms(RUNTIME_PROGRAMS);
   const paths = new LabPaths(opts.name);
@@ -86,11 +96,17 @@ async function upLocked(paths: LabPaths, opts: UpOptions, tools: Record<string, 
       hint: `a VM's host name is set at its first boot: \`haforge lab down --name ${opts.name}\` first, or use another --name`,
     });
   }
+  if (state && (opts.drbd ?? '8.4') !== (state.drbd9 ? '9' : '8.4')) {
+    throw new UserError(`lab "${opts.name}" already exists with ${state.drbd9 ? `DRBD ${state.drbd9}` : 'the kernel\'s DRBD 8.4'}`, {
+      hint: `its VMs boot the image they were made from: \`haforge lab down --name ${opts.name}\` first, or use another --name`,
+    });
+  }
   const isNew = !state;
   if (!state) {
-    const { image, built } = await ensureImage(opts.report, { rebuild: opts.rebuildImage });
+    const drbd9 = opts.drbd === '9' ? await readDrbd9Source(opts.drbdSource ?? defaultDrbd9SourceDir(PACKAGE_ROOT)) : undefined;
+    const { image, built } = await ensureImage(opts.report, { rebuild: opts.rebuildImage, drbd9 });
     if (!built) opts.report(`image ${image.hash} (cached)`);
-    state = await createLab(paths, opts, image, tools['qemu-img'], tools['ssh-keygen']);
+    state = await createLab(paths, opts, image, tools['qemu-img'], tools['ssh-keygen'], drbd9?.tag);
   } else {
     opts.report(`lab "${opts.name}" exists: starting the nodes that are off`);
   }
@@ -110,6 +126,7 @@ async function createLab(
   image: { hash: string; kernel: string; initrd: string; base: string },
   qemuImg: string,
   sshKeygen: string,
+  drbd9: string | undefined,
 ): Promise<LabState> {
   await fs.mkdir(paths.dir, { recursive: true, mode: 0o700 });
   await ensureKeypair(paths, sshKeygen);
@@ -137,6 +154,7 @@ async function createLab(
     sbd: true,
     mcast: await unusedMcast(opts.name),
     ...(opts.domain ? { domain: opts.domain } : {}),
+    ...(drbd9 ? { drbd9 } : {}),
     nodes,
   };
   for (const n of nodes) {
@@ -245,7 +263,7 @@ export async function labStatus(name: string): Promise<LabStatus> {
       cutLinks: [...n.cut],
     });
   }
-  return { name, inventory: paths.inventory, stateDir: paths.dir, stack: state.stack, accel: state.accel, nodes };
+  return { name, inventory: paths.inventory, stateDir: paths.dir, stack: state.stack, accel: state.accel, drbd: state.drbd9 ?? '8.4', nodes };
 }
 
 /** argv of the system ssh for a node; one argument is a shell command line (like ssh), several are an argv. */

@@ -1,6 +1,7 @@
 // The lab's pure parts, no VMs needed: names, networks, host key parsing,
 // the QEMU command line and the inventory it writes.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -14,7 +15,8 @@ import { LabPaths, checkLabName } from '../../src/lab/paths.js';
 import { kernelCommandLine, qemuArgv } from '../../src/lab/qemu.js';
 import { renderStatus } from '../../src/lab/render.js';
 import { labUp } from '../../src/services/lab.js';
-import { RECIPE, recipeHash } from '../../src/lab/recipe.js';
+import { drbd9RecipeOf, RECIPE, recipeHash } from '../../src/lab/recipe.js';
+import { defaultDrbd9SourceDir, drbd9BuildScript, readDrbd9Source } from '../../src/lab/drbd9.js';
 import { bestOffset, describeOffset, stepCommand } from '../../src/lab/clock.js';
 import { knownHostsLine, parseHostKeys } from '../../src/lab/ssh-keys.js';
 import { findNode, type LabState } from '../../src/lab/state.js';
@@ -139,7 +141,12 @@ describe('QEMU command line', () => {
 
 describe('lab status as text', () => {
   const node = (name: string, hostname: string) => ({ name, hostname, sshPort: 40000, addresses: { ssh: '127.0.0.1:40000', replication: '10.99.0.11', ring1: '10.98.0.11' }, power: 'running' as const, pid: 7, cutLinks: [] });
-  const status = (hostname: string) => ({ name: 'demo', inventory: '/i.yaml', stateDir: '/s', stack: 'pacemaker' as const, accel: 'tcg' as const, nodes: [node('node1', hostname)] });
+  const status = (hostname: string, drbd = '8.4') => ({ name: 'demo', inventory: '/i.yaml', stateDir: '/s', stack: 'pacemaker' as const, accel: 'tcg' as const, drbd, nodes: [node('node1', hostname)] });
+  it('names the DRBD of the lab only where it is not the kernel\'s 8.4', () => {
+    expect(renderStatus(status('node1')).split('\n')[0]).toBe('lab "demo" (pacemaker, tcg)');
+    expect(renderStatus(status('node1', 'drbd-9.2.18')).split('\n')[0]).toBe('lab "demo" (pacemaker, tcg, drbd-9.2.18)');
+  });
+
   it('shows the host names only where the lab has a domain', () => {
     expect(renderStatus(status('node1')).split('\n')[1]).toMatch(/^NODE +POWER/);
     expect(renderStatus(status('node1.ha.example.com')).split('\n').slice(1, 3)).toEqual([
@@ -200,6 +207,59 @@ describe('image recipe', () => {
     expect(recipeHash()).toBe(recipeHash(RECIPE));
     expect(recipeHash({ ...RECIPE, extraPackages: [...RECIPE.extraPackages, 'vim'] })).not.toBe(recipeHash());
     expect(recipeHash({ ...RECIPE, scripts: [] })).not.toBe(recipeHash());
+  });
+
+  it('a DRBD 9 image is another image, one per set of sources (by their content, not their path)', () => {
+    const a = drbd9RecipeOf({ tag: 'drbd-9.2.18', digest: '0123456789abcdef' });
+    expect(recipeHash(a)).not.toBe(recipeHash());
+    expect(recipeHash(drbd9RecipeOf({ tag: 'drbd-9.2.18', digest: 'fedcba9876543210' }))).not.toBe(recipeHash(a));
+    expect(recipeHash(drbd9RecipeOf({ tag: 'drbd-9.2.18', digest: '0123456789abcdef' }))).toBe(recipeHash(a));
+  });
+});
+
+describe('DRBD 9 sources (src/lab/drbd9.ts)', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hf-drbd9-'));
+  const bundles = (names: string[], content = 'x') => {
+    const d = mkdtempSync(path.join(dir, 's'));
+    for (const n of names) writeFileSync(path.join(d, n), content);
+    return d;
+  };
+
+  it('reads the two bundles, the tag from the drbd bundle\'s name, and a digest of their content', async () => {
+    const d = bundles(['drbd-9.2.18.bundle', 'drbd-headers-d04ab13.bundle', 'README.md']);
+    const src = await readDrbd9Source(d);
+    expect(src).toMatchObject({ tag: 'drbd-9.2.18', drbdBundle: path.join(d, 'drbd-9.2.18.bundle'), headersBundle: path.join(d, 'drbd-headers-d04ab13.bundle') });
+    expect(src.digest).toMatch(/^[0-9a-f]{16}$/);
+    expect((await readDrbd9Source(bundles(['drbd-9.2.18.bundle', 'drbd-headers-d04ab13.bundle']))).digest).toBe(src.digest);
+    expect((await readDrbd9Source(bundles(['drbd-9.2.18.bundle', 'drbd-headers-d04ab13.bundle'], 'y'))).digest).not.toBe(src.digest);
+  });
+
+  it('refuses a directory that is missing, or without exactly one bundle of each, saying how to make them', async () => {
+    await expect(readDrbd9Source(path.join(dir, 'nothing-here'))).rejects.toMatchObject({ message: expect.stringMatching(/cannot read .*nothing-here \(ENOENT\)/), hint: expect.stringMatching(/git bundle create/) });
+    await expect(readDrbd9Source(bundles(['drbd-9.2.18.bundle']))).rejects.toThrow(/holds 1 drbd-9\.x\.y\.bundle and 0 drbd-headers-<commit>\.bundle/);
+    await expect(readDrbd9Source(bundles(['drbd-9.2.18.bundle', 'drbd-9.2.17.bundle', 'drbd-headers-d04ab13.bundle']))).rejects.toThrow(/holds 2 drbd-9/);
+  });
+
+  it('the sources default to $HAFORGE_DRBD9_SOURCE, else shared/vendor/drbd9 beside the checkout', () => {
+    expect(defaultDrbd9SourceDir('/work/main', { HAFORGE_DRBD9_SOURCE: '/srv/d9' })).toBe('/srv/d9');
+    expect(defaultDrbd9SourceDir('/work/main', {})).toBe('/work/shared/vendor/drbd9');
+  });
+
+  it('the build script builds the named tag for the image\'s newest kernel, installs three modules under updates/, and checks modprobe would load it', () => {
+    const script = drbd9BuildScript({ tag: 'drbd-9.2.18', drbdBundle: '/v/drbd-9.2.18.bundle', headersBundle: '/v/drbd-headers-d04ab13.bundle' });
+    expect(script).toContain('git -c advice.detachedHead=false checkout -q drbd-9.2.18');
+    expect(script).toContain('git config submodule.drbd/drbd-headers.url "/usr/src/haforge-drbd9/drbd-headers-d04ab13.bundle"');
+    expect(script).toContain('make -C drbd -j"$(nproc)" KDIR="/usr/src/linux-headers-$kver"');
+    expect(script).toContain('for m in drbd drbd_transport_tcp handshake; do');
+    expect(script).toContain('[ "$have" = "9.2.18" ] ||');
+    expect(script).toMatch(/depmod -a "\$kver"/);
+    // The build tools leave the image again.
+    expect(script).toMatch(/xargs -r apt-get purge -y -q\napt-get autoremove --purge -y -q\n$/);
+  });
+
+  it('lab up refuses --drbd-source without --drbd 9, before anything is made', async () => {
+    const up = { name: 'demo', nodes: 2, memoryMiB: 1024, cpus: 2, diskSizeMiB: 256, accel: 'tcg' as const, stack: 'pacemaker' as const, bootTimeoutSec: 1, report: () => undefined };
+    await expect(labUp({ ...up, drbd: '8.4', drbdSource: '/srv/d9' })).rejects.toMatchObject({ message: expect.stringMatching(/--drbd-source names DRBD 9 sources/), hint: 'add --drbd 9, or leave --drbd-source out' });
   });
 });
 
