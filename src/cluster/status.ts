@@ -9,7 +9,7 @@ import { deviceState, type DrbdSync } from '../drbd/status.js';
 import type { InterfaceAddress } from '../facts/addresses.js';
 import type { HeartbeatView } from '../heartbeat/view.js';
 import type { ClusterStatus as PacemakerStatus, FenceEvent } from '../pacemaker/crm-mon.js';
-import { stoppedOnPurpose } from '../pacemaker/crm-mon.js';
+import { drbdClones, stoppedOnPurpose } from '../pacemaker/crm-mon.js';
 import type { SbdHealth } from '../fencing/sbd-health.js';
 import type { ServiceState } from '../facts/services.js';
 import type { ClusterSpec } from '../inventory/model.js';
@@ -143,7 +143,7 @@ export function clusterStatus(cluster: ClusterSpec, readings: StatusReading[]): 
     vip: cluster.vip ? { address: cluster.vip.address, holders: vipHolders } : undefined,
     failCounts: (view?.pacemaker?.failCounts ?? []).filter((f) => f.failCount > 0).map((f) => ({ node: f.node, resource: f.resource, count: f.failCount })),
     bans: view?.pacemaker?.bans ?? [],
-    drbdClones: (view?.pacemaker?.clones ?? []).filter((c) => c.promotable && c.instances.some((i) => i.agent === 'ocf:linbit:drbd')).map((c) => c.id),
+    drbdClones: view?.pacemaker ? drbdClones(view.pacemaker) : [],
     fencing: fencingStatus(cluster, view?.pacemaker, readings),
     warnings,
     healthy: true,

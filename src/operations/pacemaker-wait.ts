@@ -5,7 +5,7 @@
 import { request } from '../engine/fact.js';
 import type { Operation } from '../engine/operation.js';
 import { noop, type TaskPlan, type WatchState } from '../engine/plan.js';
-import { crmMonFact, groupNode, stoppedOnPurpose, parseCrmMonXml, promotedNodes, type ClusterStatus } from '../pacemaker/crm-mon.js';
+import { crmMonFact, drbdClones, groupNode, stoppedOnPurpose, parseCrmMonXml, promotedNodes, type ClusterStatus } from '../pacemaker/crm-mon.js';
 import type { ClusterSpec } from '../inventory/model.js';
 import { drbdCloneId, GROUP_ID } from '../pacemaker/ids.js';
 import { expectsGroup } from '../pacemaker/resources.js';
@@ -34,7 +34,7 @@ export function nodesOnline(cluster: ClusterSpec, s: ClusterStatus): WatchState 
  */
 function servicesResources(cluster: ClusterSpec, s: ClusterStatus): { clones: string[]; group: string } {
   const ids = (cluster.drbd?.resources ?? []).map((r) => drbdCloneId(r.name));
-  const drbd = s.clones.filter((c) => c.promotable && c.instances.some((i) => i.agent === 'ocf:linbit:drbd')).map((c) => c.id);
+  const drbd = drbdClones(s);
   const clones = ids.every((id) => drbd.includes(id)) || drbd.length !== ids.length ? ids : drbd;
   const group = s.groups.some((g) => g.id === GROUP_ID) || s.groups.length !== 1 ? GROUP_ID : s.groups[0]!.id;
   return { clones, group };

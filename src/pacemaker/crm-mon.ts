@@ -238,10 +238,15 @@ export function promotedNodes(status: ClusterStatus, cloneId: string): string[] 
   return clone ? clone.instances.filter((i) => i.role === 'Promoted' || i.role === 'Master').flatMap((i) => i.nodes) : [];
 }
 
-/** The one node where every member of the group is started, or undefined. */
+/** Pacemaker's promotable clones of DRBD (ocf:linbit:drbd), whatever their ids (haforge's, or those of a cluster built with other tools). */
+export function drbdClones(status: ClusterStatus): string[] {
+  return status.clones.filter((c) => c.promotable && c.instances.some((i) => i.agent === 'ocf:linbit:drbd')).map((c) => c.id);
+}
+
 /** An admin stopped it and wants it so (target-role Stopped): nothing waits for it to run. */
 export const stoppedOnPurpose = (r: Pick<PcmkResource, 'targetRole'>) => r.targetRole?.toLowerCase() === 'stopped';
 
+/** The one node where every member of the group is started, or undefined. */
 export function groupNode(status: ClusterStatus, groupId: string): string | undefined {
   const group = status.groups.find((g) => g.id === groupId);
   if (!group || group.members.length === 0) return undefined;

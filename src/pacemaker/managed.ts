@@ -6,7 +6,7 @@
 // neither compares nor removes those. What is haforge's is told by its id:
 // haforge gives every object an id of its own scheme (ids.ts), and a
 // resource it adopted (adoption.ts) keeps its id and carries ADOPTED_META.
-import { el, type XmlElement } from '../util/xml.js';
+import type { XmlElement } from '../util/xml.js';
 import { OP_DEFAULTS_ID, PROPERTY_SET_ID, RSC_DEFAULTS_ID } from './ids.js';
 
 /** Cluster properties Pacemaker maintains, or admins switch at run time. */
