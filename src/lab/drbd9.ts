@@ -23,10 +23,15 @@ export interface Drbd9Source {
   digest: string;
 }
 
-/** What of the source goes into the image recipe (not its path: the same bundles elsewhere are the same image). */
+/** What of the source goes into the image recipe (not its path: the same bundles elsewhere are the same image), and the build script: another script, another image. */
 export interface Drbd9Recipe {
   tag: string;
   digest: string;
+  script: string;
+}
+
+export function drbd9Recipe(source: Drbd9Source): Drbd9Recipe {
+  return { tag: source.tag, digest: source.digest, script: drbd9BuildScript(source) };
 }
 
 const HOW_TO_MAKE = 'a directory with drbd-<version>.bundle and drbd-headers-<commit>.bundle: `git clone https://github.com/LINBIT/drbd`, then `git bundle create drbd-9.2.18.bundle drbd-9.2.18` in it, and the same for the drbd-headers commit its drbd/drbd-headers submodule names (`git bundle create drbd-headers-<commit>.bundle <branch at that commit>`)';
@@ -64,10 +69,14 @@ export const DRBD9_BUILD_DIR = '/usr/src/haforge-drbd9';
 const BUILD_PACKAGES = ['build-essential', 'coccinelle', 'linux-headers-amd64', 'git'];
 
 /**
- * The shell script run in the image's chroot: build deps, the module for the
- * image's newest kernel (coccinelle makes the compat patches a git checkout
- * lacks; the submodule must be registered: the Kbuild compares its files with
- * git ls-files), the three modules stripped into updates/drbd, depmod for that
+ * The shell script run in the image's chroot, with the suite's security
+ * mirror and the suite as $1 and $2: the suite's newest kernel (from its
+ * security updates: what an updated Debian runs; DRBD's compat rules follow
+ * the kernel's features, and Debian's coccinelle 1.1.1 cannot read those
+ * bookworm's first 6.1.0-50 asks for), build deps, the module for that
+ * kernel (coccinelle makes the compat patches a git checkout lacks; the
+ * submodule must be registered: the Kbuild compares its files with git
+ * ls-files), the three modules stripped into updates/drbd, depmod for that
  * kernel (not the build host's), the build deps and sources gone again.
  */
 export function drbd9BuildScript(source: Pick<Drbd9Source, 'tag' | 'drbdBundle' | 'headersBundle'>): string {
@@ -75,7 +84,9 @@ export function drbd9BuildScript(source: Pick<Drbd9Source, 'tag' | 'drbdBundle' 
   const headers = path.basename(source.headersBundle);
   return `set -eu
 export DEBIAN_FRONTEND=noninteractive
-apt-get install -y -q --no-install-recommends ${BUILD_PACKAGES.join(' ')}
+echo "deb $1 $2-security main" > /etc/apt/sources.list.d/$2-security.list
+apt-get update -q
+apt-get install -y -q --no-install-recommends linux-image-amd64 ${BUILD_PACKAGES.join(' ')}
 kver=$(ls /lib/modules | sort -V | tail -n 1)
 [ -d "/usr/src/linux-headers-$kver" ] || { echo "no headers for the image's kernel $kver" >&2; exit 1; }
 cd ${DRBD9_BUILD_DIR}

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { buildProgress } from './build-progress.js';
-import { DRBD9_BUILD_DIR, drbd9BuildScript, type Drbd9Source } from './drbd9.js';
+import { DRBD9_BUILD_DIR, type Drbd9Source } from './drbd9.js';
 import { run, runOk } from './exec.js';
 import { requirePrograms, requireRoot } from './preflight.js';
 import type { Recipe } from './recipe.js';
@@ -84,11 +84,12 @@ export async function buildImage(opts: BuildOptions): Promise<void> {
       if (recipe.drbd9) {
         const source = opts.drbd9Source;
         if (source?.digest !== recipe.drbd9.digest) throw new Error(`the recipe asks for DRBD 9 sources ${recipe.drbd9.digest}, the build was given ${source?.digest ?? 'none'}`);
-        step(`building ${source.tag} for the image's kernel (build tools, coccinelle's compat patches, the module: a few minutes)`);
+        step(`building ${source.tag} for the image's kernel (the newest kernel, build tools, coccinelle's compat patches, the module: a few minutes)`);
         const into = path.join(rootfs, DRBD9_BUILD_DIR);
         await fs.mkdir(into, { recursive: true });
         for (const bundle of [source.drbdBundle, source.headersBundle]) await fs.copyFile(bundle, path.join(into, path.basename(bundle)));
-        await watched(runOk([tools.chroot, rootfs, '/bin/sh', '-c', drbd9BuildScript(source)], { logFile: log, env }));
+        const security = process.env.HAFORGE_LAB_SECURITY_MIRROR || opts.mirror.replace(/\/debian\/?$/, '/debian-security');
+        await watched(runOk([tools.chroot, rootfs, '/bin/sh', '-c', recipe.drbd9.script, 'haforge-drbd9', security, recipe.suite], { logFile: log, env }));
       }
       await runOk([tools.chroot, rootfs, 'update-initramfs', '-u', '-k', 'all'], { logFile: log, env });
       await runOk([tools.chroot, rootfs, 'apt-get', 'clean'], { logFile: log });

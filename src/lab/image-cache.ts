@@ -6,7 +6,7 @@ import { exists } from '../util/fs.js';
 import { buildImage } from './image-builder.js';
 import { requireRoot } from './preflight.js';
 import { cacheRoot } from './paths.js';
-import type { Drbd9Source } from './drbd9.js';
+import { drbd9Recipe, type Drbd9Source } from './drbd9.js';
 import { drbd9RecipeOf, RECIPE, recipeHash, type Recipe } from './recipe.js';
 
 export interface LabImage {
@@ -32,7 +32,7 @@ export async function isCached(image: LabImage): Promise<boolean> {
 
 /** The image a lab boots: the default one, or with DRBD 9 built from `drbd9` (a recipe of its own). */
 export async function ensureImage(report: (msg: string) => void, opts: { rebuild?: boolean; drbd9?: Drbd9Source } = {}): Promise<{ image: LabImage; built: boolean }> {
-  const recipe = opts.drbd9 ? drbd9RecipeOf({ tag: opts.drbd9.tag, digest: opts.drbd9.digest }) : RECIPE;
+  const recipe = opts.drbd9 ? drbd9RecipeOf(drbd9Recipe(opts.drbd9)) : RECIPE;
   const image = imageFor(recipe);
   if (!opts.rebuild && (await isCached(image))) return { image, built: false };
   if (opts.rebuild && (await exists(image.dir))) {

@@ -210,10 +210,12 @@ describe('image recipe', () => {
   });
 
   it('a DRBD 9 image is another image, one per set of sources (by their content, not their path)', () => {
-    const a = drbd9RecipeOf({ tag: 'drbd-9.2.18', digest: '0123456789abcdef' });
+    const a = drbd9RecipeOf({ tag: 'drbd-9.2.18', digest: '0123456789abcdef', script: 'make' });
     expect(recipeHash(a)).not.toBe(recipeHash());
-    expect(recipeHash(drbd9RecipeOf({ tag: 'drbd-9.2.18', digest: 'fedcba9876543210' }))).not.toBe(recipeHash(a));
-    expect(recipeHash(drbd9RecipeOf({ tag: 'drbd-9.2.18', digest: '0123456789abcdef' }))).toBe(recipeHash(a));
+    expect(recipeHash(drbd9RecipeOf({ tag: 'drbd-9.2.18', digest: 'fedcba9876543210', script: 'make' }))).not.toBe(recipeHash(a));
+    expect(recipeHash(drbd9RecipeOf({ tag: 'drbd-9.2.18', digest: '0123456789abcdef', script: 'make' }))).toBe(recipeHash(a));
+    // Another build script: another image.
+    expect(recipeHash(drbd9RecipeOf({ tag: 'drbd-9.2.18', digest: '0123456789abcdef', script: 'make -j2' }))).not.toBe(recipeHash(a));
   });
 });
 
@@ -247,6 +249,9 @@ describe('DRBD 9 sources (src/lab/drbd9.ts)', () => {
 
   it('the build script builds the named tag for the image\'s newest kernel, installs three modules under updates/, and checks modprobe would load it', () => {
     const script = drbd9BuildScript({ tag: 'drbd-9.2.18', drbdBundle: '/v/drbd-9.2.18.bundle', headersBundle: '/v/drbd-headers-d04ab13.bundle' });
+    // The suite's newest kernel, from its security updates ($1 the mirror, $2 the suite).
+    expect(script).toContain('echo "deb $1 $2-security main" > /etc/apt/sources.list.d/$2-security.list');
+    expect(script).toContain('apt-get install -y -q --no-install-recommends linux-image-amd64 build-essential coccinelle linux-headers-amd64 git');
     expect(script).toContain('git -c advice.detachedHead=false checkout -q drbd-9.2.18');
     expect(script).toContain('git config submodule.drbd/drbd-headers.url "/usr/src/haforge-drbd9/drbd-headers-d04ab13.bundle"');
     expect(script).toContain('make -C drbd -j"$(nproc)" KDIR="/usr/src/linux-headers-$kver"');

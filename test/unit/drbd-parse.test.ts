@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeSync, parseDrbdsetupStatusJson, parseProcDrbd } from '../../src/drbd/status.js';
+import { describeSync, drbdStatusFact, parseDrbdsetupStatusJson, parseProcDrbd } from '../../src/drbd/status.js';
 
 const fixture = (name: string) => readFileSync(path.join(__dirname, '../fixtures/drbd', name), 'utf8');
 
@@ -63,21 +63,33 @@ describe('/proc/drbd', () => {
   });
 });
 
-describe('drbdsetup status --json (DRBD 9)', () => {
-  it('reads roles, states and sync progress', () => {
-    // Shape of drbd-utils 9 output for a DRBD 9 kernel (the lab runs 8.4, whose drbdsetup has no --json).
-    const json = JSON.stringify([
-      {
-        name: 'r0', 'node-id': 0, role: 'Primary', suspended: false,
-        devices: [{ volume: 0, minor: 0, 'disk-state': 'UpToDate', client: false, quorum: true, size: 262100 }],
-        connections: [{ 'peer-node-id': 1, name: 'node2', 'connection-state': 'Connected', 'peer-role': 'Secondary',
-          peer_devices: [{ volume: 0, 'replication-state': 'SyncSource', 'peer-disk-state': 'Inconsistent', 'out-of-sync': 1000, 'percent-in-sync': 99.6 }] }],
-      },
+describe('drbdsetup status --json (DRBD 9.2.18, captured in the DRBD 9 lab)', () => {
+  const json = (name: string) => parseDrbdsetupStatusJson(fixture(`lab-9.2-drbdsetup-status-json-${name}.json`));
+
+  it('connected: roles, disks and the peer, on both nodes', () => {
+    expect(json('connected-node1')).toEqual([
+      { minor: 0, resource: 'r0', connection: 'Connected', replication: 'Established', role: 'Primary', peerRole: 'Secondary', disk: 'UpToDate', peerDisk: 'UpToDate', outOfSyncKiB: 0, sync: undefined },
     ]);
-    expect(parseDrbdsetupStatusJson(json)).toEqual([
-      { minor: 0, resource: 'r0', connection: 'Connected', replication: 'SyncSource', role: 'Primary', peerRole: 'Secondary', disk: 'UpToDate', peerDisk: 'Inconsistent', outOfSyncKiB: 1000, sync: { percent: 99.6, remainingKiB: 1000 } },
-    ]);
+    expect(json('connected-node2')[0]).toMatchObject({ role: 'Secondary', peerRole: 'Primary', disk: 'UpToDate', peerDisk: 'UpToDate', connection: 'Connected' });
+  });
+
+  it('a resync (drbdadm invalidate on node2): SyncTarget with its progress', () => {
+    expect(json('synctarget-node2')[0]).toMatchObject({
+      connection: 'Connected', replication: 'SyncTarget', disk: 'Inconsistent', peerDisk: 'UpToDate', outOfSyncKiB: 247764, sync: { percent: 5.47, remainingKiB: 247764 },
+    });
+  });
+
+  it('disconnected (drbdadm disconnect on node2): StandAlone there, Connecting on the Primary', () => {
+    expect(json('standalone-node2')[0]).toMatchObject({ connection: 'StandAlone', replication: undefined, role: 'Secondary', peerRole: 'Unknown', disk: 'Outdated', peerDisk: 'DUnknown' });
+    expect(json('connecting-node1')[0]).toMatchObject({ connection: 'Connecting', replication: undefined, role: 'Primary', disk: 'UpToDate', peerDisk: 'Outdated' });
     expect(parseDrbdsetupStatusJson('')).toEqual([]);
+  });
+
+  it("DRBD 9's /proc/drbd names the version and lists no device: the fact reads drbdsetup's JSON", () => {
+    const proc = fixture('lab-9.2-proc-node1.txt');
+    expect(parseProcDrbd(proc)).toMatchObject({ version: '9.2.18', api: '2', proto: '118-124', devices: [] });
+    const state = drbdStatusFact.parse(`== proc\n${proc}== json\n${fixture('lab-9.2-drbdsetup-status-json-connected-node1.json')}`, 0);
+    expect(state.devices.map((d) => `${d.resource} ${d.role}/${d.disk} ${d.connection}`)).toEqual(['r0 Primary/UpToDate Connected']);
   });
 
   it('the 8.4 drbdsetup refuses --json (captured), which haforge never asks it', () => {
