@@ -599,7 +599,7 @@ function busyNote(mach: Record<string, string>): string {
   if (Math.max(...loads) < 1) return '';
   return `\nThe machine was busy with other work while this ran (1-minute load average ${loads[0]!.toFixed(1)} at the start, ` +
     `${loads[1]!.toFixed(1)} at the end, on ${os.cpus().length} cores): the figures are noisier than on an idle machine; ` +
-    'the alternating re-runs spread the noise over both tools.\n';
+    'the alternating re-runs spread the noise over the tools alike.\n';
 }
 
 function writeDoc(file: string, t: Table, results: SizeResult[], errors: SizeError[], ver: Record<string, string>, mach: Record<string, string>, startup: Startup, totalMs: number): void {

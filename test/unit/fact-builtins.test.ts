@@ -17,9 +17,12 @@ const drbdFixtures = path.join(__dirname, '../fixtures/drbd');
 
 describe('drbd status fact', () => {
   it('prints every captured /proc/drbd as cat did (the script pointed at the fixture)', () => {
+    // A DRBD 9 capture makes the script ask drbdsetup next (the next test): this host's answer is not the point here.
+    const [, flag, script] = drbdStatusFact.command(undefined);
+    const procOnly = ['sh', flag!, script!.replace('drbdsetup status --json', 'true')];
     for (const name of readdirSync(drbdFixtures).filter((f) => f.includes('proc'))) {
       const text = readFileSync(path.join(drbdFixtures, name), 'utf8');
-      const out = sh(drbdStatusFact.command(undefined), ['/proc/drbd', path.join(drbdFixtures, name)]);
+      const out = sh(procOnly, ['/proc/drbd', path.join(drbdFixtures, name)]);
       expect(out, name).toBe(`== proc\n${text}== json\n`);
     }
   });
