@@ -1,7 +1,7 @@
 // DRBD 9 for the lab. Debian's kernels carry DRBD 8.4 and Debian packages
 // no DRBD 9 module (its drbd-utils speak 9), so a DRBD 9 lab image builds
 // LINBIT's module at image-build time, in the image's chroot against the
-// headers of the image's own kernel, and installs it under updates/, which
+// headers of the image's own (newest) kernel, and installs it under updates/, which
 // modprobe prefers to the kernel's 8.4. The sources are two git bundles the
 // user names (LINBIT's drbd at a release tag and the drbd-headers it uses);
 // their digest is part of the image recipe, so other sources build another
@@ -72,8 +72,8 @@ const BUILD_PACKAGES = ['build-essential', 'coccinelle', 'linux-headers-amd64', 
  * The shell script run in the image's chroot, with the suite's security
  * mirror and the suite as $1 and $2: the suite's newest kernel (from its
  * security updates: what an updated Debian runs; DRBD's compat rules follow
- * the kernel's features, and Debian's coccinelle 1.1.1 cannot read those
- * bookworm's first 6.1.0-50 asks for), build deps, the module for that
+ * the kernel's features, and Debian's coccinelle 1.1.1 cannot parse the ones
+ * the older 6.1.0-50 of bookworm's main suite needs), build deps, the module for that
  * kernel (coccinelle makes the compat patches a git checkout lacks; the
  * submodule must be registered: the Kbuild compares its files with git
  * ls-files), the three modules stripped into updates/drbd, depmod for that

@@ -59,7 +59,7 @@ export interface UpOptions {
   stack: StackName;
   /** DNS domain for the VMs' host names (node1.<domain>). */
   domain?: string;
-  /** '9': an image with LINBIT's DRBD 9 built from `drbdSource` (default: defaultDrbd9SourceDir); '8.4': the kernel's own. */
+  /** '9': an image with LINBIT's DRBD 9 built from `drbdSource` (default: defaultDrbd9SourceDir); '8.4' (a new lab's default): the kernel's own. */
   drbd?: '8.4' | '9';
   drbdSource?: string;
   bootTimeoutSec: number;
@@ -96,8 +96,9 @@ async function upLocked(paths: LabPaths, opts: UpOptions, tools: Record<string, 
       hint: `a VM's host name is set at its first boot: \`haforge lab down --name ${opts.name}\` first, or use another --name`,
     });
   }
-  if (state && (opts.drbd ?? '8.4') !== (state.drbd9 ? '9' : '8.4')) {
-    throw new UserError(`lab "${opts.name}" already exists with ${state.drbd9 ? `DRBD ${state.drbd9}` : 'the kernel\'s DRBD 8.4'}`, {
+  // No --drbd: whatever the lab has (a new one: 8.4).
+  if (state && opts.drbd !== undefined && opts.drbd !== (state.drbd9 ? '9' : '8.4')) {
+    throw new UserError(`lab "${opts.name}" already exists with ${state.drbd9 ?? 'the kernel\'s DRBD 8.4'}`, {
       hint: `its VMs boot the image they were made from: \`haforge lab down --name ${opts.name}\` first, or use another --name`,
     });
   }

@@ -1,6 +1,6 @@
 // The lab's pure parts, no VMs needed: names, networks, host key parsing,
 // the QEMU command line and the inventory it writes.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -19,7 +19,7 @@ import { drbd9RecipeOf, RECIPE, recipeHash } from '../../src/lab/recipe.js';
 import { defaultDrbd9SourceDir, drbd9BuildScript, readDrbd9Source } from '../../src/lab/drbd9.js';
 import { bestOffset, describeOffset, stepCommand } from '../../src/lab/clock.js';
 import { knownHostsLine, parseHostKeys } from '../../src/lab/ssh-keys.js';
-import { findNode, type LabState } from '../../src/lab/state.js';
+import { findNode, writeState, type LabState } from '../../src/lab/state.js';
 
 const paths = new LabPaths('demo', '/state');
 const state: LabState = {
@@ -260,6 +260,24 @@ describe('DRBD 9 sources (src/lab/drbd9.ts)', () => {
     expect(script).toMatch(/depmod -a "\$kver"/);
     // The build tools leave the image again.
     expect(script).toMatch(/xargs -r apt-get purge -y -q\napt-get autoremove --purge -y -q\n$/);
+  });
+
+  it('an existing lab keeps its DRBD: another --drbd is refused with a hint, none means the lab\'s own', async () => {
+    const root = mkdtempSync(path.join(dir, 'state-'));
+    const before = process.env.HAFORGE_LAB_STATE;
+    process.env.HAFORGE_LAB_STATE = root;
+    try {
+      const lab = new LabPaths('demo', root);
+      mkdirSync(lab.dir, { recursive: true });
+      await writeState(lab, { ...state, drbd9: 'drbd-9.2.18' });
+      const up = { name: 'demo', nodes: 2, memoryMiB: 1024, cpus: 2, diskSizeMiB: 256, accel: 'tcg' as const, stack: 'pacemaker' as const, bootTimeoutSec: 1, report: () => undefined };
+      await expect(labUp({ ...up, drbd: '8.4' })).rejects.toMatchObject({ message: 'lab "demo" already exists with drbd-9.2.18', hint: expect.stringMatching(/lab down --name demo/) });
+      await writeState(lab, state);
+      await expect(labUp({ ...up, drbd: '9' })).rejects.toThrow('lab "demo" already exists with the kernel\'s DRBD 8.4');
+    } finally {
+      if (before === undefined) delete process.env.HAFORGE_LAB_STATE;
+      else process.env.HAFORGE_LAB_STATE = before;
+    }
   });
 
   it('lab up refuses --drbd-source without --drbd 9, before anything is made', async () => {

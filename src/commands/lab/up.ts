@@ -28,7 +28,7 @@ export default class LabUp extends BaseCommand {
     // Clusters whose node names are FQDNs (uname -n prints node1.ha.example.com).
     domain: Flags.string({ description: 'DNS domain of the VMs\' host names: node1.<domain>, the names in the inventory too' }),
     // Debian's kernels carry DRBD 8.4 only: a DRBD 9 image builds LINBIT's module (a few minutes, cached).
-    drbd: Flags.string({ description: 'DRBD in the VMs\' kernel: 8.4 (the kernel\'s own) or 9 (LINBIT\'s, built into the image from --drbd-source)', options: ['8.4', '9'], default: '8.4' }),
+    drbd: Flags.string({ description: 'DRBD in the VMs\' kernel: 8.4 (the kernel\'s own; a new lab\'s default) or 9 (LINBIT\'s, built into the image from --drbd-source); an existing lab keeps its own', options: ['8.4', '9'] }),
     'drbd-source': Flags.string({ description: 'with --drbd 9: a directory with drbd-<version>.bundle and drbd-headers-<commit>.bundle (default: $HAFORGE_DRBD9_SOURCE, else ../shared/vendor/drbd9 beside haforge)' }),
     'boot-timeout': Flags.integer({ description: 'seconds to wait for each VM to accept SSH', default: 240, min: 10 }),
     'rebuild-image': Flags.boolean({ description: 'build the image again even if it is cached', default: false }),
@@ -46,7 +46,7 @@ export default class LabUp extends BaseCommand {
       accel: flags.accel as 'tcg' | 'kvm',
       stack: flags.stack as 'pacemaker' | 'heartbeat',
       domain: flags.domain,
-      drbd: flags.drbd as '8.4' | '9',
+      drbd: flags.drbd as '8.4' | '9' | undefined,
       drbdSource: flags['drbd-source'],
       bootTimeoutSec: flags['boot-timeout'],
       rebuildImage: flags['rebuild-image'],
