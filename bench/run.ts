@@ -12,10 +12,10 @@
 // A third peer, where Debian's ansible-mitogen is installed: the same Ansible
 // with Mitogen's strategy (mitogen_linear), on a node set of its own.
 //
-// Checks that make the comparison meaningful: both first runs change
-// everything and fail nothing, every re-run reports 0 changed (haforge: the
+// Checks that make the comparison meaningful: every first run changes
+// everything and fails nothing, every re-run reports 0 changed (haforge: the
 // --json report and no `change` command in the audit log; Ansible: the
-// recap), and both sides leave byte-identical files, modes and links.
+// recap), and every side leaves byte-identical files, modes and links.
 //
 // Options (env): BENCH_SIZES=2,20  BENCH_REPEATS=3  BENCH_NO_DOC=1 (do not
 // rewrite docs/bench.md)  BENCH_HAFORGE=/other/checkout (measure another
