@@ -89,7 +89,7 @@ const GUARDS = [
   ['pacemaker: what an admin added survives a run', 'src/pacemaker/merge.ts', 'return SHARED_SECTIONS.has(name) ? { ...merged, children: [...merged.children, ...kept] } : merged;', 'return merged;', 'pacemaker'],
   ['pacemaker: a resource taken over is not kept twice', 'src/pacemaker/merge.ts', "isForeign(c) && !taken.has(c.attrs.id)", 'isForeign(c)', 'pacemaker'],
   ['pacemaker: resources of others in another shape are refused, not re-created', 'src/operations/cib.ts', "if ('refusal' in adoption) {", 'if (false) {', 'pacemaker'],
-  ['pacemaker: resources taken over keep their live ids', 'src/operations/cib.ts', 'const desired = withAdoptedIds(generateConfiguration(cluster), adoption.ids);', 'const desired = generateConfiguration(cluster);', 'pacemaker'],
+  ['pacemaker: resources taken over keep their live ids', 'src/operations/cib.ts', 'const desired = withAdoptedIds(generated, adoption.ids);', 'const desired = generated;', 'pacemaker'],
   ['pacemaker: a resource of others that runs the same is found whatever its agent', 'src/pacemaker/adoption.ts', 'const holders = foreign.filter((t) => primitivesOf(t).some((p) => runs(p).some((r) => mine.has(r))));', 'const holders = foreign.filter((t) => primitivesOf(t).some((p) => runs(p).some((r) => mine.has(r)) && primitivesOf(top).some((m) => samePrimitive(m, p))));', 'pacemaker'],
   ['pacemaker: the live configuration saved before a replace', 'src/pacemaker/backups.ts', ' || { rm -f "$f.tmp"; echo "could not save the live configuration to $f" >&2; exit 1; }', '', 'pacemaker'],
   ["corosync: a running member's nodeid is never changed", 'src/render/handlebars.ts', 'if (have !== undefined && have !== want) {', 'if (false) {', 'pacemaker'],

@@ -56,23 +56,23 @@ export const cibOperation: Operation<Record<string, never>> = {
     if (!plannedBefore(ctx, 'service', { name: 'pacemaker' }, ctx.node.name).length) return undefined;
     const started = `pacemaker started on ${ctx.node.name} in this run`;
     if (live.stored) return { ...replacePlan(cluster, live.stored), predicted: [`${started}: it loads the configuration stored in ${STORED_CIB}`] };
-    const plan = replacePlan(cluster, undefined);
-    return { ...plan, reason: `a new cluster: the inventory's configuration goes in${configurationIsSecret(cluster) ? ' (holds secrets: diff not shown)' : ''}`, predicted: [`${started}: a new cluster's configuration is empty (no ${STORED_CIB})`] };
+    return { ...replacePlan(cluster, undefined, "a new cluster: the inventory's configuration goes in"), predicted: [`${started}: a new cluster's configuration is empty (no ${STORED_CIB})`] };
   },
 };
 
-/** The live configuration (none: a new cluster's, empty) made the inventory's, keeping what others added. */
-function replacePlan(cluster: ClusterSpec, liveCib: XmlElement | undefined): TaskPlan {
+/** The live configuration (none: a new cluster's, empty) made the inventory's, keeping what others added; `differs` words the change. */
+function replacePlan(cluster: ClusterSpec, liveCib: XmlElement | undefined, differs = 'the live configuration differs from the inventory'): TaskPlan {
   const liveConfiguration = liveCib && child(liveCib, 'configuration');
+  const generated = generateConfiguration(cluster);
   // The inventory's resources that already run under other ids (a cluster built with pcs) keep those ids.
-  const adoption = planAdoption(generateConfiguration(cluster), liveConfiguration);
+  const adoption = planAdoption(generated, liveConfiguration);
   if ('refusal' in adoption) {
     return fail(
       `resources haforge did not make already run what the inventory's would, in another shape: ${adoption.refusal}`,
       'shape them as haforge would (one promotable clone per DRBD resource; one group: filesystems, the VIP, the services in the inventory\'s order), or delete them (pcs resource delete / crm configure delete) and let haforge create its own: the services stop while it does',
     );
   }
-  const desired = withAdoptedIds(generateConfiguration(cluster), adoption.ids);
+  const desired = withAdoptedIds(generated, adoption.ids);
   const properties = propertyNames(desired);
   const before = managedText(liveConfiguration ?? el('configuration'), properties, new Set(adoption.ids.values()));
   const after = managedText(desired, properties);
@@ -89,7 +89,7 @@ function replacePlan(cluster: ClusterSpec, liveCib: XmlElement | undefined): Tas
   ].filter(Boolean);
   // XML travels on stdin only: fence passwords never reach an argv, the audit log or a temp file.
   return change(
-    `the live configuration differs from the inventory${effects.length ? `; ${effects.join('; ')}` : ''}${secret ? ' (holds secrets: diff not shown)' : ''}`,
+    `${differs}${effects.length ? `; ${effects.join('; ')}` : ''}${secret ? ' (holds secrets: diff not shown)' : ''}`,
     [
       { description: 'crm_verify the new configuration (with the live CIB\'s schema)', argv: ['sh', '-c', VERIFY], stdin: serializeXml(cibForVerify(liveCib, merged)) },
       {

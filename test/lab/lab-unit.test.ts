@@ -22,6 +22,8 @@ import { knownHostsLine, parseHostKeys } from '../../src/lab/ssh-keys.js';
 import { findNode, writeState, type LabState } from '../../src/lab/state.js';
 
 const paths = new LabPaths('demo', '/state');
+/** lab up's options for the refusals tested below (each refuses before anything is made). */
+const up = { name: 'demo', nodes: 2, memoryMiB: 1024, cpus: 2, diskSizeMiB: 256, accel: 'tcg' as const, stack: 'pacemaker' as const, bootTimeoutSec: 1, report: () => undefined };
 const state: LabState = {
   version: 1,
   name: 'demo',
@@ -108,7 +110,6 @@ describe('QEMU command line', () => {
   });
 
   it('refuses a domain that is no DNS domain before anything is made (it goes onto the kernel command line)', async () => {
-    const up = { name: 'demo', nodes: 2, memoryMiB: 1024, cpus: 2, diskSizeMiB: 256, accel: 'tcg' as const, stack: 'pacemaker' as const, bootTimeoutSec: 1, report: () => undefined };
     for (const domain of ['ha example', 'ha.example.com haforge.sshkey=AAAA', '.example', 'ex_ample.com']) {
       await expect(labUp({ ...up, domain })).rejects.toThrow(`--domain '${domain}' is not a DNS domain`);
     }
@@ -270,8 +271,7 @@ describe('DRBD 9 sources (src/lab/drbd9.ts)', () => {
       const lab = new LabPaths('demo', root);
       mkdirSync(lab.dir, { recursive: true });
       await writeState(lab, { ...state, drbd9: 'drbd-9.2.18' });
-      const up = { name: 'demo', nodes: 2, memoryMiB: 1024, cpus: 2, diskSizeMiB: 256, accel: 'tcg' as const, stack: 'pacemaker' as const, bootTimeoutSec: 1, report: () => undefined };
-      await expect(labUp({ ...up, drbd: '8.4' })).rejects.toMatchObject({ message: 'lab "demo" already exists with drbd-9.2.18', hint: expect.stringMatching(/lab down --name demo/) });
+        await expect(labUp({ ...up, drbd: '8.4' })).rejects.toMatchObject({ message: 'lab "demo" already exists with drbd-9.2.18', hint: expect.stringMatching(/lab down --name demo/) });
       await writeState(lab, state);
       await expect(labUp({ ...up, drbd: '9' })).rejects.toThrow('lab "demo" already exists with the kernel\'s DRBD 8.4');
     } finally {
@@ -281,7 +281,6 @@ describe('DRBD 9 sources (src/lab/drbd9.ts)', () => {
   });
 
   it('lab up refuses --drbd-source without --drbd 9, before anything is made', async () => {
-    const up = { name: 'demo', nodes: 2, memoryMiB: 1024, cpus: 2, diskSizeMiB: 256, accel: 'tcg' as const, stack: 'pacemaker' as const, bootTimeoutSec: 1, report: () => undefined };
     await expect(labUp({ ...up, drbd: '8.4', drbdSource: '/srv/d9' })).rejects.toMatchObject({ message: expect.stringMatching(/--drbd-source names DRBD 9 sources/), hint: 'add --drbd 9, or leave --drbd-source out' });
   });
 });
